@@ -1,0 +1,186 @@
+// `berth run`: one session in-process, wired to this process's stdin/stdout/stderr.
+//
+// One thread (this one) polls stdin, a self-pipe fed by signal handlers, and an eventfd the
+// exit watcher raises; output is written by the plugin's thread as it arrives (blocking
+// there is the back-pressure). berth exits with the session's status: its exit code, 128+N
+// for signal N, 125 when the session failed as a whole.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <iostream>
+#include <thread>
+
+#include "commands.hpp"
+#include "terminal.hpp"
+
+namespace berth::cli {
+namespace {
+
+int g_signal_pipe_w = -1;
+
+extern "C" void on_signal(int signo) {
+    const int saved = errno;
+    const auto b = static_cast<unsigned char>(signo);
+    (void)!::write(g_signal_pipe_w, &b, 1);
+    errno = saved;
+}
+
+constexpr std::array k_forwarded = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
+
+// Installs the forwarding handlers for the lifetime of the run; restores the old ones.
+class signal_forwarding {
+public:
+    signal_forwarding() {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
+        read_fd_ = fds[0];
+        g_signal_pipe_w = fds[1];
+        struct sigaction sa{};
+        sa.sa_handler = &on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        for (std::size_t i = 0; i < k_forwarded.size(); ++i)
+            ::sigaction(k_forwarded[i], &sa, &saved_[i]);
+    }
+    ~signal_forwarding() {
+        for (std::size_t i = 0; i < k_forwarded.size(); ++i)
+            ::sigaction(k_forwarded[i], &saved_[i], nullptr);
+        if (read_fd_ >= 0) ::close(read_fd_);
+        if (g_signal_pipe_w >= 0) ::close(g_signal_pipe_w);
+        g_signal_pipe_w = -1;
+    }
+    signal_forwarding(const signal_forwarding&) = delete;
+    signal_forwarding& operator=(const signal_forwarding&) = delete;
+    [[nodiscard]] int fd() const noexcept { return read_fd_; }
+
+private:
+    int read_fd_ = -1;
+    std::array<struct sigaction, k_forwarded.size()> saved_{};
+};
+
+int status_of(const registry::session_record& r) {
+    if (r.exit_code) return *r.exit_code;
+    if (r.term_signal > 0) return 128 + r.term_signal;
+    return k_exit_runtime_failure;
+}
+
+}  // namespace
+
+int run(host::host& h, run_request request) {
+    auto plugin = h.find(request.runtime);
+    if (!plugin) {
+        std::string known;
+        for (const auto& p : h.plugins()) known += (known.empty() ? "" : ", ") + p->runtime();
+        std::cerr << "berth: unknown runtime '" << request.runtime
+                  << "' (available: " << (known.empty() ? "none" : known) << ")\n";
+        return k_exit_usage;
+    }
+    if (request.command.empty() && !request.options_json) {
+        // Every runtime needs to know what to run; say so before asking the plugin.
+        std::cerr << "berth: no command given: put it after --, e.g. berth run " << request.runtime
+                  << " -- sh -c 'echo hi'\n";
+        return k_exit_usage;
+    }
+    const bool interactive = request.tty && ::isatty(STDIN_FILENO) != 0;
+    auto options = build_options_json(request, plugin->options_schema());
+    if (!options) {
+        std::cerr << "berth: " << options.err().message << "\n";
+        return exit_status_for(options.err());
+    }
+    std::string options_json = options.value();
+    if (interactive) {
+        // Start the terminal at the user's size, when the plugin takes one.
+        if (auto size = terminal_size(STDIN_FILENO);
+            size && plugin->options_schema().find("\"rows\"") != std::string::npos) {
+            auto patched = request;
+            patched.opts.push_back("rows=" + std::to_string(size->first));
+            patched.opts.push_back("cols=" + std::to_string(size->second));
+            if (auto o = build_options_json(patched, plugin->options_schema())) options_json = o.value();
+        }
+    }
+
+    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as EPIPE, not death
+    const host::output_observer observer = [](registry::stream s, std::string_view bytes) {
+        write_all(s == registry::stream::err ? STDERR_FILENO : STDOUT_FILENO, bytes.data(),
+                  bytes.size());
+    };
+    signal_forwarding signals;
+    auto opened = h.open_session(request.runtime, options_json, observer);
+    if (!opened) {
+        std::cerr << "berth: " << opened.err().message << "\n";
+        return exit_status_for(opened.err());
+    }
+    auto session = opened.value();
+    spdlog::debug("session {} started, pid {}", session->id(), session->entry()->snapshot().pid);
+
+    // Exit watcher: raise an eventfd when the session reaches a final state.
+    const int exit_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    std::atomic<bool> stop_watch{false};
+    std::thread watcher([&] {
+        while (!stop_watch.load()) {
+            if (session->entry()->wait_ended(std::chrono::milliseconds(500))) {
+                const std::uint64_t one = 1;
+                (void)!::write(exit_fd, &one, sizeof one);
+                return;
+            }
+        }
+    });
+
+    raw_mode raw(interactive ? STDIN_FILENO : -1);
+    bool stdin_open = true;
+    std::array<char, 64 * 1024> buf{};
+    while (true) {
+        std::array<pollfd, 3> fds{{{exit_fd, POLLIN, 0},
+                                   {signals.fd(), POLLIN, 0},
+                                   {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}}};
+        // The exit watcher raises exit_fd; the timeout only bounds a lost wake-up.
+        if (::poll(fds.data(), fds.size(), 1000) < 0 && errno != EINTR) break;
+        if ((fds[0].revents & POLLIN) != 0) break;
+        if ((fds[1].revents & POLLIN) != 0) {
+            unsigned char signo = 0;
+            while (::read(signals.fd(), &signo, 1) == 1) {
+                if (signo == SIGWINCH) {
+                    if (auto size = terminal_size(STDIN_FILENO))
+                        (void)session->resize(size->first, size->second);
+                } else if (auto r = session->signal(signo); !r) {
+                    spdlog::warn("could not forward signal {}: {}", signo, r.err().message);
+                }
+            }
+        }
+        if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+            const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
+            if (n > 0) {
+                if (auto r = session->write(std::string_view(buf.data(), static_cast<std::size_t>(n))); !r) {
+                    spdlog::debug("stdin no longer accepted: {}", r.err().message);
+                    stdin_open = false;
+                }
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                stdin_open = false;
+                if (auto r = session->close_input(); !r)
+                    spdlog::debug("close stdin: {}", r.err().message);
+            }
+        }
+    }
+    stop_watch = true;
+    watcher.join();
+    ::close(exit_fd);
+    (void)session->entry()->wait_ended(std::chrono::seconds(10));
+
+    const auto record = session->entry()->snapshot();
+    h.forget_session(session->id());
+    session.reset();
+    raw.~raw_mode();  // restore the terminal before printing anything of our own
+    new (&raw) raw_mode(-1);
+    if (record.state == registry::session_state::failed || (!record.exit_code && record.term_signal == 0))
+        std::cerr << "berth: session failed: " << (record.reason.empty() ? "no exit status" : record.reason)
+                  << "\n";
+    return status_of(record);
+}
+
+}  // namespace berth::cli

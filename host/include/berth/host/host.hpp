@@ -1,0 +1,76 @@
+// The berth host: discovers and loads plugins, opens sessions through them, and keeps
+// sessions and per-plugin metrics in the registry. Embeddable: the CLI and berthd are thin
+// front ends over this class.
+#pragma once
+
+#include <berth/host/plugin.hpp>
+#include <berth/host/result.hpp>
+#include <berth/host/session.hpp>
+#include <berth/registry/registry.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth::host {
+
+struct host_options {
+    // Directories to scan. Unset: the standard search (see discovery.hpp).
+    std::optional<std::vector<std::filesystem::path>> plugin_dirs;
+    std::size_t output_buffer_capacity = registry::output_buffer::k_default_capacity;
+};
+
+// What happened to each candidate file, for `berth plugin ls` and logs.
+struct plugin_report {
+    enum class status { loaded, rejected, shadowed };
+    std::filesystem::path path;
+    status state = status::rejected;
+    std::string reason;      // rejected: why; shadowed: by which file
+    plugin_descriptor_info info;  // filled when the descriptor could be read
+};
+
+[[nodiscard]] std::string_view to_string(plugin_report::status s) noexcept;
+
+class host {
+public:
+    explicit host(host_options options = {});
+    ~host();  // sessions first, then plugins
+    host(const host&) = delete;
+    host& operator=(const host&) = delete;
+
+    [[nodiscard]] const std::vector<plugin_report>& reports() const noexcept { return reports_; }
+    [[nodiscard]] const std::vector<std::shared_ptr<plugin>>& plugins() const noexcept {
+        return plugins_;
+    }
+    // By runtime id, or by plugin name.
+    [[nodiscard]] std::shared_ptr<plugin> find(std::string_view runtime_or_name) const;
+
+    // Validates options against the plugin's schema, then opens. Nothing is spawned when the
+    // options are invalid. The session is kept in the host (find_session) until removed.
+    [[nodiscard]] result<std::shared_ptr<session>> open_session(std::string_view runtime,
+                                                                std::string_view options_json,
+                                                                output_observer observer = {});
+    [[nodiscard]] std::shared_ptr<session> find_session(std::string_view id) const;
+    void forget_session(std::string_view id);
+
+    [[nodiscard]] registry::registry& registry() noexcept { return registry_; }
+
+private:
+    void load_all(const std::vector<std::filesystem::path>& dirs);
+
+    host_options options_;
+    registry::registry registry_;  // before plugins: plugins push metrics into it
+    std::vector<plugin_report> reports_;
+    std::vector<std::shared_ptr<plugin>> plugins_;
+    mutable std::mutex sessions_mutex_;
+    std::map<std::string, std::shared_ptr<session>, std::less<>> sessions_;
+};
+
+}  // namespace berth::host

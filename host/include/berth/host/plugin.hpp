@@ -1,0 +1,59 @@
+// A plugin instance: a loaded library plus the instance its create() returned, wired to the
+// host's logger and the registry's metrics. Shared by the host and by every session opened
+// through it; the library is unloaded only after the last of them is gone.
+#pragma once
+
+#include <berth/host/plugin_library.hpp>
+#include <berth/host/result.hpp>
+#include <berth/registry/metrics_store.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+namespace berth::host {
+
+class plugin : public std::enable_shared_from_this<plugin> {
+public:
+    // Calls the plugin's create(). On failure returns the reason with the plugin's own words.
+    [[nodiscard]] static result<std::shared_ptr<plugin>> create(
+        std::shared_ptr<plugin_library> library, registry::metrics_store* metrics);
+    ~plugin();  // destroy() on the instance, then the library may go
+    plugin(const plugin&) = delete;
+    plugin& operator=(const plugin&) = delete;
+
+    [[nodiscard]] const plugin_descriptor_info& info() const noexcept { return library_->info(); }
+    [[nodiscard]] const std::string& name() const noexcept { return info().name; }
+    [[nodiscard]] const std::string& runtime() const noexcept { return info().runtime; }
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return library_->path(); }
+    [[nodiscard]] bool has(std::uint64_t capability) const noexcept {
+        return (info().capabilities & capability) != 0;
+    }
+    [[nodiscard]] const std::string& options_schema() const noexcept { return options_schema_; }
+
+    // Runs the plugin's health check on a worker thread, waiting at most `timeout` (a plugin
+    // that hangs reports unhealthy; its thread is left to finish on its own, holding the
+    // library). Records the result in the metrics store.
+    [[nodiscard]] registry::health_check_result check_health(std::chrono::milliseconds timeout);
+
+    // For session and host internals.
+    [[nodiscard]] const berth_plugin_api& api() const noexcept { return library_->api(); }
+    [[nodiscard]] berth_plugin* instance() const noexcept { return instance_; }
+    [[nodiscard]] registry::metrics_store* metrics() const noexcept { return metrics_; }
+    // The plugin's message for the last failure on this thread.
+    [[nodiscard]] std::string last_error() const;
+
+    struct services;  // what host_ctx points to
+
+private:
+    plugin() = default;
+
+    // Member order is destruction order, reversed: the library outlives the instance.
+    std::shared_ptr<plugin_library> library_;
+    std::unique_ptr<services> services_;
+    registry::metrics_store* metrics_ = nullptr;
+    berth_plugin* instance_ = nullptr;
+    std::string options_schema_;
+};
+
+}  // namespace berth::host

@@ -1,0 +1,61 @@
+// A plugin shared object, loaded and its descriptor checked. No instance yet.
+//
+// load_plugin_library() never throws for a bad file: it returns the one-line reason (not an
+// ELF file, wrong architecture, no entry symbol, ABI mismatch, broken descriptor, capability
+// without function). The library stays loaded as long as any plugin_library refers to it.
+#pragma once
+
+#include <berth/host/result.hpp>
+#include <berth/plugin.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace berth::host {
+
+struct plugin_descriptor_info {
+    std::string name;
+    std::string runtime;
+    std::string version;
+    std::string description;
+    std::uint16_t abi_major = 0;
+    std::uint16_t abi_minor = 0;
+    std::uint64_t capabilities = 0;
+};
+
+// "pipes,pty,resize" for a capability mask; unknown bits as "bit40".
+[[nodiscard]] std::string capability_names(std::uint64_t caps);
+[[nodiscard]] std::vector<std::string> capability_list(std::uint64_t caps);
+
+class plugin_library {
+public:
+    ~plugin_library();
+    plugin_library(const plugin_library&) = delete;
+    plugin_library& operator=(const plugin_library&) = delete;
+
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+    [[nodiscard]] const plugin_descriptor_info& info() const noexcept { return info_; }
+    // The function table, copied into a zeroed struct of the host's size: slots a plugin
+    // built for an older minor does not have read as NULL.
+    [[nodiscard]] const berth_plugin_api& api() const noexcept { return api_; }
+
+    struct handle;  // the loaded shared object (Boost.DLL), private
+
+private:
+    friend result<std::shared_ptr<plugin_library>> load_plugin_library(
+        const std::filesystem::path& path);
+    plugin_library() = default;
+
+    std::filesystem::path path_;
+    std::unique_ptr<handle> handle_;
+    plugin_descriptor_info info_;
+    berth_plugin_api api_{};
+};
+
+[[nodiscard]] result<std::shared_ptr<plugin_library>> load_plugin_library(
+    const std::filesystem::path& path);
+
+}  // namespace berth::host

@@ -1,0 +1,167 @@
+// Loading and checking a plugin. Every way a file can fail to be a usable plugin ends here as
+// a one-line reason; nothing a plugin does wrong at load may crash the host, short of a
+// crash inside its own entry function (scanning in a child process will cover that).
+#include <berth/host/plugin_library.hpp>
+
+#include <boost/dll/shared_library.hpp>
+#include <cstddef>
+#include <cstring>
+#include <regex>
+
+#include "elf_check.hpp"
+
+namespace berth::host {
+
+struct plugin_library::handle {
+    boost::dll::shared_library library;
+};
+
+namespace {
+
+struct cap_slot {
+    std::uint64_t bit;
+    const char* name;
+    const char* function;  // the slot the bit promises, or null
+};
+
+constexpr cap_slot k_caps[] = {
+    {BERTH_CAP_PIPES, "pipes", nullptr},
+    {BERTH_CAP_PTY, "pty", nullptr},
+    {BERTH_CAP_RESIZE, "resize", "session_resize"},
+    {BERTH_CAP_SIGNAL, "signal", "session_signal"},
+    {BERTH_CAP_STDIN_EOF, "stdin-eof", "session_close_stdin"},
+    {BERTH_CAP_RUN, "run", nullptr},
+    {BERTH_CAP_EXEC, "exec", nullptr},
+};
+
+// ABI 1.0 sizes: a 1.x plugin's structs are at least this large. Later minors append fields,
+// so these stay fixed forever.
+constexpr std::size_t k_descriptor_size_1_0 =
+    offsetof(berth_plugin_descriptor, api) + sizeof(void*);
+constexpr std::size_t k_api_size_1_0 = offsetof(berth_plugin_api, session_pid) + sizeof(void*);
+
+bool is_slot_set(const berth_plugin_api& api, std::string_view function) {
+    if (function == "session_resize") return api.session_resize != nullptr;
+    if (function == "session_signal") return api.session_signal != nullptr;
+    if (function == "session_close_stdin") return api.session_close_stdin != nullptr;
+    return true;
+}
+
+std::string copy_string(const char* s) { return s == nullptr ? std::string() : std::string(s); }
+
+error reject(std::string reason) { return error{errc::invalid_argument, std::move(reason)}; }
+
+std::string version(unsigned major, unsigned minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
+}  // namespace
+
+std::vector<std::string> capability_list(std::uint64_t caps) {
+    std::vector<std::string> out;
+    std::uint64_t known = 0;
+    for (const auto& c : k_caps) {
+        known |= c.bit;
+        if ((caps & c.bit) != 0) out.emplace_back(c.name);
+    }
+    for (unsigned bit = 0; bit < 64; ++bit) {
+        const std::uint64_t b = std::uint64_t{1} << bit;
+        if ((caps & b) != 0 && (known & b) == 0) out.push_back("bit" + std::to_string(bit));
+    }
+    return out;
+}
+
+std::string capability_names(std::uint64_t caps) {
+    std::string out;
+    for (const auto& c : capability_list(caps)) out += (out.empty() ? "" : ",") + c;
+    return out.empty() ? "-" : out;
+}
+
+plugin_library::~plugin_library() = default;
+
+result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesystem::path& path) {
+    if (auto why = elf_mismatch(path); !why.empty()) return reject(why);
+
+    auto lib = std::shared_ptr<plugin_library>(new plugin_library());
+    lib->path_ = path;
+    lib->handle_ = std::make_unique<plugin_library::handle>();
+    try {
+        // RTLD_LOCAL: each plugin keeps its own symbols (and its own Boost copies) to itself.
+        lib->handle_->library.load(path.string(), boost::dll::load_mode::rtld_now |
+                                                      boost::dll::load_mode::rtld_local);
+    } catch (const std::exception& e) {
+        return reject(std::string("cannot be loaded: ") + e.what());
+    }
+    if (!lib->handle_->library.has(BERTH_PLUGIN_ENTRY_SYMBOL))
+        return reject("no " + std::string(BERTH_PLUGIN_ENTRY_SYMBOL) +
+                      " symbol: not a berth plugin, or built for another ABI major version");
+    const auto entry = lib->handle_->library.get<std::remove_pointer_t<berth_plugin_entry_fn>>(
+        BERTH_PLUGIN_ENTRY_SYMBOL);
+    const berth_plugin_descriptor* raw = entry(BERTH_ABI_VERSION_MAJOR, BERTH_ABI_VERSION_MINOR);
+    if (raw == nullptr) return reject(std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned no descriptor");
+
+    // Versions first: a different major may have a different layout altogether. The version
+    // fields sit right after struct_size in every major, by design.
+    if (raw->struct_size < offsetof(berth_plugin_descriptor, name))
+        return reject("descriptor struct_size " + std::to_string(raw->struct_size) +
+                      " is too small to hold an ABI version");
+    const std::string host_abi = version(BERTH_ABI_VERSION_MAJOR, BERTH_ABI_VERSION_MINOR);
+    const std::string plugin_abi = version(raw->abi_major, raw->abi_minor);
+    if (raw->abi_major != BERTH_ABI_VERSION_MAJOR)
+        return reject("ABI major version mismatch: plugin ABI " + plugin_abi + ", host ABI " +
+                      host_abi);
+    if (raw->abi_minor > BERTH_ABI_VERSION_MINOR)
+        return reject("plugin ABI " + plugin_abi + " is newer than host ABI " + host_abi +
+                      ": upgrade berth or use an older plugin build");
+    if (raw->struct_size < k_descriptor_size_1_0)
+        return reject("descriptor struct_size " + std::to_string(raw->struct_size) +
+                      " is smaller than the ABI 1.0 minimum of " +
+                      std::to_string(k_descriptor_size_1_0) + " bytes");
+
+    berth_plugin_descriptor d{};
+    std::memcpy(&d, raw, std::min<std::size_t>(raw->struct_size, sizeof d));
+
+    auto& info = lib->info_;
+    info.name = copy_string(d.name);
+    info.runtime = copy_string(d.runtime);
+    info.version = copy_string(d.version);
+    info.description = copy_string(d.description);
+    info.abi_major = d.abi_major;
+    info.abi_minor = d.abi_minor;
+    info.capabilities = d.capabilities;
+    if (info.name.empty()) return reject("descriptor has no name");
+    static const std::regex k_runtime_id("[a-z0-9][a-z0-9_-]*");
+    if (!std::regex_match(info.runtime, k_runtime_id))
+        return reject("descriptor runtime id '" + info.runtime +
+                      "' is invalid: expected lowercase letters, digits, '-' or '_'");
+    if (info.version.empty()) return reject("descriptor has no version");
+    if (d.api == nullptr) return reject("descriptor has no function table");
+    if (d.api->struct_size < k_api_size_1_0)
+        return reject("function table struct_size " + std::to_string(d.api->struct_size) +
+                      " is smaller than the ABI 1.0 minimum of " + std::to_string(k_api_size_1_0) +
+                      " bytes");
+    std::memcpy(&lib->api_, d.api, std::min<std::size_t>(d.api->struct_size, sizeof lib->api_));
+
+    const auto& api = lib->api_;
+    const std::pair<const void*, const char*> required[] = {
+        {reinterpret_cast<const void*>(api.create), "create"},
+        {reinterpret_cast<const void*>(api.destroy), "destroy"},
+        {reinterpret_cast<const void*>(api.last_error), "last_error"},
+        {reinterpret_cast<const void*>(api.health_check), "health_check"},
+        {reinterpret_cast<const void*>(api.options_schema), "options_schema"},
+        {reinterpret_cast<const void*>(api.session_open), "session_open"},
+        {reinterpret_cast<const void*>(api.session_write), "session_write"},
+        {reinterpret_cast<const void*>(api.session_close), "session_close"},
+        {reinterpret_cast<const void*>(api.session_destroy), "session_destroy"},
+    };
+    for (const auto& [fn, fname] : required)
+        if (fn == nullptr) return reject("required function " + std::string(fname) + " is NULL");
+    for (const auto& c : k_caps) {
+        if ((info.capabilities & c.bit) != 0 && c.function != nullptr && !is_slot_set(api, c.function))
+            return reject("claims capability '" + std::string(c.name) + "' but its " + c.function +
+                          " function is NULL");
+    }
+    return lib;
+}
+
+}  // namespace berth::host

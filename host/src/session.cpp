@@ -1,0 +1,133 @@
+#include <berth/host/plugin.hpp>
+#include <berth/host/session.hpp>
+
+#include <cstring>
+
+namespace berth::host {
+
+std::string describe_status(berth_status s);  // plugin.cpp
+
+// The plugin's callbacks land here. Lives as long as the session object, which releases the
+// plugin's handle (after which no callback comes) before this goes.
+struct session::sink_context {
+    std::shared_ptr<registry::session_entry> entry;
+    output_observer observer;
+
+    static void on_output(void* ctx, berth_stream stream, const std::uint8_t* data,
+                          std::uint32_t length) {
+        auto* self = static_cast<sink_context*>(ctx);
+        const std::string_view bytes(reinterpret_cast<const char*>(data), length);
+        const auto s = stream == BERTH_STREAM_STDERR ? registry::stream::err
+                       : stream == BERTH_STREAM_PTY  ? registry::stream::pty
+                                                     : registry::stream::out;
+        self->entry->append_output(s, bytes);
+        if (self->observer) self->observer(s, bytes);
+    }
+
+    static void on_exit(void* ctx, const berth_exit_status* status) {
+        auto* self = static_cast<sink_context*>(ctx);
+        berth_exit_status st{};
+        if (status != nullptr)
+            std::memcpy(&st, status, std::min<std::size_t>(status->struct_size, sizeof st));
+        registry::exit_info info;
+        if (st.failed == 0 && st.term_signal <= 0 && st.exit_code >= 0) info.exit_code = st.exit_code;
+        info.term_signal = st.term_signal > 0 ? st.term_signal : 0;
+        info.failed = st.failed != 0 || (st.term_signal <= 0 && st.exit_code < 0);
+        info.reason = st.reason == nullptr ? "" : st.reason;
+        if (info.failed && info.reason.empty()) info.reason = "the plugin reported no exit status";
+        self->entry->mark_ended(info);
+    }
+};
+
+result<std::shared_ptr<session>> session::open(std::shared_ptr<host::plugin> plugin,
+                                               std::shared_ptr<registry::session_entry> entry,
+                                               const std::string& options_json,
+                                               output_observer observer) {
+    auto s = std::shared_ptr<session>(new session());
+    s->plugin_ = std::move(plugin);
+    s->entry_ = std::move(entry);
+    s->sink_ = std::make_unique<sink_context>();
+    s->sink_->entry = s->entry_;
+    s->sink_->observer = std::move(observer);
+
+    berth_session_sink sink{};
+    sink.struct_size = sizeof sink;
+    sink.ctx = s->sink_.get();
+    sink.on_output = &sink_context::on_output;
+    sink.on_exit = &sink_context::on_exit;
+    const auto& api = s->plugin_->api();
+    berth_session* handle = nullptr;
+    const berth_status status =
+        api.session_open(s->plugin_->instance(), options_json.c_str(), &sink, &handle);
+    if (status != BERTH_OK || handle == nullptr) {
+        auto failure = s->check(status == BERTH_OK ? BERTH_ERR_INTERNAL : status, "open");
+        s->entry_->mark_failed(failure.err().message);
+        return failure.err();
+    }
+    s->handle_ = handle;
+    s->entry_->mark_running(api.session_pid != nullptr ? api.session_pid(handle) : -1);
+    return s;
+}
+
+session::~session() {
+    if (handle_ != nullptr) plugin_->api().session_destroy(handle_);
+}
+
+result<void> session::check(int status, const char* what) {
+    if (status == BERTH_OK) return {};
+    const auto s = static_cast<berth_status>(status);
+    errc code = errc::runtime_error;
+    switch (s) {
+        case BERTH_ERR_INVALID_ARGUMENT: code = errc::invalid_argument; break;
+        case BERTH_ERR_NOT_FOUND: code = errc::not_found; break;
+        case BERTH_ERR_UNSUPPORTED: code = errc::unsupported; break;
+        case BERTH_ERR_UNAVAILABLE: code = errc::unavailable; break;
+        case BERTH_ERR_PERMISSION: code = errc::permission; break;
+        case BERTH_ERR_STATE: code = errc::state; break;
+        case BERTH_ERR_TIMEOUT: code = errc::timeout; break;
+        case BERTH_ERR_INTERNAL: code = errc::internal; break;
+        default: break;
+    }
+    std::string message = plugin_->last_error();
+    if (message.empty()) message = std::string(what) + " failed (" + describe_status(s) + ")";
+    return error{code, message};
+}
+
+result<void> session::write(std::span<const std::uint8_t> data) {
+    const auto r = check(plugin_->api().session_write(handle_, data.data(),
+                                                      static_cast<std::uint32_t>(data.size())),
+                         "write");
+    if (r) entry_->count_input(data.size());
+    return r;
+}
+
+result<void> session::write(std::string_view text) {
+    return write({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()});
+}
+
+result<void> session::close_input() {
+    if (plugin_->api().session_close_stdin == nullptr)
+        return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot close stdin"};
+    return check(plugin_->api().session_close_stdin(handle_), "close stdin");
+}
+
+result<void> session::resize(std::uint16_t rows, std::uint16_t cols) {
+    if (plugin_->api().session_resize == nullptr)
+        return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot resize"};
+    return check(plugin_->api().session_resize(handle_, rows, cols), "resize");
+}
+
+result<void> session::signal(int signo) {
+    if (plugin_->api().session_signal == nullptr)
+        return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot send signals"};
+    return check(plugin_->api().session_signal(handle_, signo), "signal");
+}
+
+result<void> session::close(std::chrono::milliseconds grace, std::string_view reason) {
+    // Closed first: the exit the plugin reports while closing is recorded under it.
+    entry_->mark_closed(reason);
+    return check(plugin_->api().session_close(handle_, static_cast<std::uint32_t>(grace.count())),
+                 "close");
+}
+
+}  // namespace berth::host

@@ -1,0 +1,45 @@
+// What the registry knows about one session. Plain data, copied out of the store.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth::registry {
+
+enum class session_state : std::uint8_t {
+    starting = 0,  // being opened by its plugin
+    running = 1,
+    exited = 2,  // the command ended by itself (code or signal)
+    failed = 3,  // the session failed as a whole (could not start, runtime went away)
+    closed = 4,  // ended because someone closed it
+    lost = 5     // known from before a restart of the host, no longer backed by a process
+};
+
+[[nodiscard]] std::string_view to_string(session_state s) noexcept;
+[[nodiscard]] bool is_final(session_state s) noexcept;
+
+using clock = std::chrono::system_clock;
+
+struct session_record {
+    std::string id;
+    std::string runtime;  // runtime id, e.g. "podman"
+    std::string plugin;   // plugin name, e.g. "berth-podman"
+    std::string target;   // image or container the session runs in; empty for local
+    std::vector<std::string> argv;
+    std::int64_t pid = -1;
+    session_state state = session_state::starting;
+    clock::time_point created{};
+    std::optional<clock::time_point> started;
+    std::optional<clock::time_point> ended;
+    std::optional<int> exit_code;  // set when the command exited normally
+    int term_signal = 0;           // set when a signal ended it
+    std::string reason;            // why it failed or was closed, in words
+    std::uint64_t bytes_in = 0;    // written to the session's stdin
+    std::uint64_t bytes_out = 0;   // produced on stdout/stderr/pty
+};
+
+}  // namespace berth::registry

@@ -1,0 +1,237 @@
+#include <berth/registry/session_entry.hpp>
+
+#include <algorithm>
+#include <utility>
+
+#include <re2/re2.h>
+#include <berth/registry/metrics_store.hpp>
+
+namespace berth::registry {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+
+// Deadlines far in the future overflow steady_clock arithmetic (and some libc waits), so a
+// caller asking for "forever" gets ten years instead.
+constexpr std::chrono::hours k_max_wait{24 * 365 * 10};
+
+steady::time_point deadline_after(std::chrono::milliseconds timeout) {
+    const auto now = steady::now();
+    if (timeout <= std::chrono::milliseconds::zero()) {
+        return now;
+    }
+    return now + std::min<std::chrono::milliseconds>(timeout, k_max_wait);
+}
+
+}  // namespace
+
+session_entry::session_entry(session_record initial, std::size_t buffer_capacity,
+                             metrics_store* metrics)
+    : id_(initial.id), record_(std::move(initial)), output_(buffer_capacity), metrics_(metrics) {}
+
+session_record session_entry::snapshot() const {
+    const std::lock_guard lock(mutex_);
+    return record_;
+}
+
+void session_entry::mark_running(std::int64_t pid) {
+    bool ended_already = false;
+    {
+        const std::lock_guard lock(mutex_);
+        record_.pid = pid;
+        record_.started = clock::now();
+        // The plugin may report the exit before its open call returned: the session did open,
+        // and is already over. It must not come back to life.
+        ended_already = is_final(record_.state);
+        if (!ended_already) record_.state = session_state::running;
+    }
+    changed_.notify_all();
+    // All session accounting lives here, so an early exit cannot race the counters.
+    if (metrics_ != nullptr) {
+        metrics_->session_opened(record_.plugin);
+        if (ended_already) metrics_->session_ended(record_.plugin);
+    }
+}
+
+void session_entry::mark_ended(const exit_info& info) {
+    bool was_running = false;
+    {
+        const std::lock_guard lock(mutex_);
+        if (record_.state == session_state::closed && !record_.exit_code &&
+            record_.term_signal == 0) {
+            // Closed by the host: keep that state, but record how the process ended.
+            record_.exit_code = info.exit_code;
+            record_.term_signal = info.term_signal;
+            record_.ended = clock::now();
+        }
+        if (is_final(record_.state)) {
+            return;
+        }
+        was_running = record_.state == session_state::running;
+        record_.ended = clock::now();
+        record_.exit_code = info.exit_code;
+        record_.term_signal = info.term_signal;
+        record_.reason = info.reason;
+        record_.state = info.failed ? session_state::failed : session_state::exited;
+    }
+    changed_.notify_all();
+    // record_.plugin is set at construction and never written again, so reading it after
+    // the lock is released is safe; calling out unlocked keeps the metrics lock out of ours.
+    if (was_running && metrics_ != nullptr) {
+        metrics_->session_ended(record_.plugin);
+    }
+}
+
+void session_entry::mark_closed(std::string_view reason) {
+    bool was_running = false;
+    {
+        const std::lock_guard lock(mutex_);
+        // Already ended by itself: that outcome (exit code, signal) is the truer story.
+        if (is_final(record_.state)) {
+            return;
+        }
+        was_running = record_.state == session_state::running;
+        record_.ended = clock::now();
+        record_.reason = reason;
+        record_.state = session_state::closed;
+    }
+    changed_.notify_all();
+    if (was_running && metrics_ != nullptr) {
+        metrics_->session_ended(record_.plugin);
+    }
+}
+
+void session_entry::mark_failed(std::string_view reason) {
+    bool was_running = false;
+    bool was_final = false;
+    {
+        const std::lock_guard lock(mutex_);
+        // Like mark_ended: the first final state wins, so a late failure report cannot
+        // rewrite a session that was already closed or exited.
+        was_final = is_final(record_.state);
+        if (was_final) {
+            return;
+        }
+        was_running = record_.state == session_state::running;
+        record_.ended = clock::now();
+        record_.reason = reason;
+        record_.state = session_state::failed;
+    }
+    changed_.notify_all();
+    if (metrics_ != nullptr) {
+        if (was_running) {
+            metrics_->session_ended(record_.plugin);
+        } else {
+            metrics_->session_open_failed(record_.plugin);
+        }
+    }
+}
+
+void session_entry::append_output(stream source, std::string_view bytes) {
+    if (bytes.empty()) {
+        return;
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        output_.append(source, bytes);
+        record_.bytes_out += bytes.size();
+    }
+    changed_.notify_all();
+    if (metrics_ != nullptr) {
+        metrics_->add_bytes(record_.plugin, 0, bytes.size());
+    }
+}
+
+void session_entry::count_input(std::uint64_t bytes) {
+    if (bytes == 0) {
+        return;
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        record_.bytes_in += bytes;
+    }
+    changed_.notify_all();
+    if (metrics_ != nullptr) {
+        metrics_->add_bytes(record_.plugin, bytes, 0);
+    }
+}
+
+read_result session_entry::read(std::uint64_t cursor, std::size_t max_bytes) const {
+    const std::lock_guard lock(mutex_);
+    return output_.read(cursor, max_bytes);
+}
+
+read_result session_entry::wait_read(std::uint64_t cursor, std::size_t max_bytes,
+                                     std::chrono::milliseconds timeout) const {
+    const auto deadline = deadline_after(timeout);
+    std::unique_lock lock(mutex_);
+    // The predicate form re-checks after every wake-up, so spurious ones just wait again.
+    changed_.wait_until(lock, deadline,
+                        [&] { return output_.end_offset() > cursor || is_final(record_.state); });
+    return output_.read(cursor, max_bytes);
+}
+
+bool session_entry::wait_ended(std::chrono::milliseconds timeout) const {
+    const auto deadline = deadline_after(timeout);
+    std::unique_lock lock(mutex_);
+    return changed_.wait_until(lock, deadline, [&] { return is_final(record_.state); });
+}
+
+pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const re2::RE2& pattern,
+                                                    std::chrono::milliseconds timeout) const {
+    const auto deadline = deadline_after(timeout);
+    pattern_wait_result result;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        const std::uint64_t from = std::max(cursor, output_.begin_offset());
+        const std::uint64_t to = std::max(from, output_.end_offset());
+        const bool ended = is_final(record_.state);
+        const std::string text = output_.copy_range(from, to);
+        result.dropped = from - cursor;
+        result.scanned_to = to;
+
+        // Search the whole range again rather than only the new bytes: a match may start in
+        // old output and end in new. The search runs unlocked so a long scan (up to the whole
+        // buffer) does not stall the session's writers.
+        lock.unlock();
+        re2::StringPiece found;
+        if (pattern.Match(text, 0, text.size(), re2::RE2::UNANCHORED, &found, 1)) {
+            const auto offset = static_cast<std::uint64_t>(found.data() - text.data());
+            pattern_match m;
+            m.text.assign(found.data(), found.size());
+            m.begin = from + offset;
+            m.end = m.begin + found.size();
+            m.next_cursor = m.end;
+            result.result = pattern_wait_result::outcome::matched;
+            result.match = std::move(m);
+            return result;
+        }
+        if (ended) {
+            result.result = pattern_wait_result::outcome::ended;
+            return result;
+        }
+        // Checked before waiting so a zero timeout searches exactly once, and a stream of
+        // appends cannot keep an expired wait looping.
+        if (steady::now() >= deadline) {
+            result.result = pattern_wait_result::outcome::timeout;
+            return result;
+        }
+        lock.lock();
+        // `to` is the larger of the cursor and the old end: output that stays short of the
+        // cursor cannot produce a match, so it is no reason to search again.
+        const bool changed = changed_.wait_until(
+            lock, deadline, [&] { return output_.end_offset() > to || is_final(record_.state); });
+        if (!changed) {
+            result.result = pattern_wait_result::outcome::timeout;
+            return result;
+        }
+    }
+}
+
+std::uint64_t session_entry::end_offset() const {
+    const std::lock_guard lock(mutex_);
+    return output_.end_offset();
+}
+
+}  // namespace berth::registry

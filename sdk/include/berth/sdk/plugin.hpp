@@ -1,0 +1,331 @@
+// The C++ side of the berth plugin ABI: write a plugin as a C++ class, export it with one
+// macro. Header-only on purpose: every plugin compiles its own copy, so nothing here is shared
+// (or has to stay binary compatible) between plugins.
+//
+//     class my_plugin final : public berth::sdk::plugin {
+//     public:
+//         static constexpr berth::sdk::plugin_info k_info{
+//             "berth-my", "my", "0.1.0", "My runtime", BERTH_CAP_PIPES | BERTH_CAP_SIGNAL};
+//         explicit my_plugin(berth::sdk::host_services host);
+//         berth::sdk::health_report health() override;
+//         std::string_view options_schema() override;
+//         std::unique_ptr<berth::sdk::session> open(std::string_view options_json,
+//                                                   berth::sdk::session_sink sink) override;
+//     };
+//     BERTH_PLUGIN(my_plugin)
+//
+// Throw berth::sdk::error(status, message) for expected failures; the macro's trampolines
+// turn every exception into a status plus last_error() text, so none crosses the C boundary.
+#pragma once
+
+#include <berth/plugin.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace berth::sdk {
+
+// An expected failure with the status the host will see.
+class error : public std::runtime_error {
+public:
+    error(berth_status status, const std::string& message)
+        : std::runtime_error(message), status_(status) {}
+    [[nodiscard]] berth_status status() const noexcept { return status_; }
+
+private:
+    berth_status status_;
+};
+
+struct plugin_info {
+    const char* name;
+    const char* runtime;
+    const char* version;
+    const char* description;
+    std::uint64_t capabilities;
+};
+
+// The host's services, copied from the C struct (missing fields of an older host read as
+// null and are skipped).
+class host_services {
+public:
+    host_services() = default;
+    explicit host_services(const berth_host_services* c) {
+        if (c != nullptr) {
+            const std::size_t n = c->struct_size < sizeof services_ ? c->struct_size
+                                                                    : sizeof services_;
+            std::memcpy(&services_, c, n);
+        }
+    }
+
+    void log(berth_log_level level, const std::string& message) const {
+        if (services_.log != nullptr) services_.log(services_.host_ctx, level, message.c_str());
+    }
+    void add_counter(const char* name, double delta) const {
+        if (services_.metric != nullptr)
+            services_.metric(services_.host_ctx, BERTH_METRIC_COUNTER_ADD, name, delta);
+    }
+    void set_gauge(const char* name, double value) const {
+        if (services_.metric != nullptr)
+            services_.metric(services_.host_ctx, BERTH_METRIC_GAUGE_SET, name, value);
+    }
+
+private:
+    berth_host_services services_{};
+};
+
+struct health_report {
+    berth_health_state state = BERTH_HEALTH_UNHEALTHY;
+    std::string detail;
+    std::vector<std::pair<std::string, std::string>> attributes;
+};
+
+struct exit_status {
+    int exit_code = -1;   // -1 when ended by a signal or failed
+    int term_signal = 0;  // > 0 when ended by a signal
+    bool failed = false;  // the session failed as a whole; reason says why
+    std::string reason;
+};
+
+// Where a session's output and exit go. Copied from the host's C sink; cheap to copy.
+class session_sink {
+public:
+    session_sink() = default;
+    explicit session_sink(const berth_session_sink* c) {
+        if (c != nullptr) {
+            const std::size_t n = c->struct_size < sizeof sink_ ? c->struct_size : sizeof sink_;
+            std::memcpy(&sink_, c, n);
+        }
+    }
+
+    void output(berth_stream stream, std::span<const std::uint8_t> data) const {
+        if (sink_.on_output == nullptr) return;
+        // The C callback takes 32-bit lengths; split anything larger.
+        constexpr std::size_t k_max = UINT32_MAX;
+        while (!data.empty()) {
+            const std::size_t n = data.size() < k_max ? data.size() : k_max;
+            sink_.on_output(sink_.ctx, stream, data.data(), static_cast<std::uint32_t>(n));
+            data = data.subspan(n);
+        }
+    }
+
+    void exit(const exit_status& status) const {
+        if (sink_.on_exit == nullptr) return;
+        berth_exit_status c{};
+        c.struct_size = sizeof c;
+        c.exit_code = status.exit_code;
+        c.term_signal = status.term_signal;
+        c.failed = status.failed ? 1U : 0U;
+        c.reason = status.reason.empty() ? nullptr : status.reason.c_str();
+        sink_.on_exit(sink_.ctx, &c);
+    }
+
+private:
+    berth_session_sink sink_{};
+};
+
+// One session. Optional operations throw `unsupported` unless overridden; a plugin that
+// overrides one sets the matching capability bit.
+class session {
+public:
+    virtual ~session() = default;
+    virtual void write(std::span<const std::uint8_t> data) = 0;
+    virtual void close_stdin() { unsupported("closing stdin"); }
+    virtual void resize(std::uint16_t rows, std::uint16_t cols) {
+        (void)rows;
+        (void)cols;
+        unsupported("resize");
+    }
+    virtual void signal(int signo) {
+        (void)signo;
+        unsupported("signals");
+    }
+    // SIGTERM, SIGKILL after grace, cleanup; returns when on_exit was delivered.
+    virtual void close(std::chrono::milliseconds grace) = 0;
+    [[nodiscard]] virtual std::int64_t pid() const { return -1; }
+
+protected:
+    [[noreturn]] static void unsupported(const char* what) {
+        throw error(BERTH_ERR_UNSUPPORTED, std::string(what) + " is not supported by this plugin");
+    }
+};
+
+class plugin {
+public:
+    virtual ~plugin() = default;
+    virtual health_report health() = 0;
+    // JSON Schema of the accepted options; must stay valid as long as the plugin lives.
+    virtual std::string_view options_schema() = 0;
+    virtual std::unique_ptr<session> open(std::string_view options_json, session_sink sink) = 0;
+};
+
+namespace detail {
+
+// Per-thread, per-plugin-library message of the last failure (each plugin .so has its own copy
+// of this inline variable because symbols are hidden).
+inline thread_local std::string last_error_text;
+
+template <typename F>
+berth_status guarded(F&& body) noexcept {
+    try {
+        body();
+        last_error_text.clear();
+        return BERTH_OK;
+    } catch (const error& e) {
+        last_error_text = e.what();
+        return e.status();
+    } catch (const std::exception& e) {
+        last_error_text = std::string("internal error in plugin: ") + e.what();
+        return BERTH_ERR_INTERNAL;
+    } catch (...) {
+        last_error_text = "internal error in plugin: unknown exception";
+        return BERTH_ERR_INTERNAL;
+    }
+}
+
+inline session* as_session(berth_session* s) noexcept { return reinterpret_cast<session*>(s); }
+
+inline berth_status session_write(berth_session* s, const std::uint8_t* data,
+                                  std::uint32_t length) {
+    return guarded([&] { as_session(s)->write({data, length}); });
+}
+inline berth_status session_close_stdin(berth_session* s) {
+    return guarded([&] { as_session(s)->close_stdin(); });
+}
+inline berth_status session_resize(berth_session* s, std::uint16_t rows, std::uint16_t cols) {
+    return guarded([&] { as_session(s)->resize(rows, cols); });
+}
+inline berth_status session_signal(berth_session* s, std::int32_t signo) {
+    return guarded([&] { as_session(s)->signal(signo); });
+}
+inline berth_status session_close(berth_session* s, std::uint32_t grace_ms) {
+    return guarded([&] { as_session(s)->close(std::chrono::milliseconds(grace_ms)); });
+}
+inline void session_destroy(berth_session* s) {
+    // The session's destructor closes a running session; it must not throw, but guard anyway.
+    (void)guarded([&] { delete as_session(s); });
+}
+inline std::int64_t session_pid(berth_session* s) {
+    try {
+        return as_session(s)->pid();
+    } catch (...) {
+        return -1;
+    }
+}
+
+template <typename T>
+struct exporter {
+    struct instance {
+        host_services host;
+        std::unique_ptr<T> impl;
+    };
+    static instance* as_instance(berth_plugin* p) noexcept {
+        return reinterpret_cast<instance*>(p);
+    }
+
+    static berth_status create(const berth_host_services* services, berth_plugin** out) {
+        return guarded([&] {
+            if (out == nullptr) throw error(BERTH_ERR_INVALID_ARGUMENT, "create: out is NULL");
+            auto inst = std::make_unique<instance>();
+            inst->host = host_services(services);
+            inst->impl = std::make_unique<T>(inst->host);
+            *out = reinterpret_cast<berth_plugin*>(inst.release());
+        });
+    }
+    static void destroy(berth_plugin* p) {
+        (void)guarded([&] { delete as_instance(p); });
+    }
+    static const char* last_error(berth_plugin* /*p*/) { return last_error_text.c_str(); }
+
+    static berth_status health_check(berth_plugin* p, const berth_health_sink* sink) {
+        return guarded([&] {
+            if (sink == nullptr) throw error(BERTH_ERR_INVALID_ARGUMENT, "health sink is NULL");
+            const health_report report = as_instance(p)->impl->health();
+            berth_health_sink s{};
+            std::memcpy(&s, sink, sink->struct_size < sizeof s ? sink->struct_size : sizeof s);
+            if (s.set_state != nullptr)
+                s.set_state(s.ctx, report.state, report.detail.c_str());
+            if (s.add_attribute != nullptr)
+                for (const auto& [k, v] : report.attributes)
+                    s.add_attribute(s.ctx, k.c_str(), v.c_str());
+        });
+    }
+    static const char* options_schema(berth_plugin* p) {
+        try {
+            return as_instance(p)->impl->options_schema().data();
+        } catch (...) {
+            return "{}";
+        }
+    }
+    static berth_status session_open(berth_plugin* p, const char* options_json,
+                                     const berth_session_sink* sink, berth_session** out) {
+        return guarded([&] {
+            if (out == nullptr || sink == nullptr)
+                throw error(BERTH_ERR_INVALID_ARGUMENT, "session_open: sink or out is NULL");
+            auto s = as_instance(p)->impl->open(options_json == nullptr ? "{}" : options_json,
+                                                session_sink(sink));
+            *out = reinterpret_cast<berth_session*>(s.release());
+        });
+    }
+
+    static const berth_plugin_api* api() noexcept {
+        static const berth_plugin_api table = [] {
+            berth_plugin_api a{};
+            a.struct_size = sizeof a;
+            a.create = &create;
+            a.destroy = &destroy;
+            a.last_error = &last_error;
+            a.health_check = &health_check;
+            a.options_schema = &options_schema;
+            a.session_open = &session_open;
+            a.session_write = &detail::session_write;
+            a.session_close_stdin = &detail::session_close_stdin;
+            a.session_resize = &detail::session_resize;
+            a.session_signal = &detail::session_signal;
+            a.session_close = &detail::session_close;
+            a.session_destroy = &detail::session_destroy;
+            a.session_pid = &detail::session_pid;
+            return a;
+        }();
+        return &table;
+    }
+
+    static const berth_plugin_descriptor* descriptor() noexcept {
+        static const berth_plugin_descriptor d = [] {
+            berth_plugin_descriptor x{};
+            x.struct_size = sizeof x;
+            x.abi_major = BERTH_ABI_VERSION_MAJOR;
+            x.abi_minor = BERTH_ABI_VERSION_MINOR;
+            x.name = T::k_info.name;
+            x.runtime = T::k_info.runtime;
+            x.version = T::k_info.version;
+            x.description = T::k_info.description;
+            x.capabilities = T::k_info.capabilities;
+            x.api = api();
+            return x;
+        }();
+        return &d;
+    }
+};
+
+}  // namespace detail
+}  // namespace berth::sdk
+
+// Exports class T as this shared object's berth plugin. Use once per plugin, at namespace
+// scope, outside any namespace.
+#define BERTH_PLUGIN(T)                                                                  \
+    extern "C" BERTH_PLUGIN_EXPORT const berth_plugin_descriptor* BERTH_PLUGIN_ENTRY(    \
+        std::uint16_t host_abi_major, std::uint16_t host_abi_minor) {                    \
+        /* The host compares versions itself and names both in its message. */          \
+        (void)host_abi_major;                                                            \
+        (void)host_abi_minor;                                                            \
+        return ::berth::sdk::detail::exporter<T>::descriptor();                          \
+    }

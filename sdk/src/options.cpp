@@ -1,0 +1,189 @@
+#include <berth/sdk/options.hpp>
+#include <berth/sdk/plugin.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::sdk {
+namespace {
+using json = nlohmann::json;
+
+std::string type_name(const json& v) {
+    if (v.is_boolean()) return "a boolean";
+    if (v.is_number_integer() || v.is_number_unsigned()) return "an integer";
+    if (v.is_number()) return "a number";
+    if (v.is_string()) return "a string";
+    if (v.is_array()) return "an array";
+    if (v.is_object()) return "an object";
+    return "null";
+}
+
+bool has_type(const json& v, const std::string& type) {
+    if (type == "string") return v.is_string();
+    if (type == "integer") return v.is_number_integer() || v.is_number_unsigned();
+    if (type == "number") return v.is_number();
+    if (type == "boolean") return v.is_boolean();
+    if (type == "array") return v.is_array();
+    if (type == "object") return v.is_object();
+    if (type == "null") return v.is_null();
+    return false;
+}
+
+std::string expected(const std::string& type) {
+    if (type == "integer" || type == "array" || type == "object") return "an " + type;
+    return "a " + type;
+}
+
+// Checks value against a property schema; returns the problem or "". `where` names the
+// option ("'env'", "'command[2]'").
+std::string check(const json& schema, const json& value, const std::string& where) {
+    if (!schema.is_object()) return {};
+    if (auto t = schema.find("type"); t != schema.end() && t->is_string()) {
+        if (!has_type(value, t->get<std::string>()))
+            return "option " + where + " must be " + expected(t->get<std::string>()) + ", got " +
+                   type_name(value);
+    }
+    if (auto e = schema.find("enum"); e != schema.end() && e->is_array()) {
+        bool found = false;
+        for (const auto& allowed : *e) found = found || allowed == value;
+        if (!found) return "option " + where + " must be one of " + e->dump() + ", got " + value.dump();
+    }
+    if (value.is_number()) {
+        const double v = value.get<double>();
+        if (auto m = schema.find("minimum"); m != schema.end() && m->is_number() && v < m->get<double>())
+            return "option " + where + " must be at least " + m->dump() + ", got " + value.dump();
+        if (auto m = schema.find("maximum"); m != schema.end() && m->is_number() && v > m->get<double>())
+            return "option " + where + " must be at most " + m->dump() + ", got " + value.dump();
+    }
+    if (value.is_array()) {
+        if (auto m = schema.find("minItems");
+            m != schema.end() && m->is_number_unsigned() && value.size() < m->get<std::size_t>())
+            return "option " + where + " needs at least " + m->dump() + " item(s)";
+        if (auto items = schema.find("items"); items != schema.end()) {
+            for (std::size_t i = 0; i < value.size(); ++i) {
+                const std::string inner = where.substr(0, where.size() - 1) + "[" +
+                                          std::to_string(i) + "]'";
+                if (auto p = check(*items, value[i], inner); !p.empty()) return p;
+            }
+        }
+    }
+    if (value.is_object() && !schema.contains("properties")) {
+        if (auto extra = schema.find("additionalProperties");
+            extra != schema.end() && extra->is_object()) {
+            for (const auto& [k, v] : value.items()) {
+                const std::string inner = where.substr(0, where.size() - 1) + "." + k + "'";
+                if (auto p = check(*extra, v, inner); !p.empty()) return p;
+            }
+        }
+    }
+    return {};
+}
+
+std::string validate(const json& schema, const json& options) {
+    if (!schema.is_object() || !schema.contains("properties") || !schema["properties"].is_object())
+        return "the plugin's options schema is broken: it has no 'properties' object";
+    if (!options.is_object()) return "options must be a JSON object, got " + type_name(options);
+    const json& props = schema["properties"];
+    const bool closed = schema.value("additionalProperties", true) == false;
+    for (const auto& [key, value] : options.items()) {
+        auto p = props.find(key);
+        if (p == props.end()) {
+            if (!closed) continue;
+            std::string accepted;
+            for (const auto& [name, unused] : props.items())
+                accepted += (accepted.empty() ? "" : ", ") + name;
+            return "unknown option '" + key + "' (accepted: " + accepted + ")";
+        }
+        if (auto problem = check(*p, value, "'" + key + "'"); !problem.empty()) return problem;
+    }
+    if (auto req = schema.find("required"); req != schema.end() && req->is_array()) {
+        for (const auto& r : *req) {
+            if (r.is_string() && !options.contains(r.get<std::string>()))
+                return "missing required option '" + r.get<std::string>() + "'";
+        }
+    }
+    return {};
+}
+
+json parse(std::string_view text, const char* what) {
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error& e) {
+        throw error(BERTH_ERR_INVALID_ARGUMENT, std::string(what) + " are not valid JSON: " + e.what());
+    }
+}
+
+}  // namespace
+
+std::string validate_options(std::string_view schema_json, std::string_view options_json) {
+    json schema;
+    try {
+        schema = json::parse(schema_json);
+    } catch (const json::parse_error& e) {
+        return std::string("the plugin's options schema is not valid JSON: ") + e.what();
+    }
+    json options;
+    try {
+        options = json::parse(options_json);
+    } catch (const json::parse_error& e) {
+        return std::string("options are not valid JSON: ") + e.what();
+    }
+    return validate(schema, options);
+}
+
+struct session_options::impl {
+    json values;
+};
+
+session_options::session_options(std::string_view schema_json, std::string_view options_json)
+    : impl_(std::make_unique<impl>()) {
+    const json schema = parse(schema_json, "the plugin's options schema");
+    impl_->values = parse(options_json, "session options");
+    if (auto problem = validate(schema, impl_->values); !problem.empty())
+        throw error(BERTH_ERR_INVALID_ARGUMENT, problem);
+}
+
+session_options::~session_options() = default;
+session_options::session_options(session_options&&) noexcept = default;
+session_options& session_options::operator=(session_options&&) noexcept = default;
+
+bool session_options::has(std::string_view key) const {
+    return impl_->values.contains(std::string(key));
+}
+
+std::optional<std::string> session_options::string(std::string_view key) const {
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+}
+
+std::optional<std::int64_t> session_options::integer(std::string_view key) const {
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<std::int64_t>();
+}
+
+bool session_options::flag(std::string_view key, bool fallback) const {
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end() || !it->is_boolean()) return fallback;
+    return it->get<bool>();
+}
+
+std::vector<std::string> session_options::strings(std::string_view key) const {
+    std::vector<std::string> out;
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end() || !it->is_array()) return out;
+    for (const auto& v : *it)
+        if (v.is_string()) out.push_back(v.get<std::string>());
+    return out;
+}
+
+std::map<std::string, std::string> session_options::string_map(std::string_view key) const {
+    std::map<std::string, std::string> out;
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end() || !it->is_object()) return out;
+    for (const auto& [k, v] : it->items())
+        if (v.is_string()) out.emplace(k, v.get<std::string>());
+    return out;
+}
+
+}  // namespace berth::sdk

@@ -1,0 +1,298 @@
+#include <berth/registry/output_buffer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace berth::registry {
+namespace {
+
+constexpr std::size_t k_all = std::numeric_limits<std::size_t>::max();
+
+TEST(OutputBuffer, RejectsZeroCapacity) { EXPECT_THROW(output_buffer{0}, std::invalid_argument); }
+
+TEST(OutputBuffer, NamesStreams) {
+    EXPECT_EQ(to_string(stream::out), "stdout");
+    EXPECT_EQ(to_string(stream::err), "stderr");
+    EXPECT_EQ(to_string(stream::pty), "pty");
+}
+
+TEST(OutputBuffer, EmptyBufferReadsNothing) {
+    const output_buffer buf(16);
+    const auto r = buf.read(0, k_all);
+    EXPECT_TRUE(r.chunks.empty());
+    EXPECT_EQ(r.next_cursor, 0U);
+    EXPECT_EQ(r.dropped, 0U);
+    EXPECT_EQ(buf.begin_offset(), 0U);
+    EXPECT_EQ(buf.end_offset(), 0U);
+    EXPECT_EQ(buf.capacity(), 16U);
+}
+
+TEST(OutputBuffer, EmptyAppendChangesNothing) {
+    output_buffer buf(16);
+    buf.append(stream::out, "ab");
+    buf.append(stream::err, "");
+    buf.append(stream::out, "cd");
+    const auto r = buf.read(0, k_all);
+    ASSERT_EQ(r.chunks.size(), 1U);
+    EXPECT_EQ(r.chunks[0].bytes, "abcd");
+}
+
+TEST(OutputBuffer, ReadsFromCursorAndReturnsNextCursor) {
+    output_buffer buf(16);
+    buf.append(stream::out, "hello ");
+    buf.append(stream::out, "world");
+    EXPECT_EQ(buf.end_offset(), 11U);
+
+    auto r = buf.read(0, k_all);
+    ASSERT_EQ(r.chunks.size(), 1U);  // same stream merges into one chunk
+    EXPECT_EQ(r.chunks[0].source, stream::out);
+    EXPECT_EQ(r.chunks[0].bytes, "hello world");
+    EXPECT_EQ(r.next_cursor, 11U);
+    EXPECT_EQ(r.dropped, 0U);
+
+    r = buf.read(6, k_all);
+    EXPECT_EQ(r.joined(), "world");
+    EXPECT_EQ(r.next_cursor, 11U);
+
+    r = buf.read(11, k_all);
+    EXPECT_TRUE(r.chunks.empty());
+    EXPECT_EQ(r.next_cursor, 11U);
+}
+
+TEST(OutputBuffer, ReadHonoursMaxBytes) {
+    output_buffer buf(32);
+    buf.append(stream::out, "abcdefghij");
+    std::uint64_t cursor = 0;
+    std::string seen;
+    int reads = 0;
+    while (cursor < buf.end_offset()) {
+        const auto r = buf.read(cursor, 3);
+        EXPECT_LE(r.joined().size(), 3U);
+        EXPECT_EQ(r.next_cursor, cursor + r.joined().size());
+        seen += r.joined();
+        cursor = r.next_cursor;
+        ++reads;
+    }
+    EXPECT_EQ(seen, "abcdefghij");
+    EXPECT_EQ(reads, 4);
+}
+
+TEST(OutputBuffer, ZeroMaxBytesReportsGapButReadsNothing) {
+    output_buffer buf(4);
+    buf.append(stream::out, "abcdef");
+    const auto r = buf.read(0, 0);
+    EXPECT_TRUE(r.chunks.empty());
+    EXPECT_EQ(r.dropped, 2U);
+    EXPECT_EQ(r.next_cursor, 2U);  // the gap is reported once, then reading goes on from there
+}
+
+TEST(OutputBuffer, CursorPastEndIsReturnedUnchanged) {
+    output_buffer buf(8);
+    buf.append(stream::out, "abc");
+    const auto r = buf.read(100, k_all);
+    EXPECT_TRUE(r.chunks.empty());
+    EXPECT_EQ(r.next_cursor, 100U);
+    EXPECT_EQ(r.dropped, 0U);
+}
+
+TEST(OutputBuffer, WrapsAroundKeepingNewestBytes) {
+    output_buffer buf(8);
+    buf.append(stream::out, "abcde");
+    buf.append(stream::out, "fghij");
+    EXPECT_EQ(buf.begin_offset(), 2U);
+    EXPECT_EQ(buf.end_offset(), 10U);
+    const auto r = buf.read(2, k_all);
+    EXPECT_EQ(r.joined(), "cdefghij");
+    EXPECT_EQ(r.dropped, 0U);
+    EXPECT_EQ(r.next_cursor, 10U);
+}
+
+TEST(OutputBuffer, ReportsDroppedBytesWhenReaderFallsBehind) {
+    output_buffer buf(8);
+    buf.append(stream::out, "0123456789");  // 10 > 8: begin moves to 2
+    buf.append(stream::out, "abc");         // begin moves to 5
+    auto r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, 5U);
+    EXPECT_EQ(r.joined(), "56789abc");
+    EXPECT_EQ(r.next_cursor, 13U);
+
+    r = buf.read(4, k_all);
+    EXPECT_EQ(r.dropped, 1U);
+    EXPECT_EQ(r.joined(), "56789abc");
+
+    r = buf.read(5, k_all);
+    EXPECT_EQ(r.dropped, 0U);
+}
+
+TEST(OutputBuffer, DropCountsAreExactOverManyAppends) {
+    output_buffer buf(10);
+    std::uint64_t total = 0;
+    for (int i = 0; i < 100; ++i) {
+        buf.append(stream::out, "xyz");
+        total += 3;
+    }
+    const auto r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, total - 10);
+    EXPECT_EQ(r.joined().size(), 10U);
+    EXPECT_EQ(r.dropped + r.joined().size(), total);
+    EXPECT_EQ(r.next_cursor, total);
+}
+
+TEST(OutputBuffer, SingleAppendLargerThanCapacityKeepsTail) {
+    output_buffer buf(4);
+    buf.append(stream::err, "ab");
+    buf.append(stream::out, "0123456789");
+    EXPECT_EQ(buf.begin_offset(), 8U);
+    EXPECT_EQ(buf.end_offset(), 12U);
+    const auto r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, 8U);
+    ASSERT_EQ(r.chunks.size(), 1U);
+    EXPECT_EQ(r.chunks[0].source, stream::out);
+    EXPECT_EQ(r.chunks[0].bytes, "6789");
+
+    // Appending after the oversize write wraps normally.
+    buf.append(stream::err, "XY");
+    const auto r2 = buf.read(0, k_all);
+    EXPECT_EQ(r2.dropped, 10U);
+    ASSERT_EQ(r2.chunks.size(), 2U);
+    EXPECT_EQ(r2.chunks[0].bytes, "89");
+    EXPECT_EQ(r2.chunks[1].source, stream::err);
+    EXPECT_EQ(r2.chunks[1].bytes, "XY");
+}
+
+TEST(OutputBuffer, AppendOfExactlyCapacityReplacesEverything) {
+    output_buffer buf(4);
+    buf.append(stream::out, "ab");
+    buf.append(stream::err, "wxyz");
+    const auto r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, 2U);
+    ASSERT_EQ(r.chunks.size(), 1U);
+    EXPECT_EQ(r.chunks[0].source, stream::err);
+    EXPECT_EQ(r.chunks[0].bytes, "wxyz");
+}
+
+TEST(OutputBuffer, SplitsChunksAtStreamChanges) {
+    output_buffer buf(64);
+    buf.append(stream::out, "o1");
+    buf.append(stream::err, "e1");
+    buf.append(stream::err, "e2");
+    buf.append(stream::out, "o2");
+    buf.append(stream::pty, "p1");
+    const auto r = buf.read(0, k_all);
+    ASSERT_EQ(r.chunks.size(), 4U);
+    EXPECT_EQ(r.chunks[0].source, stream::out);
+    EXPECT_EQ(r.chunks[0].bytes, "o1");
+    EXPECT_EQ(r.chunks[1].source, stream::err);
+    EXPECT_EQ(r.chunks[1].bytes, "e1e2");
+    EXPECT_EQ(r.chunks[2].source, stream::out);
+    EXPECT_EQ(r.chunks[2].bytes, "o2");
+    EXPECT_EQ(r.chunks[3].source, stream::pty);
+    EXPECT_EQ(r.chunks[3].bytes, "p1");
+    EXPECT_EQ(r.joined(), "o1e1e2o2p1");
+
+    // A cursor in the middle of a run starts with the rest of that run.
+    const auto mid = buf.read(3, 4);
+    ASSERT_EQ(mid.chunks.size(), 2U);
+    EXPECT_EQ(mid.chunks[0].source, stream::err);
+    EXPECT_EQ(mid.chunks[0].bytes, "1e2");
+    EXPECT_EQ(mid.chunks[1].source, stream::out);
+    EXPECT_EQ(mid.chunks[1].bytes, "o");
+    EXPECT_EQ(mid.next_cursor, 7U);
+}
+
+TEST(OutputBuffer, KeepsStreamsApartAcrossWrap) {
+    output_buffer buf(8);
+    buf.append(stream::out, "aaaa");
+    buf.append(stream::err, "bbbb");
+    buf.append(stream::out, "cc");  // overwrites the first two 'a's
+    auto r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, 2U);
+    ASSERT_EQ(r.chunks.size(), 3U);
+    EXPECT_EQ(r.chunks[0].source, stream::out);
+    EXPECT_EQ(r.chunks[0].bytes, "aa");
+    EXPECT_EQ(r.chunks[1].source, stream::err);
+    EXPECT_EQ(r.chunks[1].bytes, "bbbb");
+    EXPECT_EQ(r.chunks[2].source, stream::out);
+    EXPECT_EQ(r.chunks[2].bytes, "cc");
+
+    buf.append(stream::err, "ddd");  // the 'a' run is gone entirely; 'b' run is cut
+    r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, 5U);
+    ASSERT_EQ(r.chunks.size(), 3U);
+    EXPECT_EQ(r.chunks[0].source, stream::err);
+    EXPECT_EQ(r.chunks[0].bytes, "bbb");
+    EXPECT_EQ(r.chunks[1].source, stream::out);
+    EXPECT_EQ(r.chunks[1].bytes, "cc");
+    EXPECT_EQ(r.chunks[2].source, stream::err);
+    EXPECT_EQ(r.chunks[2].bytes, "ddd");
+}
+
+TEST(OutputBuffer, CopyRangeClampsToBufferedBytes) {
+    output_buffer buf(8);
+    buf.append(stream::out, "abcdef");
+    buf.append(stream::err, "ghij");  // begin 2, end 10, stored wrapped
+    EXPECT_EQ(buf.copy_range(2, 10), "cdefghij");
+    EXPECT_EQ(buf.copy_range(0, 4), "cd");
+    EXPECT_EQ(buf.copy_range(5, 8), "fgh");
+    EXPECT_EQ(buf.copy_range(8, 100), "ij");
+    EXPECT_EQ(buf.copy_range(6, 6), "");
+    EXPECT_EQ(buf.copy_range(7, 3), "");
+    EXPECT_EQ(buf.copy_range(20, 30), "");
+}
+
+// Random appends of random sizes and streams, checked against a plain string holding every
+// byte ever written with its stream.
+TEST(OutputBuffer, MatchesReferenceModelUnderRandomAppends) {
+    std::mt19937 rng(12345);
+    for (const std::size_t capacity : {1U, 2U, 7U, 16U, 100U}) {
+        output_buffer buf(capacity);
+        std::string all;
+        std::vector<stream> sources;
+        for (int step = 0; step < 400; ++step) {
+            const auto len = std::uniform_int_distribution<std::size_t>(0, capacity * 2)(rng);
+            const auto src = static_cast<stream>(std::uniform_int_distribution<int>(1, 3)(rng));
+            std::string bytes;
+            for (std::size_t i = 0; i < len; ++i) {
+                bytes += static_cast<char>('a' + (all.size() + i) % 26);
+            }
+            buf.append(src, bytes);
+            all += bytes;
+            sources.insert(sources.end(), len, src);
+
+            ASSERT_EQ(buf.end_offset(), all.size());
+            ASSERT_EQ(buf.begin_offset(), all.size() - std::min(all.size(), capacity));
+
+            const auto cursor = std::uniform_int_distribution<std::uint64_t>(0, all.size())(rng);
+            const auto max = std::uniform_int_distribution<std::size_t>(0, capacity + 1)(rng);
+            const auto r = buf.read(cursor, max);
+            const std::uint64_t start = std::max<std::uint64_t>(cursor, buf.begin_offset());
+            ASSERT_EQ(r.dropped, start - cursor);
+            const std::string expect = all.substr(start, max);
+            ASSERT_EQ(r.joined(), expect);
+            ASSERT_EQ(r.next_cursor, start + expect.size());
+
+            std::uint64_t at = start;
+            for (std::size_t i = 0; i < r.chunks.size(); ++i) {
+                const auto& chunk = r.chunks[i];
+                ASSERT_FALSE(chunk.bytes.empty());
+                for (std::size_t k = 0; k < chunk.bytes.size(); ++k) {
+                    ASSERT_EQ(chunk.source, sources[at + k]) << "offset " << at + k;
+                }
+                if (i > 0) {
+                    ASSERT_NE(chunk.source, r.chunks[i - 1].source);  // runs are maximal
+                }
+                at += chunk.bytes.size();
+            }
+        }
+    }
+}
+
+}  // namespace
+}  // namespace berth::registry
