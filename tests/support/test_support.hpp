@@ -1,0 +1,62 @@
+// Shared by berth's tests: where the build is, running the berth binary, and requiring a
+// real runtime (a failure under CI=true, a skip on a developer machine without it).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace berth::test {
+
+// <build>/ (set by CMake), and what lives in it.
+[[nodiscard]] std::filesystem::path build_dir();
+[[nodiscard]] std::filesystem::path berth_binary();
+[[nodiscard]] std::filesystem::path plugin_dir();  // <build>/lib/berth/plugins
+
+struct cli_result {
+    int status = -1;  // exit status, or 128+N for signal N
+    bool timed_out = false;
+    std::string out;
+    std::string err;
+};
+
+// Runs build/bin/berth with args (argv, no shell), stdin_data on its stdin, extra env vars.
+[[nodiscard]] cli_result run_berth(const std::vector<std::string>& args,
+                                   const std::string& stdin_data = {},
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                                   const std::map<std::string, std::string>& env = {});
+
+// Runs any argv the same way (for bare runtime CLIs in tests).
+[[nodiscard]] cli_result run_argv(const std::vector<std::string>& argv,
+                                  const std::string& stdin_data = {},
+                                  std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+[[nodiscard]] bool in_ci();  // CI=true
+
+// Environment value or fallback (the defaults match scripts/runtime-env.sh).
+[[nodiscard]] std::string env_or(const char* name, const std::string& fallback);
+[[nodiscard]] std::string test_image();         // $BERTH_TEST_IMAGE
+[[nodiscard]] std::string containerd_address();  // $BERTH_CONTAINERD_ADDRESS
+[[nodiscard]] std::string containerd_namespace();  // $BERTH_CONTAINERD_NAMESPACE
+[[nodiscard]] std::string lxc_template();       // $BERTH_LXC_TEMPLATE
+[[nodiscard]] std::string lxc_config();         // $BERTH_LXC_CONFIG
+
+// Empty if `binary` is in PATH, else a message saying how to get it.
+[[nodiscard]] std::string missing_runtime(const std::string& binary);
+
+}  // namespace berth::test
+
+// In a TEST body: stop here unless the runtime's binary is present. Under CI=true a missing
+// runtime fails the test; it never silently skips there.
+#define BERTH_REQUIRE_RUNTIME(binary)                                                         \
+    do {                                                                                      \
+        const std::string berth_missing_ = ::berth::test::missing_runtime(binary);           \
+        if (!berth_missing_.empty()) {                                                        \
+            if (::berth::test::in_ci()) FAIL() << berth_missing_ << " (required when CI=true)"; \
+            GTEST_SKIP() << berth_missing_ << " (a failure, not a skip, when CI=true)";       \
+        }                                                                                     \
+    } while (0)
