@@ -53,7 +53,8 @@ std::vector<fs::path> plugin_search_dirs(const discovery_inputs& in) {
     } else {
         dirs.emplace_back("/usr/local/lib/berth/plugins");
         const std::string multiarch = BERTH_MULTIARCH;
-        if (!multiarch.empty()) dirs.push_back(fs::path("/usr/lib") / multiarch / "berth" / "plugins");
+        if (!multiarch.empty())
+            dirs.push_back(fs::path("/usr/lib") / multiarch / "berth" / "plugins");
         dirs.emplace_back("/usr/lib/berth/plugins");
     }
     std::vector<fs::path> unique;

@@ -11,15 +11,24 @@ namespace {
 
 std::string machine_name(unsigned machine) {
     switch (machine) {
-        case EM_386: return "i386";
-        case EM_X86_64: return "x86-64";
-        case EM_ARM: return "arm";
-        case EM_AARCH64: return "aarch64";
-        case EM_PPC64: return "ppc64";
-        case EM_S390: return "s390x";
-        case EM_RISCV: return "riscv";
-        case EM_MIPS: return "mips";
-        default: return "ELF machine " + std::to_string(machine);
+        case EM_386:
+            return "i386";
+        case EM_X86_64:
+            return "x86-64";
+        case EM_ARM:
+            return "arm";
+        case EM_AARCH64:
+            return "aarch64";
+        case EM_PPC64:
+            return "ppc64";
+        case EM_S390:
+            return "s390x";
+        case EM_RISCV:
+            return "riscv";
+        case EM_MIPS:
+            return "mips";
+        default:
+            return "ELF machine " + std::to_string(machine);
     }
 }
 
@@ -68,7 +77,8 @@ std::string elf_mismatch(const std::filesystem::path& path) {
         return "built for " + std::string(bits) + machine_name(machine) + ", but this host is " +
                (k_host_class == ELFCLASS64 ? "64-bit " : "32-bit ") + machine_name(k_host_machine);
     }
-    if (type != ET_DYN) return "an ELF file but not a shared object (ELF type " + std::to_string(type) + ")";
+    if (type != ET_DYN)
+        return "an ELF file but not a shared object (ELF type " + std::to_string(type) + ")";
     return {};
 }
 

@@ -1,7 +1,7 @@
+#include <spdlog/spdlog.h>
 #include <berth/host/discovery.hpp>
 #include <berth/host/host.hpp>
 #include <berth/sdk/options.hpp>
-#include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
 
@@ -9,9 +9,12 @@ namespace berth::host {
 
 std::string_view to_string(plugin_report::status s) noexcept {
     switch (s) {
-        case plugin_report::status::loaded: return "loaded";
-        case plugin_report::status::rejected: return "rejected";
-        case plugin_report::status::shadowed: return "shadowed";
+        case plugin_report::status::loaded:
+            return "loaded";
+        case plugin_report::status::rejected:
+            return "rejected";
+        case plugin_report::status::shadowed:
+            return "shadowed";
     }
     return "unknown";
 }
@@ -97,8 +100,9 @@ result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
         for (const auto& a : *it)
             if (a.is_string()) record.argv.push_back(a.get<std::string>());
 
-    auto opened = session::open(p, registry_.sessions().add(std::move(record), options_.output_buffer_capacity),
-                                std::string(options_json), std::move(observer));
+    auto opened = session::open(
+        p, registry_.sessions().add(std::move(record), options_.output_buffer_capacity),
+        std::string(options_json), std::move(observer));
     if (!opened) return opened.err();
     auto s = std::move(opened.value());
     {

@@ -1,5 +1,5 @@
-#include <berth/host/plugin.hpp>
 #include <spdlog/spdlog.h>
+#include <berth/host/plugin.hpp>
 
 #include <algorithm>
 #include <condition_variable>
@@ -38,16 +38,26 @@ namespace {
 
 std::string status_name(berth_status s) {
     switch (s) {
-        case BERTH_OK: return "ok";
-        case BERTH_ERR_INVALID_ARGUMENT: return "invalid argument";
-        case BERTH_ERR_NOT_FOUND: return "not found";
-        case BERTH_ERR_UNSUPPORTED: return "unsupported";
-        case BERTH_ERR_RUNTIME: return "runtime error";
-        case BERTH_ERR_UNAVAILABLE: return "unavailable";
-        case BERTH_ERR_PERMISSION: return "permission denied";
-        case BERTH_ERR_STATE: return "wrong state";
-        case BERTH_ERR_TIMEOUT: return "timeout";
-        case BERTH_ERR_INTERNAL: return "internal error";
+        case BERTH_OK:
+            return "ok";
+        case BERTH_ERR_INVALID_ARGUMENT:
+            return "invalid argument";
+        case BERTH_ERR_NOT_FOUND:
+            return "not found";
+        case BERTH_ERR_UNSUPPORTED:
+            return "unsupported";
+        case BERTH_ERR_RUNTIME:
+            return "runtime error";
+        case BERTH_ERR_UNAVAILABLE:
+            return "unavailable";
+        case BERTH_ERR_PERMISSION:
+            return "permission denied";
+        case BERTH_ERR_STATE:
+            return "wrong state";
+        case BERTH_ERR_TIMEOUT:
+            return "timeout";
+        case BERTH_ERR_INTERNAL:
+            return "internal error";
     }
     return "status " + std::to_string(static_cast<int>(s));
 }
@@ -61,11 +71,15 @@ struct health_collector {
         auto* self = static_cast<health_collector*>(ctx);
         self->state_set = true;
         switch (state) {
-            case BERTH_HEALTH_HEALTHY: self->result.state = registry::health_state::healthy; break;
+            case BERTH_HEALTH_HEALTHY:
+                self->result.state = registry::health_state::healthy;
+                break;
             case BERTH_HEALTH_UNDETECTED:
                 self->result.state = registry::health_state::undetected;
                 break;
-            default: self->result.state = registry::health_state::unhealthy; break;
+            default:
+                self->result.state = registry::health_state::unhealthy;
+                break;
         }
         self->result.detail = detail == nullptr ? "" : detail;
     }
@@ -90,8 +104,8 @@ result<std::shared_ptr<plugin>> plugin::create(std::shared_ptr<plugin_library> l
     s.plugin_name = p->name();
     s.metrics = metrics;
     auto parent = spdlog::default_logger();
-    s.logger = std::make_shared<spdlog::logger>(p->name(), parent->sinks().begin(),
-                                                parent->sinks().end());
+    s.logger =
+        std::make_shared<spdlog::logger>(p->name(), parent->sinks().begin(), parent->sinks().end());
     s.logger->set_level(parent->level());
     s.table.struct_size = sizeof s.table;
     s.table.abi_major = BERTH_ABI_VERSION_MAJOR;
@@ -160,8 +174,8 @@ registry::health_check_result plugin::check_health(std::chrono::milliseconds tim
         std::unique_lock lock(state->mutex);
         if (!state->done_cv.wait_for(lock, timeout, [&] { return state->done; })) {
             result.state = registry::health_state::unhealthy;
-            result.detail = "health check did not answer within " +
-                            std::to_string(timeout.count()) + " ms";
+            result.detail =
+                "health check did not answer within " + std::to_string(timeout.count()) + " ms";
         } else if (state->status != BERTH_OK) {
             result.state = registry::health_state::unhealthy;
             result.detail = "health check failed (" + status_name(state->status) + ")" +

@@ -87,8 +87,8 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
     lib->handle_ = std::make_unique<plugin_library::handle>();
     try {
         // RTLD_LOCAL: each plugin keeps its own symbols (and its own Boost copies) to itself.
-        lib->handle_->library.load(path.string(), boost::dll::load_mode::rtld_now |
-                                                      boost::dll::load_mode::rtld_local);
+        lib->handle_->library.load(
+            path.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
     } catch (const std::exception& e) {
         return reject(std::string("cannot be loaded: ") + e.what());
     }
@@ -98,7 +98,8 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
     const auto entry = lib->handle_->library.get<std::remove_pointer_t<berth_plugin_entry_fn>>(
         BERTH_PLUGIN_ENTRY_SYMBOL);
     const berth_plugin_descriptor* raw = entry(BERTH_ABI_VERSION_MAJOR, BERTH_ABI_VERSION_MINOR);
-    if (raw == nullptr) return reject(std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned no descriptor");
+    if (raw == nullptr)
+        return reject(std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned no descriptor");
 
     // Versions first: a different major may have a different layout altogether. The version
     // fields sit right after struct_size in every major, by design.
@@ -157,7 +158,8 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
     for (const auto& [fn, fname] : required)
         if (fn == nullptr) return reject("required function " + std::string(fname) + " is NULL");
     for (const auto& c : k_caps) {
-        if ((info.capabilities & c.bit) != 0 && c.function != nullptr && !is_slot_set(api, c.function))
+        if ((info.capabilities & c.bit) != 0 && c.function != nullptr &&
+            !is_slot_set(api, c.function))
             return reject("claims capability '" + std::string(c.name) + "' but its " + c.function +
                           " function is NULL");
     }

@@ -30,7 +30,8 @@ struct session::sink_context {
         if (status != nullptr)
             std::memcpy(&st, status, std::min<std::size_t>(status->struct_size, sizeof st));
         registry::exit_info info;
-        if (st.failed == 0 && st.term_signal <= 0 && st.exit_code >= 0) info.exit_code = st.exit_code;
+        if (st.failed == 0 && st.term_signal <= 0 && st.exit_code >= 0)
+            info.exit_code = st.exit_code;
         info.term_signal = st.term_signal > 0 ? st.term_signal : 0;
         info.failed = st.failed != 0 || (st.term_signal <= 0 && st.exit_code < 0);
         info.reason = st.reason == nullptr ? "" : st.reason;
@@ -78,15 +79,32 @@ result<void> session::check(int status, const char* what) {
     const auto s = static_cast<berth_status>(status);
     errc code = errc::runtime_error;
     switch (s) {
-        case BERTH_ERR_INVALID_ARGUMENT: code = errc::invalid_argument; break;
-        case BERTH_ERR_NOT_FOUND: code = errc::not_found; break;
-        case BERTH_ERR_UNSUPPORTED: code = errc::unsupported; break;
-        case BERTH_ERR_UNAVAILABLE: code = errc::unavailable; break;
-        case BERTH_ERR_PERMISSION: code = errc::permission; break;
-        case BERTH_ERR_STATE: code = errc::state; break;
-        case BERTH_ERR_TIMEOUT: code = errc::timeout; break;
-        case BERTH_ERR_INTERNAL: code = errc::internal; break;
-        default: break;
+        case BERTH_ERR_INVALID_ARGUMENT:
+            code = errc::invalid_argument;
+            break;
+        case BERTH_ERR_NOT_FOUND:
+            code = errc::not_found;
+            break;
+        case BERTH_ERR_UNSUPPORTED:
+            code = errc::unsupported;
+            break;
+        case BERTH_ERR_UNAVAILABLE:
+            code = errc::unavailable;
+            break;
+        case BERTH_ERR_PERMISSION:
+            code = errc::permission;
+            break;
+        case BERTH_ERR_STATE:
+            code = errc::state;
+            break;
+        case BERTH_ERR_TIMEOUT:
+            code = errc::timeout;
+            break;
+        case BERTH_ERR_INTERNAL:
+            code = errc::internal;
+            break;
+        default:
+            break;
     }
     std::string message = plugin_->last_error();
     if (message.empty()) message = std::string(what) + " failed (" + describe_status(s) + ")";
@@ -94,9 +112,9 @@ result<void> session::check(int status, const char* what) {
 }
 
 result<void> session::write(std::span<const std::uint8_t> data) {
-    const auto r = check(plugin_->api().session_write(handle_, data.data(),
-                                                      static_cast<std::uint32_t>(data.size())),
-                         "write");
+    const auto r = check(
+        plugin_->api().session_write(handle_, data.data(), static_cast<std::uint32_t>(data.size())),
+        "write");
     if (r) entry_->count_input(data.size());
     return r;
 }

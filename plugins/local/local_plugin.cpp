@@ -3,12 +3,12 @@
 // It is the worked example of a berth plugin (docs/abi.md walks through it): options are read
 // through the SDK's session_options, turned into a process_spec, and the SDK's process helper
 // does the rest. A container runtime plugin differs only in building a runtime CLI's argv.
+#include <sys/utsname.h>
 #include <berth/sdk/event_loop.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 #include <berth/sdk/process_session.hpp>
 #include <berth/sdk/run_command.hpp>
-#include <sys/utsname.h>
 
 #ifndef BERTH_LOCAL_RUNTIME_ID  // tests build a second copy under another id
 #define BERTH_LOCAL_RUNTIME_ID "local"
@@ -80,7 +80,7 @@ public:
 
     sdk::health_report health() override {
         sdk::health_report report;
-        struct utsname u{};
+        struct utsname u {};
         if (::uname(&u) == 0) {
             report.attributes.emplace_back("kernel", u.release);
             report.attributes.emplace_back("machine", u.machine);

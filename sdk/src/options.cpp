@@ -45,13 +45,16 @@ std::string check(const json& schema, const json& value, const std::string& wher
     if (auto e = schema.find("enum"); e != schema.end() && e->is_array()) {
         bool found = false;
         for (const auto& allowed : *e) found = found || allowed == value;
-        if (!found) return "option " + where + " must be one of " + e->dump() + ", got " + value.dump();
+        if (!found)
+            return "option " + where + " must be one of " + e->dump() + ", got " + value.dump();
     }
     if (value.is_number()) {
         const double v = value.get<double>();
-        if (auto m = schema.find("minimum"); m != schema.end() && m->is_number() && v < m->get<double>())
+        if (auto m = schema.find("minimum");
+            m != schema.end() && m->is_number() && v < m->get<double>())
             return "option " + where + " must be at least " + m->dump() + ", got " + value.dump();
-        if (auto m = schema.find("maximum"); m != schema.end() && m->is_number() && v > m->get<double>())
+        if (auto m = schema.find("maximum");
+            m != schema.end() && m->is_number() && v > m->get<double>())
             return "option " + where + " must be at most " + m->dump() + ", got " + value.dump();
     }
     if (value.is_array()) {
@@ -60,8 +63,8 @@ std::string check(const json& schema, const json& value, const std::string& wher
             return "option " + where + " needs at least " + m->dump() + " item(s)";
         if (auto items = schema.find("items"); items != schema.end()) {
             for (std::size_t i = 0; i < value.size(); ++i) {
-                const std::string inner = where.substr(0, where.size() - 1) + "[" +
-                                          std::to_string(i) + "]'";
+                const std::string inner =
+                    where.substr(0, where.size() - 1) + "[" + std::to_string(i) + "]'";
                 if (auto p = check(*items, value[i], inner); !p.empty()) return p;
             }
         }
@@ -108,7 +111,8 @@ json parse(std::string_view text, const char* what) {
     try {
         return json::parse(text);
     } catch (const json::parse_error& e) {
-        throw error(BERTH_ERR_INVALID_ARGUMENT, std::string(what) + " are not valid JSON: " + e.what());
+        throw error(BERTH_ERR_INVALID_ARGUMENT,
+                    std::string(what) + " are not valid JSON: " + e.what());
     }
 }
 

@@ -1,8 +1,8 @@
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <berth/sdk/event_loop.hpp>
 #include <berth/sdk/plugin.hpp>
 #include <berth/sdk/process_session.hpp>
-#include <signal.h>
-#include <sys/ioctl.h>
 
 #include <sys/wait.h>
 #include <termios.h>
@@ -35,11 +35,7 @@ constexpr std::size_t k_read_buffer = 64 * 1024;
 // completes after the handle is gone still finds valid memory.
 struct process_session::state : std::enable_shared_from_this<state> {
     state(event_loop& l, process_spec s, process_callbacks c)
-        : loop(l),
-          io(l.get().io),
-          spec(std::move(s)),
-          callbacks(std::move(c)),
-          drain_timer(io) {}
+        : loop(l), io(l.get().io), spec(std::move(s)), callbacks(std::move(c)), drain_timer(io) {}
 
     event_loop& loop;
     asio::io_context& io;
@@ -99,24 +95,26 @@ struct process_session::state : std::enable_shared_from_this<state> {
     }
 
     void read(descriptor& d, std::array<std::uint8_t, k_read_buffer>& buf, berth_stream stream) {
-        d.async_read_some(asio::buffer(buf), [self = shared_from_this(), &d, &buf, stream](
-                                                 const boost::system::error_code& ec,
-                                                 std::size_t n) {
-            if (self->delivered_on_loop) return;
-            if (n > 0 && self->callbacks.on_output) {
-                try {
-                    self->callbacks.on_output(stream, {buf.data(), n});
-                } catch (...) {
-                    // A sink must not throw; losing its exception beats killing the loop.
-                }
-            }
-            // EIO is how a terminal says its last slave handle closed: end of output.
-            if (ec) {
-                self->stream_done();
-                return;
-            }
-            self->read(d, buf, stream);
-        });
+        d.async_read_some(asio::buffer(buf),
+                          [self = shared_from_this(), &d, &buf, stream](
+                              const boost::system::error_code& ec, std::size_t n) {
+                              if (self->delivered_on_loop) return;
+                              if (n > 0 && self->callbacks.on_output) {
+                                  try {
+                                      self->callbacks.on_output(stream, {buf.data(), n});
+                                  } catch (...) {
+                                      // A sink must not throw; losing its exception beats killing
+                                      // the loop.
+                                  }
+                              }
+                              // EIO is how a terminal says its last slave handle closed: end of
+                              // output.
+                              if (ec) {
+                                  self->stream_done();
+                                  return;
+                              }
+                              self->read(d, buf, stream);
+                          });
     }
 
     void stream_done() {
@@ -188,29 +186,28 @@ struct process_session::state : std::enable_shared_from_this<state> {
         writing = true;
         const std::string& chunk = queue.front();
         lock.unlock();
-        asio::async_write(*target, asio::buffer(chunk),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      std::size_t) {
-                              {
-                                  std::lock_guard l(self->mutex);
-                                  self->writing = false;
-                                  if (!self->queue.empty()) {
-                                      const std::string& done = self->queue.front();
-                                      if (!done.empty())
-                                          self->last_written =
-                                              static_cast<std::uint8_t>(done.back());
-                                      self->queued_bytes -= done.size();
-                                      self->queue.pop_front();
-                                  }
-                                  if (ec) {  // the reader is gone (EPIPE): drop the rest
-                                      self->stdin_gone = true;
-                                      self->queue.clear();
-                                      self->queued_bytes = 0;
-                                  }
-                              }
-                              self->changed.notify_all();
-                              if (!ec) self->pump();
-                          });
+        asio::async_write(
+            *target, asio::buffer(chunk),
+            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                {
+                    std::lock_guard l(self->mutex);
+                    self->writing = false;
+                    if (!self->queue.empty()) {
+                        const std::string& done = self->queue.front();
+                        if (!done.empty())
+                            self->last_written = static_cast<std::uint8_t>(done.back());
+                        self->queued_bytes -= done.size();
+                        self->queue.pop_front();
+                    }
+                    if (ec) {  // the reader is gone (EPIPE): drop the rest
+                        self->stdin_gone = true;
+                        self->queue.clear();
+                        self->queued_bytes = 0;
+                    }
+                }
+                self->changed.notify_all();
+                if (!ec) self->pump();
+            });
     }
 
     void deliver() {
@@ -303,7 +300,7 @@ void process_session::resize(std::uint16_t rows, std::uint16_t cols) {
     if (state_->pty_raw < 0)
         throw error(BERTH_ERR_STATE, "the session has no terminal to resize (open it with tty)");
     if (state_->fds_closed) return;
-    struct winsize ws{};
+    struct winsize ws {};
     ws.ws_row = rows;
     ws.ws_col = cols;
     if (::ioctl(state_->pty_raw, TIOCSWINSZ, &ws) != 0)
@@ -341,7 +338,9 @@ bool process_session::wait(std::chrono::milliseconds timeout) const {
     return state_->wait_delivered(timeout);
 }
 
-bool process_session::finished() const { return state_->wait_delivered(std::chrono::milliseconds(0)); }
+bool process_session::finished() const {
+    return state_->wait_delivered(std::chrono::milliseconds(0));
+}
 
 std::int64_t process_session::pid() const noexcept { return state_->pid; }
 

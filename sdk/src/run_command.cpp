@@ -46,8 +46,8 @@ command_result run_command(const std::vector<std::string>& argv, std::chrono::mi
     auto session = process_session::start(loop, std::move(spec), std::move(callbacks));
     try {
         if (!stdin_data.empty())
-            session->write({reinterpret_cast<const std::uint8_t*>(stdin_data.data()),
-                            stdin_data.size()});
+            session->write(
+                {reinterpret_cast<const std::uint8_t*>(stdin_data.data()), stdin_data.size()});
     } catch (const std::exception&) {
         // The command did not want its input; its exit status tells the rest.
     }

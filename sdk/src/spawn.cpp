@@ -3,13 +3,13 @@
 // between fork and exec. Only async-signal-safe calls happen there.
 #include "spawn.hpp"
 
-#include <berth/sdk/plugin.hpp>
 #include <fcntl.h>
 #include <sys/ioctl.h>
-#include "pidfd.hpp"
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
+#include <berth/sdk/plugin.hpp>
+#include "pidfd.hpp"
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
@@ -27,7 +27,8 @@ extern char** environ;
 namespace berth::sdk {
 namespace {
 
-constexpr const char* k_default_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* k_default_path =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 [[noreturn]] void fail(berth_status status, const std::string& message) {
     throw error(status, message);
@@ -47,8 +48,7 @@ struct pipe_pair {
 
 pipe_pair make_pipe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0)
-        fail(BERTH_ERR_RUNTIME, "pipe2 failed: " + errno_text(errno));
+    if (::pipe2(fds, O_CLOEXEC) != 0) fail(BERTH_ERR_RUNTIME, "pipe2 failed: " + errno_text(errno));
     return {unique_fd(fds[0]), unique_fd(fds[1])};
 }
 
@@ -124,7 +124,7 @@ std::optional<std::string> find_executable(const std::string& name, const std::s
         std::string dir = path_list.substr(start, end - start);
         if (dir.empty()) dir = ".";
         std::string candidate = dir + "/" + name;
-        struct stat st{};
+        struct stat st {};
         if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
             ::access(candidate.c_str(), X_OK) == 0)
             return candidate;
@@ -137,10 +137,10 @@ spawned_child spawn_child(const process_spec& spec) {
     if (spec.argv.empty() || spec.argv.front().empty())
         fail(BERTH_ERR_INVALID_ARGUMENT, "no command given: the argv is empty");
     if (!spec.working_dir.empty()) {
-        struct stat st{};
+        struct stat st {};
         if (::stat(spec.working_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-            fail(BERTH_ERR_INVALID_ARGUMENT,
-                 "working directory '" + spec.working_dir + "' does not exist or is not a directory");
+            fail(BERTH_ERR_INVALID_ARGUMENT, "working directory '" + spec.working_dir +
+                                                 "' does not exist or is not a directory");
     }
 
     boost::process::environment env = child_environment(spec);
@@ -162,7 +162,7 @@ spawned_child spawn_child(const process_spec& spec) {
         if (::ptsname_r(child.pty.get(), slave_name, sizeof slave_name) != 0)
             fail(BERTH_ERR_RUNTIME, "ptsname failed: " + errno_text(errno));
         slave = checked(::open(slave_name, O_RDWR | O_NOCTTY | O_CLOEXEC), "open pty slave");
-        struct winsize ws{};
+        struct winsize ws {};
         ws.ws_row = spec.rows;
         ws.ws_col = spec.cols;
         ::ioctl(slave.get(), TIOCSWINSZ, &ws);
@@ -184,7 +184,7 @@ spawned_child spawn_child(const process_spec& spec) {
     if (ec) {
         const int code = ec.value();
         if (code == ENOENT) fail(BERTH_ERR_NOT_FOUND, "command not found: " + name);
-        if (code == EACCES || code == EPERM)
+        if (code == EACCES || code == EPERM || code == ENOEXEC)
             fail(BERTH_ERR_PERMISSION, "cannot execute " + *exe + ": " + ec.message());
         fail(BERTH_ERR_RUNTIME, "cannot start " + *exe + ": " + ec.message());
     }

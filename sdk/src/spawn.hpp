@@ -1,8 +1,8 @@
 // Private: start a child for a process_session, with its pipes or terminal and its pidfd.
 #pragma once
 
-#include <berth/sdk/process_session.hpp>
 #include <sys/types.h>
+#include <berth/sdk/process_session.hpp>
 
 #include "unique_fd.hpp"
 

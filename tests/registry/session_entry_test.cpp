@@ -80,7 +80,6 @@ TEST(SessionEntry, MarkRunningSetsPidAndStart) {
 TEST(SessionEntry, MarkEndedFromRunningRecordsExitAndEndsMetricSession) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    m.session_opened(k_plugin);
     e.mark_running(1);
     e.mark_ended({.exit_code = 3, .term_signal = 0, .failed = false, .reason = "done"});
     const auto r = e.snapshot();
@@ -94,7 +93,6 @@ TEST(SessionEntry, MarkEndedFromRunningRecordsExitAndEndsMetricSession) {
 TEST(SessionEntry, MarkEndedWithFailedFlagBecomesFailed) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    m.session_opened(k_plugin);
     e.mark_running(1);
     e.mark_ended({.exit_code = std::nullopt, .term_signal = 9, .failed = true, .reason = "gone"});
     const auto r = e.snapshot();
@@ -107,7 +105,6 @@ TEST(SessionEntry, MarkEndedWithFailedFlagBecomesFailed) {
 TEST(SessionEntry, MarkEndedTwiceKeepsFirstOutcome) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    m.session_opened(k_plugin);
     m.session_opened(k_plugin);  // a second session, so a double decrement would show
     e.mark_running(1);
     e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
@@ -130,7 +127,6 @@ TEST(SessionEntry, MarkEndedWhileStartingDoesNotTouchActiveSessions) {
 TEST(SessionEntry, MarkClosedFromRunning) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    m.session_opened(k_plugin);
     e.mark_running(1);
     e.mark_closed("user closed it");
     const auto r = e.snapshot();
@@ -152,7 +148,6 @@ TEST(SessionEntry, MarkClosedFromStartingDoesNotEndMetricSession) {
 TEST(SessionEntry, MarkClosedAfterExitKeepsExitOutcome) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    m.session_opened(k_plugin);
     m.session_opened(k_plugin);
     e.mark_running(1);
     e.mark_ended({.exit_code = 5, .term_signal = 0, .failed = false, .reason = "exit"});
@@ -179,7 +174,6 @@ TEST(SessionEntry, MarkFailedFromStarting) {
 TEST(SessionEntry, MarkFailedFromRunningEndsMetricSession) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    m.session_opened(k_plugin);
     e.mark_running(1);
     e.mark_failed("runtime went away");
     EXPECT_EQ(e.snapshot().state, session_state::failed);
@@ -192,7 +186,37 @@ TEST(SessionEntry, MarkRunningAfterCloseDoesNotReviveSession) {
     e.mark_running(99);
     const auto r = e.snapshot();
     EXPECT_EQ(r.state, session_state::closed);
-    EXPECT_EQ(r.pid, -1);
+    EXPECT_EQ(r.pid, 99);  // the pid is still worth knowing
+}
+
+TEST(SessionEntry, MarkRunningAfterAnEarlyExitCountsOpenedButNotActive) {
+    // A plugin may report the exit before its open call has returned.
+    metrics_store m;
+    session_entry e(make_record(), 64, &m);
+    e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+    e.mark_running(7);
+    EXPECT_EQ(e.snapshot().state, session_state::exited);
+    EXPECT_EQ(m.get(k_plugin)->sessions_opened, 1U);
+    EXPECT_EQ(active(m), 0U);
+}
+
+TEST(SessionEntry, MarkFailedFromStartingCountsAFailedOpen) {
+    metrics_store m;
+    session_entry e(make_record(), 64, &m);
+    e.mark_failed("image not known");
+    EXPECT_EQ(m.get(k_plugin)->sessions_failed, 1U);
+    EXPECT_EQ(m.get(k_plugin)->sessions_opened, 0U);
+}
+
+TEST(SessionEntry, ClosedSessionStillRecordsHowTheProcessEnded) {
+    session_entry e(make_record(), 64, nullptr);
+    e.mark_running(1);
+    e.mark_closed("closed by client");
+    e.mark_ended({.exit_code = std::nullopt, .term_signal = 15, .failed = false, .reason = ""});
+    const auto r = e.snapshot();
+    EXPECT_EQ(r.state, session_state::closed);
+    EXPECT_EQ(r.term_signal, 15);
+    EXPECT_EQ(r.reason, "closed by client");
 }
 
 TEST(SessionEntry, CountsBytesInRecordAndMetrics) {

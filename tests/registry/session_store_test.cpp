@@ -142,7 +142,6 @@ TEST(SessionStore, EntriesFeedTheStoresMetrics) {
 TEST(Registry, SessionsFeedRegistryMetrics) {
     registry reg;
     const auto e = reg.sessions().add(named("r"), 16);
-    reg.metrics().session_opened("berth-test");
     e->mark_running(1);
     e->append_output(stream::err, "abc");
     e->mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});

@@ -240,20 +240,20 @@ typedef struct berth_plugin_api {
 
 typedef struct berth_plugin_descriptor {
     uint32_t struct_size;
-    uint16_t abi_major; /* BERTH_ABI_VERSION_MAJOR the plugin was built against */
-    uint16_t abi_minor; /* BERTH_ABI_VERSION_MINOR the plugin was built against */
-    const char* name;        /* required: e.g. "berth-podman" */
-    const char* runtime;     /* required: runtime id, [a-z0-9_-]+, e.g. "podman" */
-    const char* version;     /* required: the plugin's own version, e.g. "0.1.0" */
-    const char* description; /* optional, one line */
-    uint64_t capabilities;   /* BERTH_CAP_* bits */
+    uint16_t abi_major;          /* BERTH_ABI_VERSION_MAJOR the plugin was built against */
+    uint16_t abi_minor;          /* BERTH_ABI_VERSION_MINOR the plugin was built against */
+    const char* name;            /* required: e.g. "berth-podman" */
+    const char* runtime;         /* required: runtime id, [a-z0-9_-]+, e.g. "podman" */
+    const char* version;         /* required: the plugin's own version, e.g. "0.1.0" */
+    const char* description;     /* optional, one line */
+    uint64_t capabilities;       /* BERTH_CAP_* bits */
     const berth_plugin_api* api; /* required; lives as long as the library */
 } berth_plugin_descriptor;
 
 /* The entry symbol's type. host_abi_major/minor are the host's version; the plugin may
  * return NULL if it cannot serve that host. The descriptor is static in the plugin. */
 typedef const berth_plugin_descriptor* (*berth_plugin_entry_fn)(uint16_t host_abi_major,
-                                                                 uint16_t host_abi_minor);
+                                                                uint16_t host_abi_minor);
 
 #ifdef __cplusplus
 }

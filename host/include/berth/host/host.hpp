@@ -32,7 +32,7 @@ struct plugin_report {
     enum class status { loaded, rejected, shadowed };
     std::filesystem::path path;
     status state = status::rejected;
-    std::string reason;      // rejected: why; shadowed: by which file
+    std::string reason;           // rejected: why; shadowed: by which file
     plugin_descriptor_info info;  // filled when the descriptor could be read
 };
 

@@ -5,8 +5,8 @@
 // without function). The library stays loaded as long as any plugin_library refers to it.
 #pragma once
 
-#include <berth/host/result.hpp>
 #include <berth/plugin.h>
+#include <berth/host/result.hpp>
 
 #include <cstdint>
 #include <filesystem>

@@ -43,7 +43,7 @@ struct plugin_metrics {
     std::optional<std::chrono::system_clock::time_point> last_check;
     std::chrono::nanoseconds last_latency{};
     std::uint64_t checks_total = 0;
-    std::uint64_t consecutive_failures = 0;  // checks in a row not healthy
+    std::uint64_t consecutive_failures = 0;     // checks in a row not healthy
     std::deque<health_transition> transitions;  // newest last, at most k_max_transitions
 
     std::uint64_t sessions_opened = 0;
@@ -66,9 +66,9 @@ public:
     // Records a check; appends a transition when the state changed.
     void record_check(std::string_view plugin, const health_check_result& result);
 
-    void session_opened(std::string_view plugin);  // opened += 1, active += 1
+    void session_opened(std::string_view plugin);       // opened += 1, active += 1
     void session_open_failed(std::string_view plugin);  // failed += 1
-    void session_ended(std::string_view plugin);  // active -= 1 (never below 0)
+    void session_ended(std::string_view plugin);        // active -= 1 (never below 0)
     void add_bytes(std::string_view plugin, std::uint64_t in, std::uint64_t out);
 
     void add_counter(std::string_view plugin, std::string_view name, double delta);

@@ -26,9 +26,9 @@ namespace berth::registry {
 class metrics_store;
 
 struct pattern_match {
-    std::string text;            // the matched bytes
-    std::uint64_t begin = 0;     // absolute offset of the first matched byte
-    std::uint64_t end = 0;       // absolute offset one past the last matched byte
+    std::string text;               // the matched bytes
+    std::uint64_t begin = 0;        // absolute offset of the first matched byte
+    std::uint64_t end = 0;          // absolute offset one past the last matched byte
     std::uint64_t next_cursor = 0;  // == end: where to wait or read on from
 };
 
@@ -40,8 +40,8 @@ struct pattern_wait_result {
     };
     outcome result = outcome::timeout;
     std::optional<pattern_match> match;
-    std::uint64_t dropped = 0;       // bytes after the cursor lost to the buffer wrapping
-    std::uint64_t scanned_to = 0;    // offset up to which output was searched
+    std::uint64_t dropped = 0;     // bytes after the cursor lost to the buffer wrapping
+    std::uint64_t scanned_to = 0;  // offset up to which output was searched
 };
 
 struct exit_info {

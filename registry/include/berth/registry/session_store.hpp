@@ -19,9 +19,8 @@ public:
 
     // Adds a session. An empty record.id gets a fresh unique id ("s-" + 12 hex digits).
     // Throws std::invalid_argument when the id is already taken.
-    std::shared_ptr<session_entry> add(session_record record,
-                                       std::size_t buffer_capacity =
-                                           output_buffer::k_default_capacity);
+    std::shared_ptr<session_entry> add(
+        session_record record, std::size_t buffer_capacity = output_buffer::k_default_capacity);
 
     [[nodiscard]] std::shared_ptr<session_entry> find(std::string_view id) const;
     [[nodiscard]] std::vector<session_record> list() const;  // ordered by creation

@@ -60,8 +60,8 @@ public:
     host_services() = default;
     explicit host_services(const berth_host_services* c) {
         if (c != nullptr) {
-            const std::size_t n = c->struct_size < sizeof services_ ? c->struct_size
-                                                                    : sizeof services_;
+            const std::size_t n =
+                c->struct_size < sizeof services_ ? c->struct_size : sizeof services_;
             std::memcpy(&services_, c, n);
         }
     }
@@ -251,8 +251,7 @@ struct exporter {
             const health_report report = as_instance(p)->impl->health();
             berth_health_sink s{};
             std::memcpy(&s, sink, sink->struct_size < sizeof s ? sink->struct_size : sizeof s);
-            if (s.set_state != nullptr)
-                s.set_state(s.ctx, report.state, report.detail.c_str());
+            if (s.set_state != nullptr) s.set_state(s.ctx, report.state, report.detail.c_str());
             if (s.add_attribute != nullptr)
                 for (const auto& [k, v] : report.attributes)
                     s.add_attribute(s.ctx, k.c_str(), v.c_str());
@@ -321,11 +320,11 @@ struct exporter {
 
 // Exports class T as this shared object's berth plugin. Use once per plugin, at namespace
 // scope, outside any namespace.
-#define BERTH_PLUGIN(T)                                                                  \
-    extern "C" BERTH_PLUGIN_EXPORT const berth_plugin_descriptor* BERTH_PLUGIN_ENTRY(    \
-        std::uint16_t host_abi_major, std::uint16_t host_abi_minor) {                    \
-        /* The host compares versions itself and names both in its message. */          \
-        (void)host_abi_major;                                                            \
-        (void)host_abi_minor;                                                            \
-        return ::berth::sdk::detail::exporter<T>::descriptor();                          \
+#define BERTH_PLUGIN(T)                                                               \
+    extern "C" BERTH_PLUGIN_EXPORT const berth_plugin_descriptor* BERTH_PLUGIN_ENTRY( \
+        std::uint16_t host_abi_major, std::uint16_t host_abi_minor) {                 \
+        /* The host compares versions itself and names both in its message. */        \
+        (void)host_abi_major;                                                         \
+        (void)host_abi_minor;                                                         \
+        return ::berth::sdk::detail::exporter<T>::descriptor();                       \
     }

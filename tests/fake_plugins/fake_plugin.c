@@ -1,0 +1,147 @@
+/* A fake berth plugin in plain C, built once per defect (FAKE_VARIANT), so each loader test
+ * gets a shared object that differs from a good one in exactly one way. Compiling it also
+ * proves berth/plugin.h is valid C11. */
+#include <berth/plugin.h>
+#include <string.h>
+
+#define FAKE_GOOD 0
+#define FAKE_MAJOR_MISMATCH 1
+#define FAKE_NEWER_MINOR 2
+#define FAKE_DESCRIPTOR_TOO_SMALL 3
+#define FAKE_CAP_WITHOUT_FUNCTION 4
+#define FAKE_CREATE_FAILS 5
+#define FAKE_NO_ENTRY 6
+#define FAKE_BAD_RUNTIME_ID 7
+#define FAKE_NO_DESCRIPTOR 8
+#define FAKE_MISSING_REQUIRED 9
+
+#ifndef FAKE_VARIANT
+#error "FAKE_VARIANT must be defined"
+#endif
+#ifndef FAKE_RUNTIME
+#define FAKE_RUNTIME "fake"
+#endif
+
+struct berth_plugin {
+    int unused;
+};
+static struct berth_plugin g_instance;
+static const char* g_last_error = "";
+
+static berth_status fake_create(const berth_host_services* host, berth_plugin** out) {
+    (void)host;
+    if (FAKE_VARIANT == FAKE_CREATE_FAILS) {
+        g_last_error = "fake runtime daemon is not running at /run/fake.sock";
+        return BERTH_ERR_UNAVAILABLE;
+    }
+    *out = &g_instance;
+    return BERTH_OK;
+}
+static void fake_destroy(berth_plugin* p) { (void)p; }
+static const char* fake_last_error(berth_plugin* p) {
+    (void)p;
+    return g_last_error;
+}
+static berth_status fake_health(berth_plugin* p, const berth_health_sink* sink) {
+    (void)p;
+    sink->set_state(sink->ctx, BERTH_HEALTH_HEALTHY, "fake is always fine");
+    sink->add_attribute(sink->ctx, "version", "0.0.1");
+    return BERTH_OK;
+}
+static const char* fake_schema(berth_plugin* p) {
+    (void)p;
+    return "{\"type\":\"object\",\"additionalProperties\":false,"
+           "\"properties\":{\"command\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}";
+}
+static berth_status fake_open(berth_plugin* p, const char* options, const berth_session_sink* sink,
+                              berth_session** out) {
+    (void)p;
+    (void)options;
+    (void)sink;
+    (void)out;
+    g_last_error = "the fake plugin does not run sessions";
+    return BERTH_ERR_UNSUPPORTED;
+}
+static berth_status fake_write(berth_session* s, const uint8_t* d, uint32_t n) {
+    (void)s;
+    (void)d;
+    (void)n;
+    return BERTH_ERR_STATE;
+}
+static berth_status fake_close(berth_session* s, uint32_t grace) {
+    (void)s;
+    (void)grace;
+    return BERTH_OK;
+}
+static void fake_session_destroy(berth_session* s) { (void)s; }
+static berth_status fake_signal(berth_session* s, int32_t signo) {
+    (void)s;
+    (void)signo;
+    return BERTH_ERR_STATE;
+}
+
+static const berth_plugin_api g_api = {
+    sizeof(berth_plugin_api),
+    fake_create,
+    fake_destroy,
+    fake_last_error,
+    fake_health,
+    fake_schema,
+#if FAKE_VARIANT == FAKE_MISSING_REQUIRED
+    NULL, /* session_open */
+#else
+    fake_open,
+#endif
+    fake_write,
+    NULL, /* session_close_stdin */
+    NULL, /* session_resize: FAKE_CAP_WITHOUT_FUNCTION claims it anyway */
+    fake_signal,
+    fake_close,
+    fake_session_destroy,
+    NULL, /* session_pid */
+};
+
+static const berth_plugin_descriptor g_descriptor = {
+#if FAKE_VARIANT == FAKE_DESCRIPTOR_TOO_SMALL
+    (uint32_t)(offsetof(berth_plugin_descriptor, capabilities)),
+#else
+    sizeof(berth_plugin_descriptor),
+#endif
+#if FAKE_VARIANT == FAKE_MAJOR_MISMATCH
+    BERTH_ABI_VERSION_MAJOR + 1,
+#else
+    BERTH_ABI_VERSION_MAJOR,
+#endif
+#if FAKE_VARIANT == FAKE_NEWER_MINOR
+    BERTH_ABI_VERSION_MINOR + 5,
+#else
+    BERTH_ABI_VERSION_MINOR,
+#endif
+    "berth-fake",
+#if FAKE_VARIANT == FAKE_BAD_RUNTIME_ID
+    "Fake Runtime!",
+#else
+    FAKE_RUNTIME,
+#endif
+    "0.0.1",
+    "A fake plugin for loader tests",
+#if FAKE_VARIANT == FAKE_CAP_WITHOUT_FUNCTION
+    BERTH_CAP_PIPES | BERTH_CAP_SIGNAL | BERTH_CAP_RESIZE,
+#else
+    BERTH_CAP_PIPES | BERTH_CAP_SIGNAL,
+#endif
+    &g_api,
+};
+
+#if FAKE_VARIANT == FAKE_NO_ENTRY
+/* Exports something, just not the entry symbol. */
+BERTH_PLUGIN_EXPORT int berth_fake_not_an_entry(void) { return 42; }
+#else
+BERTH_PLUGIN_EXPORT const berth_plugin_descriptor* BERTH_PLUGIN_ENTRY(uint16_t host_major,
+                                                                      uint16_t host_minor) {
+    (void)host_major;
+    (void)host_minor;
+    if (FAKE_VARIANT == FAKE_NO_DESCRIPTOR) return NULL;
+    return &g_descriptor;
+}
+#endif

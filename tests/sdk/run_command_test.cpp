@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+#include <berth/sdk/plugin.hpp>
+#include <berth/sdk/run_command.hpp>
+
+namespace berth::sdk {
+namespace {
+using namespace std::chrono_literals;
+
+TEST(RunCommand, CollectsOutputAndStatus) {
+    const auto r = run_command({"sh", "-c", "cat; echo oops >&2; exit 2"}, 10s, "in");
+    EXPECT_EQ(r.out, "in");
+    EXPECT_EQ(r.err, "oops\n");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.message(), "oops");
+}
+
+TEST(RunCommand, KillsACommandThatOverrunsItsTimeout) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = run_command({"sleep", "30"}, 200ms);
+    EXPECT_TRUE(r.timed_out);
+    EXPECT_EQ(r.message(), "timed out");
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+TEST(RunCommand, CapsOutput) {
+    const auto r = run_command({"head", "-c", "100000", "/dev/zero"}, 10s, {}, 1000);
+    EXPECT_EQ(r.out.size(), 1000U);
+    EXPECT_TRUE(r.ok());
+}
+
+TEST(RunCommand, MissingBinaryIsNotFound) {
+    try {
+        (void)run_command({"berth-no-such-tool"}, 1s);
+        FAIL();
+    } catch (const error& e) {
+        EXPECT_EQ(e.status(), BERTH_ERR_NOT_FOUND);
+    }
+}
+
+}  // namespace
+}  // namespace berth::sdk
