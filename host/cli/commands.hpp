@@ -13,7 +13,7 @@ namespace berth::cli {
 enum class output_format { table, json };
 
 // Exit statuses shared by every command.
-constexpr int k_exit_usage = 2;            // bad command line or options
+constexpr int k_exit_usage = 2;              // bad command line or options
 constexpr int k_exit_runtime_failure = 125;  // the session could not run (like podman/docker)
 constexpr int k_exit_not_executable = 126;
 constexpr int k_exit_not_found = 127;

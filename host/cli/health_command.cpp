@@ -25,13 +25,15 @@ int health(host::host& h, const std::optional<std::string>& runtime, output_form
     }
     std::vector<std::future<registry::health_check_result>> checks;
     for (const auto& p : targets)
-        checks.push_back(std::async(std::launch::async, [p] { return p->check_health(k_check_timeout); }));
+        checks.push_back(
+            std::async(std::launch::async, [p] { return p->check_health(k_check_timeout); }));
 
     int status = 0;
     nlohmann::json out = nlohmann::json::array();
     if (format == output_format::table)
         std::cout << std::left << std::setw(12) << "RUNTIME" << std::setw(12) << "STATE"
-                  << std::setw(10) << "LATENCY" << "DETAIL\n";
+                  << std::setw(10) << "LATENCY"
+                  << "DETAIL\n";
     for (std::size_t i = 0; i < targets.size(); ++i) {
         const auto r = checks[i].get();
         if (r.state == registry::health_state::unhealthy) status = 1;

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "session_commands.hpp"
 
 namespace {
 
@@ -28,22 +29,24 @@ int real_main(int argc, char** argv) {
     spdlog::set_pattern("berth: %^%l%$: [%n] %v");
     spdlog::set_level(spdlog::level::warn);
     if (const char* env = std::getenv("BERTH_LOG_LEVEL"); env != nullptr && !set_log_level(env))
-        spdlog::warn("BERTH_LOG_LEVEL='{}' is not a level (trace, debug, info, warn, error, "
-                     "critical, off); using warn", env);
+        spdlog::warn(
+            "BERTH_LOG_LEVEL='{}' is not a level (trace, debug, info, warn, error, "
+            "critical, off); using warn",
+            env);
 
     CLI::App app{"berth: interactive console sessions inside containers"};
     app.require_subcommand(1);
-    app.set_version_flag("--version",
-                         std::string("berth ") + BERTH_VERSION + " (plugin ABI " +
-                             std::to_string(BERTH_ABI_VERSION_MAJOR) + "." +
-                             std::to_string(BERTH_ABI_VERSION_MINOR) + ")");
+    app.set_version_flag("--version", std::string("berth ") + BERTH_VERSION + " (plugin ABI " +
+                                          std::to_string(BERTH_ABI_VERSION_MAJOR) + "." +
+                                          std::to_string(BERTH_ABI_VERSION_MINOR) + ")");
     std::string log_level;
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
     std::string format = "table";
     const auto add_format = [&format](CLI::App* cmd) {
-        cmd->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+        cmd->add_option("--format", format, "table or json")
+            ->check(CLI::IsMember({"table", "json"}));
     };
 
     auto* plugin_cmd = app.add_subcommand("plugin", "List and inspect plugins");
@@ -60,19 +63,71 @@ int real_main(int argc, char** argv) {
     health_cmd->add_option("RUNTIME", health_runtime, "check only this runtime");
     add_format(health_cmd);
 
+    // The session options shared by `run` and `session open`.
     berth::cli::run_request req;
+    const auto add_session_options = [&req](CLI::App* cmd) {
+        cmd->add_option("RUNTIME", req.runtime, "runtime id, e.g. local, podman")->required();
+        cmd->add_option("--image", req.image, "image for a new container");
+        cmd->add_option("--container", req.container, "existing container to enter");
+        cmd->add_flag("-t,--tty", req.tty, "run on a pseudo-terminal");
+        cmd->add_option("-e,--env", req.env, "KEY=VALUE environment variable (repeatable)");
+        cmd->add_option("-w,--workdir", req.workdir, "working directory");
+        cmd->add_option("-u,--user", req.user, "user to run as");
+        cmd->add_option("--opt", req.opts,
+                        "KEY=VALUE plugin option, typed by its schema (repeatable)");
+        cmd->add_option("--options-json", req.options_json, "all options as one JSON object");
+        cmd->add_option("COMMAND", req.command, "command and arguments, after --");
+    };
     auto* run_cmd = app.add_subcommand("run", "Run one session and exit with its status");
-    run_cmd->add_option("RUNTIME", req.runtime, "runtime id, e.g. local, podman")->required();
-    run_cmd->add_option("--image", req.image, "image for a new container");
-    run_cmd->add_option("--container", req.container, "existing container to enter");
-    run_cmd->add_flag("-t,--tty", req.tty, "run on a pseudo-terminal");
-    run_cmd->add_option("-e,--env", req.env, "KEY=VALUE environment variable (repeatable)");
-    run_cmd->add_option("-w,--workdir", req.workdir, "working directory");
-    run_cmd->add_option("-u,--user", req.user, "user to run as");
-    run_cmd->add_option("--opt", req.opts, "KEY=VALUE plugin option, typed by its schema (repeatable)");
-    run_cmd->add_option("--options-json", req.options_json, "all options as one JSON object");
+    add_session_options(run_cmd);
     run_cmd->add_option("--grace-ms", req.grace_ms, "grace period before SIGKILL when closing");
-    run_cmd->add_option("COMMAND", req.command, "command and arguments, after --");
+
+    // Sessions kept by berthd.
+    std::string socket;
+    app.add_option("--socket", socket,
+                   "berthd's socket (default: $BERTH_SOCKET, then berthd's default)");
+    auto* session_cmd =
+        app.add_subcommand("session", "Sessions kept by berthd (see berthd --help)");
+    session_cmd->require_subcommand(1);
+    auto* s_open = session_cmd->add_subcommand("open", "Open a session; prints its id");
+    add_session_options(s_open);
+    auto* s_ls = session_cmd->add_subcommand("ls", "List sessions");
+    add_format(s_ls);
+    std::string sid;
+    auto* s_show = session_cmd->add_subcommand("show", "Show one session's record");
+    s_show->add_option("ID", sid)->required();
+    berth::cli::send_request send;
+    std::string send_text;
+    auto* s_send = session_cmd->add_subcommand("send", "Send input (TEXT + newline, a file, keys)");
+    s_send->add_option("ID", send.id)->required();
+    s_send->add_option("TEXT", send_text, "text to send; a newline follows unless --no-newline");
+    s_send->add_flag("--no-newline", send.no_newline, "do not add a newline after TEXT");
+    s_send->add_option("--file", send.file, "send this file's bytes");
+    s_send->add_option("--key", send.keys,
+                       "a key: ctrl-c, enter, tab, esc, up, down, ... (repeatable)");
+    std::uint64_t cursor = 0;
+    bool follow = false;
+    auto* s_read = session_cmd->add_subcommand("read", "Print output from a cursor");
+    s_read->add_option("ID", sid)->required();
+    s_read->add_option("--cursor", cursor, "absolute byte offset to read from (default 0)");
+    s_read->add_flag("-f,--follow", follow, "keep printing new output until the session ends");
+    std::string pattern;
+    std::uint64_t timeout_ms = 10000;
+    auto* s_wait = session_cmd->add_subcommand("wait", "Wait for output matching a pattern (RE2)");
+    s_wait->add_option("ID", sid)->required();
+    s_wait->add_option("PATTERN", pattern, "RE2 regular expression")->required();
+    s_wait->add_option("--timeout", timeout_ms, "milliseconds to wait (default 10000)");
+    s_wait->add_option("--cursor", cursor, "search output from this offset (default 0)");
+    std::string detach_key = "ctrl-]";
+    auto* s_attach = session_cmd->add_subcommand("attach", "Attach this terminal to a session");
+    s_attach->add_option("ID", sid)->required();
+    s_attach->add_option("--detach-key", detach_key, "key that detaches (default ctrl-])");
+    std::uint64_t close_grace = 5000;
+    auto* s_close =
+        session_cmd->add_subcommand("close", "End a session (SIGTERM, SIGKILL after grace)");
+    s_close->add_option("ID", sid)->required();
+    s_close->add_option("--grace-ms", close_grace, "milliseconds between SIGTERM and SIGKILL");
+    auto* metrics_cmd = app.add_subcommand("metrics", "berthd's metrics (Prometheus text format)");
 
     try {
         app.parse(argc, argv);
@@ -87,6 +142,19 @@ int real_main(int argc, char** argv) {
         return berth::cli::k_exit_usage;  // not CLI11's own 100+ codes
     }
     if (!log_level.empty()) set_log_level(log_level);
+
+    if (s_open->parsed()) return berth::cli::session_open(socket, req);
+    if (s_ls->parsed()) return berth::cli::session_ls(socket, parse_format(format));
+    if (s_show->parsed()) return berth::cli::session_show(socket, sid);
+    if (s_send->parsed()) {
+        if (!send_text.empty() || s_send->count("TEXT") > 0) send.text = send_text;
+        return berth::cli::session_send(socket, send);
+    }
+    if (s_read->parsed()) return berth::cli::session_read(socket, sid, cursor, follow);
+    if (s_wait->parsed()) return berth::cli::session_wait(socket, sid, pattern, timeout_ms, cursor);
+    if (s_attach->parsed()) return berth::cli::session_attach(socket, sid, detach_key);
+    if (s_close->parsed()) return berth::cli::session_close(socket, sid, close_grace);
+    if (metrics_cmd->parsed()) return berth::cli::metrics(socket);
 
     berth::host::host host;
     if (plugin_ls_cmd->parsed()) return berth::cli::plugin_ls(host, parse_format(format));

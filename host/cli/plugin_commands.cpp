@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "plugin_json.hpp"
 
 namespace berth::cli {
 namespace {
@@ -15,41 +16,30 @@ std::string abi_of(const host::plugin_descriptor_info& i) {
     return std::to_string(i.abi_major) + "." + std::to_string(i.abi_minor);
 }
 
-json report_json(const host::plugin_report& r) {
-    json j = {{"path", r.path.string()}, {"status", std::string(host::to_string(r.state))}};
-    if (!r.info.runtime.empty()) {
-        j["name"] = r.info.name;
-        j["runtime"] = r.info.runtime;
-        j["version"] = r.info.version;
-        j["abi"] = abi_of(r.info);
-        j["description"] = r.info.description;
-        j["capabilities"] = host::capability_list(r.info.capabilities);
-    }
-    if (!r.reason.empty()) j["reason"] = r.reason;
-    return j;
-}
+json report_json(const host::plugin_report& r) { return wire::to_json(r); }
 
 }  // namespace
 
 int plugin_ls(const host::host& h, output_format format) {
     if (format == output_format::json) {
         json out = json::array();
-        for (const auto& r : h.reports()) out.push_back(report_json(r));
+        for (const auto& r : h.reports()) out.push_back(report_json(r));  // one snapshot
         std::cout << out.dump(2) << "\n";
         return 0;
     }
     std::cout << std::left << std::setw(12) << "RUNTIME" << std::setw(16) << "NAME" << std::setw(10)
               << "VERSION" << std::setw(6) << "ABI" << std::setw(38) << "CAPABILITIES"
               << "PATH\n";
-    for (const auto& r : h.reports()) {
+    const auto reports = h.reports();
+    for (const auto& r : reports) {
         if (r.state != host::plugin_report::status::loaded) continue;
         std::cout << std::left << std::setw(12) << r.info.runtime << std::setw(16) << r.info.name
                   << std::setw(10) << r.info.version << std::setw(6) << abi_of(r.info)
-                  << std::setw(38) << host::capability_names(r.info.capabilities)
-                  << r.path.string() << "\n";
+                  << std::setw(38) << host::capability_names(r.info.capabilities) << r.path.string()
+                  << "\n";
     }
     bool header = false;
-    for (const auto& r : h.reports()) {
+    for (const auto& r : reports) {
         if (r.state == host::plugin_report::status::loaded) continue;
         if (!header) std::cout << "\nnot loaded:\n";
         header = true;
@@ -60,8 +50,9 @@ int plugin_ls(const host::host& h, output_format format) {
 }
 
 int plugin_info(const host::host& h, const std::string& name, output_format format) {
+    const auto reports = h.reports();
     const host::plugin_report* found = nullptr;
-    for (const auto& r : h.reports()) {
+    for (const auto& r : reports) {
         if (r.info.runtime == name || r.info.name == name || r.path.string() == name ||
             r.path.filename().string() == name) {
             found = &r;
@@ -72,8 +63,8 @@ int plugin_info(const host::host& h, const std::string& name, output_format form
         std::cerr << "berth: no plugin named '" << name << "' (see `berth plugin ls`)\n";
         return 1;
     }
-    const auto plugin = found->state == host::plugin_report::status::loaded ? h.find(found->info.runtime)
-                                                                              : nullptr;
+    const auto plugin =
+        found->state == host::plugin_report::status::loaded ? h.find(found->info.runtime) : nullptr;
     json schema = json::object();
     if (plugin) schema = json::parse(plugin->options_schema(), nullptr, false);
     if (format == output_format::json) {
@@ -99,7 +90,8 @@ int plugin_info(const host::host& h, const std::string& name, output_format form
         const json required = schema.value("required", json::array());
         for (const auto& [key, prop] : schema["properties"].items()) {
             std::string type = prop.value("type", "");
-            if (type == "array") type += " of " + prop.value("items", json::object()).value("type", "");
+            if (type == "array")
+                type += " of " + prop.value("items", json::object()).value("type", "");
             bool req = false;
             for (const auto& r : required) req = req || r == key;
             std::cout << "  " << std::left << std::setw(18) << key << std::setw(18) << type

@@ -9,7 +9,9 @@ namespace berth::cli {
 namespace {
 using json = nlohmann::json;
 
-host::error usage(std::string message) { return {host::errc::invalid_argument, std::move(message)}; }
+host::error usage(std::string message) {
+    return {host::errc::invalid_argument, std::move(message)};
+}
 
 std::optional<bool> parse_bool(const std::string& v) {
     if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
@@ -72,8 +74,8 @@ host::result<std::string> build_options_json(const run_request& request,
     try {
         schema = json::parse(schema_json);
     } catch (const json::parse_error& e) {
-        return host::error{host::errc::internal,
-                           "runtime " + request.runtime + " has a broken options schema: " + e.what()};
+        return host::error{host::errc::internal, "runtime " + request.runtime +
+                                                     " has a broken options schema: " + e.what()};
     }
     const json props = schema.value("properties", json::object());
     const auto accepts = [&](const char* key) { return props.contains(key); };
@@ -89,7 +91,8 @@ host::result<std::string> build_options_json(const run_request& request,
     }
 
     // Flags that stand for a named option; a runtime that lacks the option is told by flag.
-    const auto flag = [&](const char* key, const char* spelled, json value) -> std::optional<host::error> {
+    const auto flag = [&](const char* key, const char* spelled,
+                          json value) -> std::optional<host::error> {
         if (!accepts(key))
             return usage("runtime " + request.runtime + " does not accept " + spelled +
                          " (option '" + key + "'; accepted: " + accepted_keys(props) + ")");
@@ -128,9 +131,12 @@ host::result<std::string> build_options_json(const run_request& request,
         const json& prop = props[key];
         const std::string type = prop.value("type", "string");
         if (type == "array") {
-            const std::string item_type = prop.value("items", json::object()).value("type", "string");
+            const std::string item_type =
+                prop.value("items", json::object()).value("type", "string");
             auto item = scalar(item_type, text);
-            if (!item) return usage("--opt " + opt + ": items of '" + key + "' must be " + item_type + "s");
+            if (!item)
+                return usage("--opt " + opt + ": items of '" + key + "' must be " + item_type +
+                             "s");
             if (!options.contains(key) || !options[key].is_array()) options[key] = json::array();
             options[key].push_back(*item);
         } else if (type == "object") {
@@ -141,8 +147,9 @@ host::result<std::string> build_options_json(const run_request& request,
             options[key][text.substr(0, inner_eq)] = text.substr(inner_eq + 1);
         } else {
             auto value = scalar(type, text);
-            if (!value) return usage("--opt " + opt + ": '" + key + "' must be " +
-                                     (type == "integer" ? "an integer" : "a " + type));
+            if (!value)
+                return usage("--opt " + opt + ": '" + key + "' must be " +
+                             (type == "integer" ? "an integer" : "a " + type));
             options[key] = *value;
         }
     }
@@ -157,7 +164,8 @@ host::result<std::string> build_options_json(const run_request& request,
 
 int exit_status_for(const host::error& e) {
     switch (e.code) {
-        case host::errc::invalid_argument: return k_exit_usage;
+        case host::errc::invalid_argument:
+            return k_exit_usage;
         case host::errc::not_found:
             return e.message.rfind("command not found", 0) == 0 ? k_exit_not_found
                                                                 : k_exit_runtime_failure;
@@ -166,7 +174,8 @@ int exit_status_for(const host::error& e) {
                            e.message.rfind("cannot execute", 0) == 0
                        ? k_exit_not_executable
                        : k_exit_runtime_failure;
-        default: return k_exit_runtime_failure;
+        default:
+            return k_exit_runtime_failure;
     }
 }
 

@@ -41,7 +41,7 @@ public:
         if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return;
         read_fd_ = fds[0];
         g_signal_pipe_w = fds[1];
-        struct sigaction sa{};
+        struct sigaction sa {};
         sa.sa_handler = &on_signal;
         sigemptyset(&sa.sa_mask);
         sa.sa_flags = SA_RESTART;
@@ -101,7 +101,8 @@ int run(host::host& h, run_request request) {
             auto patched = request;
             patched.opts.push_back("rows=" + std::to_string(size->first));
             patched.opts.push_back("cols=" + std::to_string(size->second));
-            if (auto o = build_options_json(patched, plugin->options_schema())) options_json = o.value();
+            if (auto o = build_options_json(patched, plugin->options_schema()))
+                options_json = o.value();
         }
     }
 
@@ -156,7 +157,9 @@ int run(host::host& h, run_request request) {
         if (stdin_open && (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
             const ssize_t n = ::read(STDIN_FILENO, buf.data(), buf.size());
             if (n > 0) {
-                if (auto r = session->write(std::string_view(buf.data(), static_cast<std::size_t>(n))); !r) {
+                if (auto r =
+                        session->write(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+                    !r) {
                     spdlog::debug("stdin no longer accepted: {}", r.err().message);
                     stdin_open = false;
                 }
@@ -175,11 +178,11 @@ int run(host::host& h, run_request request) {
     const auto record = session->entry()->snapshot();
     h.forget_session(session->id());
     session.reset();
-    raw.~raw_mode();  // restore the terminal before printing anything of our own
-    new (&raw) raw_mode(-1);
-    if (record.state == registry::session_state::failed || (!record.exit_code && record.term_signal == 0))
-        std::cerr << "berth: session failed: " << (record.reason.empty() ? "no exit status" : record.reason)
-                  << "\n";
+    raw.restore();  // before printing anything of our own
+    if (record.state == registry::session_state::failed ||
+        (!record.exit_code && record.term_signal == 0))
+        std::cerr << "berth: session failed: "
+                  << (record.reason.empty() ? "no exit status" : record.reason) << "\n";
     return status_of(record);
 }
 

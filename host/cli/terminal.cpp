@@ -15,8 +15,11 @@ raw_mode::raw_mode(int fd) : fd_(fd) {
     active_ = ::tcsetattr(fd, TCSADRAIN, &raw) == 0;
 }
 
-raw_mode::~raw_mode() {
+raw_mode::~raw_mode() { restore(); }
+
+void raw_mode::restore() {
     if (active_) ::tcsetattr(fd_, TCSADRAIN, &saved_);
+    active_ = false;
 }
 
 std::optional<std::pair<std::uint16_t, std::uint16_t>> terminal_size(int fd) {

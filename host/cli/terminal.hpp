@@ -17,6 +17,8 @@ public:
     raw_mode(const raw_mode&) = delete;
     raw_mode& operator=(const raw_mode&) = delete;
     [[nodiscard]] bool active() const noexcept { return active_; }
+    // Puts the saved settings back now (before printing our own messages); idempotent.
+    void restore();
 
 private:
     int fd_;

@@ -3,6 +3,7 @@
 #include <berth/host/host.hpp>
 #include <berth/sdk/options.hpp>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace berth::host {
@@ -20,8 +21,9 @@ std::string_view to_string(plugin_report::status s) noexcept {
 }
 
 host::host(host_options options) : options_(std::move(options)) {
-    load_all(options_.plugin_dirs ? *options_.plugin_dirs
-                                  : plugin_search_dirs(current_discovery_inputs()));
+    dirs_ = options_.plugin_dirs ? *options_.plugin_dirs
+                                 : plugin_search_dirs(current_discovery_inputs());
+    (void)scan();
 }
 
 host::~host() {
@@ -30,41 +32,99 @@ host::~host() {
     sessions_.clear();
 }
 
-void host::load_all(const std::vector<std::filesystem::path>& dirs) {
-    for (const auto& path : plugin_candidates(dirs)) {
+std::vector<plugin_report> host::reports() const {
+    std::lock_guard lock(plugins_mutex_);
+    return reports_;
+}
+
+std::vector<std::shared_ptr<plugin>> host::plugins() const {
+    std::lock_guard lock(plugins_mutex_);
+    return plugins_;
+}
+
+host::rescan_summary host::rescan() { return scan(); }
+
+host::rescan_summary host::scan() {
+    std::lock_guard lock(plugins_mutex_);
+    rescan_summary summary;
+    std::vector<plugin_report> reports;
+    std::vector<std::shared_ptr<plugin>> active;
+    const auto active_for = [&](const std::string& runtime) -> std::shared_ptr<plugin> {
+        for (const auto& p : active)
+            if (p->runtime() == runtime) return p;
+        return nullptr;
+    };
+    for (const auto& path : plugin_candidates(dirs_)) {
         plugin_report report;
         report.path = path;
+        // A file already loaded stays as it is: its instance may have live sessions.
+        std::shared_ptr<plugin> existing;
+        for (const auto& p : plugins_)
+            if (p->path() == path) existing = p;
+        if (existing && !active_for(existing->runtime())) {
+            report.info = existing->info();
+            report.state = plugin_report::status::loaded;
+            active.push_back(existing);
+            reports.push_back(std::move(report));
+            continue;
+        }
         auto lib = load_plugin_library(path);
         if (!lib) {
             report.reason = lib.err().message;
             spdlog::warn("plugin {} rejected: {}", path.string(), report.reason);
-            reports_.push_back(std::move(report));
+            reports.push_back(std::move(report));
             continue;
         }
         report.info = lib.value()->info();
-        if (auto winner = find(report.info.runtime)) {
+        if (auto winner = active_for(report.info.runtime)) {
             report.state = plugin_report::status::shadowed;
             report.reason = "runtime '" + report.info.runtime + "' is already provided by " +
                             winner->path().string();
             spdlog::info("plugin {} shadowed: {}", path.string(), report.reason);
-            reports_.push_back(std::move(report));
+            reports.push_back(std::move(report));
             continue;
         }
         auto instance = plugin::create(std::move(lib.value()), &registry_.metrics());
         if (!instance) {
             report.reason = instance.err().message;
             spdlog::warn("plugin {} rejected: {}", path.string(), report.reason);
-            reports_.push_back(std::move(report));
+            reports.push_back(std::move(report));
             continue;
         }
         report.state = plugin_report::status::loaded;
         spdlog::debug("plugin {} loaded: runtime {}", path.string(), report.info.runtime);
-        plugins_.push_back(std::move(instance.value()));
-        reports_.push_back(std::move(report));
+        summary.added.push_back(report.info.runtime);
+        active.push_back(std::move(instance.value()));
+        reports.push_back(std::move(report));
     }
+    for (const auto& p : plugins_) {
+        if (std::find(active.begin(), active.end(), p) != active.end()) continue;
+        spdlog::info("plugin {} ({}) is gone: no new sessions; open ones go on", p->path().string(),
+                     p->runtime());
+        summary.removed.push_back(p->runtime());
+        retired_.push_back(p);
+    }
+    // Retired plugins whose sessions all ended can go; the library unloads with the last one.
+    std::erase_if(retired_, [](const std::shared_ptr<plugin>& p) { return p.use_count() == 1; });
+    for (const auto& p : retired_) {
+        plugin_report report;
+        report.path = p->path();
+        report.state = plugin_report::status::removed;
+        report.info = p->info();
+        report.reason = "file removed: takes no new sessions; its open sessions go on";
+        reports.push_back(std::move(report));
+    }
+    plugins_ = std::move(active);
+    reports_ = std::move(reports);
+    return summary;
 }
 
 std::shared_ptr<plugin> host::find(std::string_view runtime_or_name) const {
+    std::lock_guard lock(plugins_mutex_);
+    return find_locked(runtime_or_name);
+}
+
+std::shared_ptr<plugin> host::find_locked(std::string_view runtime_or_name) const {
     for (const auto& p : plugins_)
         if (p->runtime() == runtime_or_name) return p;
     for (const auto& p : plugins_)
@@ -78,7 +138,7 @@ result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
     auto p = find(runtime);
     if (!p) {
         std::string known;
-        for (const auto& q : plugins_) known += (known.empty() ? "" : ", ") + q->runtime();
+        for (const auto& q : plugins()) known += (known.empty() ? "" : ", ") + q->runtime();
         return error{errc::not_found, "unknown runtime '" + std::string(runtime) +
                                           "' (available: " + (known.empty() ? "none" : known) +
                                           ")"};

@@ -29,7 +29,9 @@ TEST(Host, RejectsUnknownRuntimeNamingTheAvailableOnes) {
     auto s = h.open_session("nope", R"({"command":["true"]})");
     ASSERT_FALSE(s);
     EXPECT_EQ(s.err().code, errc::not_found);
-    EXPECT_NE(s.err().message.find("unknown runtime 'nope' (available: local"), std::string::npos);
+    EXPECT_EQ(s.err().message.rfind("unknown runtime 'nope' (available: ", 0), 0U)
+        << s.err().message;
+    EXPECT_NE(s.err().message.find("local"), std::string::npos) << s.err().message;
 }
 
 TEST(Host, InvalidOptionsSpawnNothingAndNameTheOption) {

@@ -29,7 +29,7 @@ struct host_options {
 
 // What happened to each candidate file, for `berth plugin ls` and logs.
 struct plugin_report {
-    enum class status { loaded, rejected, shadowed };
+    enum class status { loaded, rejected, shadowed, removed };
     std::filesystem::path path;
     status state = status::rejected;
     std::string reason;           // rejected: why; shadowed: by which file
@@ -45,12 +45,21 @@ public:
     host(const host&) = delete;
     host& operator=(const host&) = delete;
 
-    [[nodiscard]] const std::vector<plugin_report>& reports() const noexcept { return reports_; }
-    [[nodiscard]] const std::vector<std::shared_ptr<plugin>>& plugins() const noexcept {
-        return plugins_;
-    }
+    // Snapshots: a rescan may change them at any time.
+    [[nodiscard]] std::vector<plugin_report> reports() const;
+    [[nodiscard]] std::vector<std::shared_ptr<plugin>> plugins() const;
     // By runtime id, or by plugin name.
     [[nodiscard]] std::shared_ptr<plugin> find(std::string_view runtime_or_name) const;
+
+    // Scans the plugin directories again (berthd does on SIGHUP): new files are loaded;
+    // plugins whose file is gone stop taking new sessions, while their open sessions go on
+    // (the library stays loaded until the last of them ends). Unchanged files are kept as they
+    // are, with their instance and sessions. Thread-safe.
+    struct rescan_summary {
+        std::vector<std::string> added;    // runtime ids
+        std::vector<std::string> removed;  // runtime ids
+    };
+    rescan_summary rescan();
 
     // Validates options against the plugin's schema, then opens. Nothing is spawned when the
     // options are invalid. The session is kept in the host (find_session) until removed.
@@ -63,12 +72,16 @@ public:
     [[nodiscard]] registry::registry& registry() noexcept { return registry_; }
 
 private:
-    void load_all(const std::vector<std::filesystem::path>& dirs);
+    rescan_summary scan();
+    [[nodiscard]] std::shared_ptr<plugin> find_locked(std::string_view runtime_or_name) const;
 
     host_options options_;
+    std::vector<std::filesystem::path> dirs_;
     registry::registry registry_;  // before plugins: plugins push metrics into it
+    mutable std::mutex plugins_mutex_;
     std::vector<plugin_report> reports_;
-    std::vector<std::shared_ptr<plugin>> plugins_;
+    std::vector<std::shared_ptr<plugin>> plugins_;  // taking new sessions
+    std::vector<std::shared_ptr<plugin>> retired_;  // file removed; kept for their sessions
     mutable std::mutex sessions_mutex_;
     std::map<std::string, std::shared_ptr<session>, std::less<>> sessions_;
 };

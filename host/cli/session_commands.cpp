@@ -1,0 +1,317 @@
+#include "session_commands.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "base64.hpp"
+#include "daemon_client.hpp"
+#include "terminal.hpp"
+
+namespace berth::cli {
+namespace {
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr int k_exit_error = 1;
+constexpr int k_exit_timeout = 1;
+constexpr int k_exit_ended = 3;
+
+// Connects or prints why not; nullopt means "exit with the returned status".
+std::optional<daemon_client> connect_or_report(const std::string& socket) {
+    auto c = daemon_client::connect(daemon_client::socket_path(socket));
+    if (!c) {
+        std::cerr << "berth: " << c.err().message << "\n";
+        return std::nullopt;
+    }
+    return std::move(c.value());
+}
+
+int report(const host::error& e) {
+    std::cerr << "berth: " << e.message << "\n";
+    return e.code == host::errc::invalid_argument ? k_exit_usage : k_exit_error;
+}
+
+std::string pad(const std::string& s, std::size_t n) {
+    return s.size() >= n ? s + " " : s + std::string(n - s.size(), ' ');
+}
+
+int status_of(const json& record) {
+    if (record.contains("exit_code") && record["exit_code"].is_number())
+        return record["exit_code"].get<int>();
+    if (record.contains("signal") && record["signal"].is_number())
+        return 128 + record["signal"].get<int>();
+    return k_exit_runtime_failure;
+}
+
+bool is_final(const std::string& state) {
+    return state == "exited" || state == "failed" || state == "closed" || state == "lost";
+}
+
+}  // namespace
+
+std::optional<std::string> key_bytes(const std::string& name) {
+    static const std::pair<const char*, const char*> k_keys[] = {
+        {"enter", "\r"},       {"tab", "\t"},         {"esc", "\x1b"},        {"escape", "\x1b"},
+        {"backspace", "\x7f"}, {"space", " "},        {"up", "\x1b[A"},       {"down", "\x1b[B"},
+        {"right", "\x1b[C"},   {"left", "\x1b[D"},    {"home", "\x1b[H"},     {"end", "\x1b[F"},
+        {"delete", "\x1b[3~"}, {"pageup", "\x1b[5~"}, {"pagedown", "\x1b[6~"}};
+    for (const auto& [k, v] : k_keys)
+        if (name == k) return std::string(v);
+    // ctrl-a .. ctrl-z, ctrl-[ ctrl-\ ctrl-] ctrl-^ ctrl-_
+    if (name.size() == 6 && name.rfind("ctrl-", 0) == 0) {
+        const char c = name[5];
+        if (c >= 'a' && c <= 'z') return std::string(1, static_cast<char>(c - 'a' + 1));
+        if (c >= '[' && c <= '_') return std::string(1, static_cast<char>(c - '[' + 27));
+    }
+    return std::nullopt;
+}
+
+int session_open(const std::string& socket, const run_request& request) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto plugins = c->call("plugin.list", json::object());
+    if (!plugins) return report(plugins.err());
+    std::string schema;
+    for (const auto& p : plugins.value())
+        if (p.value("runtime", "") == request.runtime && p.value("status", "") == "loaded" &&
+            p.contains("options_schema"))
+            schema = p["options_schema"].dump();
+    if (schema.empty()) {
+        std::cerr << "berth: berthd has no runtime '" << request.runtime
+                  << "' (see `berth plugin ls` on the daemon's host)\n";
+        return k_exit_usage;
+    }
+    auto options = build_options_json(request, schema);
+    if (!options) return report(options.err());
+    auto opened =
+        c->call("session.open",
+                {{"runtime", request.runtime}, {"options", json::parse(options.value())}}, 120s);
+    if (!opened) return report(opened.err());
+    std::cout << opened.value().value("id", "") << "\n";
+    return 0;
+}
+
+int session_ls(const std::string& socket, output_format format) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto list = c->call("session.list", json::object());
+    if (!list) return report(list.err());
+    if (format == output_format::json) {
+        std::cout << list.value().dump(2) << "\n";
+        return 0;
+    }
+    std::cout << pad("ID", 16) << pad("RUNTIME", 12) << pad("STATE", 10) << pad("EXIT", 6)
+              << pad("TARGET", 28) << "COMMAND\n";
+    for (const auto& r : list.value()) {
+        std::string exit = "-";
+        if (r["exit_code"].is_number())
+            exit = std::to_string(r["exit_code"].get<int>());
+        else if (r["signal"].is_number())
+            exit = "sig" + std::to_string(r["signal"].get<int>());
+        std::string cmd;
+        for (const auto& a : r.value("argv", json::array()))
+            cmd += (cmd.empty() ? "" : " ") + a.get<std::string>();
+        std::cout << pad(r.value("id", ""), 16) << pad(r.value("runtime", ""), 12)
+                  << pad(r.value("state", ""), 10) << pad(exit, 6)
+                  << pad(r.value("target", "").empty() ? "-" : r.value("target", ""), 28) << cmd
+                  << "\n";
+    }
+    return 0;
+}
+
+int session_show(const std::string& socket, const std::string& id) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto r = c->call("session.get", {{"id", id}});
+    if (!r) return report(r.err());
+    std::cout << r.value().dump(2) << "\n";
+    return 0;
+}
+
+int session_send(const std::string& socket, const send_request& request) {
+    std::string bytes;
+    if (request.file) {
+        std::ifstream in(*request.file, std::ios::binary);
+        if (!in) {
+            std::cerr << "berth: --file: cannot read " << *request.file << "\n";
+            return k_exit_usage;
+        }
+        std::stringstream all;
+        all << in.rdbuf();
+        bytes += all.str();
+    }
+    if (request.text) bytes += *request.text + (request.no_newline ? "" : "\n");
+    for (const auto& k : request.keys) {
+        auto b = key_bytes(k);
+        if (!b) {
+            std::cerr << "berth: --key '" << k
+                      << "': unknown key (use ctrl-a..ctrl-z, enter, tab, esc, backspace, up, "
+                         "down, left, right, home, end, delete, pageup, pagedown)\n";
+            return k_exit_usage;
+        }
+        bytes += *b;
+    }
+    if (!request.text && !request.file && request.keys.empty()) {
+        std::cerr << "berth: nothing to send: give TEXT, --file or --key\n";
+        return k_exit_usage;
+    }
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto r =
+        c->call("session.write",
+                {{"id", request.id}, {"data", wire::base64_encode(bytes)}, {"encoding", "base64"}});
+    return r ? 0 : report(r.err());
+}
+
+int session_read(const std::string& socket, const std::string& id, std::uint64_t cursor,
+                 bool follow) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    while (true) {
+        json params = {
+            {"id", id}, {"cursor", cursor}, {"max_bytes", 1 << 20}, {"encoding", "base64"}};
+        if (follow) params["wait_ms"] = 10000;
+        auto r = c->call("session.read", params, 60s);
+        if (!r) return report(r.err());
+        const auto& v = r.value();
+        if (v.value("dropped", 0) > 0)
+            std::cerr << "berth: " << v["dropped"].get<std::uint64_t>()
+                      << " bytes were dropped (buffer wrapped)\n";
+        const auto data = wire::base64_decode(v.value("data", "")).value_or("");
+        write_all(STDOUT_FILENO, data.data(), data.size());
+        cursor = v.value("next_cursor", cursor);
+        if (!follow) return 0;
+        if (data.empty() && is_final(v.value("state", ""))) return status_of(v);
+    }
+}
+
+int session_wait(const std::string& socket, const std::string& id, const std::string& pattern,
+                 std::uint64_t timeout_ms, std::uint64_t cursor) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto r =
+        c->call("session.wait",
+                {{"id", id}, {"pattern", pattern}, {"timeout_ms", timeout_ms}, {"cursor", cursor}},
+                std::chrono::milliseconds(timeout_ms) + 30s);
+    if (!r) return report(r.err());
+    const auto outcome = r.value().value("outcome", "");
+    if (outcome == "matched") {
+        std::cout << r.value().value("match", "") << "\n";
+        return 0;
+    }
+    if (outcome == "ended") {
+        std::cerr << "berth: session " << id << " ended (" << r.value().value("state", "")
+                  << ") without printing a match for '" << pattern << "'\n";
+        return k_exit_ended;
+    }
+    std::cerr << "berth: no match for '" << pattern << "' within " << timeout_ms << " ms\n";
+    return k_exit_timeout;
+}
+
+int session_close(const std::string& socket, const std::string& id, std::uint64_t grace_ms) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto r = c->call("session.close", {{"id", id}, {"grace_ms", grace_ms}},
+                     std::chrono::milliseconds(grace_ms) + 60s);
+    return r ? 0 : report(r.err());
+}
+
+int metrics(const std::string& socket) {
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto r = c->call("metrics.get", json::object());
+    if (!r) return report(r.err());
+    std::cout << r.value().value("text", "");
+    return 0;
+}
+
+int session_attach(const std::string& socket, const std::string& id,
+                   const std::string& detach_key) {
+    const auto detach = key_bytes(detach_key);
+    if (!detach || detach->size() != 1) {
+        std::cerr << "berth: --detach-key '" << detach_key
+                  << "': expected a ctrl- key such as ctrl-]\n";
+        return k_exit_usage;
+    }
+    // Two connections: one long-polls output, one carries input, so neither waits on the other.
+    auto out = connect_or_report(socket);
+    auto in = connect_or_report(socket);
+    if (!out || !in) return k_exit_error;
+    auto first = in->call("session.get", {{"id", id}});
+    if (!first) return report(first.err());
+    std::uint64_t cursor = first.value().value("end_offset", std::uint64_t{0});
+
+    std::atomic<bool> done{false};
+    std::atomic<int> status{0};
+    int wake[2];
+    if (::pipe2(wake, O_CLOEXEC) != 0) return k_exit_error;
+    std::thread reader([&] {
+        while (!done) {
+            auto r = out->call(
+                "session.read",
+                {{"id", id}, {"cursor", cursor}, {"wait_ms", 500}, {"encoding", "base64"}}, 30s);
+            if (!r) break;
+            const auto data = wire::base64_decode(r.value().value("data", "")).value_or("");
+            write_all(STDOUT_FILENO, data.data(), data.size());
+            cursor = r.value().value("next_cursor", cursor);
+            if (data.empty() && is_final(r.value().value("state", ""))) {
+                status = status_of(r.value());
+                break;
+            }
+        }
+        done = true;
+        (void)!::write(wake[1], "x", 1);
+    });
+
+    raw_mode raw(STDIN_FILENO);
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> size = terminal_size(STDIN_FILENO);
+    if (size)
+        (void)in->call("session.resize",
+                       {{"id", id}, {"rows", size->first}, {"cols", size->second}});
+    bool detached = false;
+    while (!done) {
+        pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake[0], POLLIN, 0}};
+        if (::poll(fds, 2, 250) < 0 && errno != EINTR) break;
+        if (auto now = terminal_size(STDIN_FILENO); now && now != size) {  // resize forwarding
+            size = now;
+            (void)in->call("session.resize",
+                           {{"id", id}, {"rows", now->first}, {"cols", now->second}});
+        }
+        if ((fds[1].revents & POLLIN) != 0) break;
+        if ((fds[0].revents & (POLLIN | POLLHUP)) == 0) continue;
+        char buf[4096];
+        const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+        if (n <= 0) break;
+        std::string bytes(buf, static_cast<std::size_t>(n));
+        if (const auto at = bytes.find((*detach)[0]); at != std::string::npos) {
+            bytes.resize(at);
+            detached = true;
+        }
+        if (!bytes.empty())
+            (void)in->call(
+                "session.write",
+                {{"id", id}, {"data", wire::base64_encode(bytes)}, {"encoding", "base64"}});
+        if (detached) break;
+    }
+    done = true;
+    reader.join();
+    ::close(wake[0]);
+    ::close(wake[1]);
+    raw.restore();
+    if (detached) {
+        std::cerr << "\r\nberth: detached from " << id << " (it keeps running)\n";
+        return 0;
+    }
+    return status;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,41 @@
+// berthd's configuration: limits, intervals, paths. Loaded from a JSON file; every key is
+// optional, unknown keys and wrong types are errors that name the key.
+#pragma once
+
+#include <berth/host/result.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "paths.hpp"
+
+namespace berth::daemon {
+
+using wire::default_socket_path;
+using wire::default_state_dir;
+
+struct daemon_config {
+    std::filesystem::path socket;             // empty: default_socket_path()
+    std::optional<std::string> socket_group;  // socket 0660 and this group may connect
+    std::filesystem::path state_dir;          // empty: default_state_dir()
+    std::size_t max_sessions = 256;           // open (not ended) sessions in total
+    std::map<std::string, std::size_t> max_sessions_per_runtime;  // runtime -> limit
+    std::size_t default_max_sessions_per_runtime = 128;
+    std::size_t output_buffer_bytes = std::size_t{1} << 20;
+    std::chrono::seconds idle_timeout{600};  // an ended session is forgotten this long after
+    std::size_t max_frame_bytes = std::size_t{1} << 20;  // one JSON-RPC request line
+    std::chrono::milliseconds max_wait{60000};           // cap on read/wait long-polls
+    std::chrono::seconds health_interval{30};
+    std::chrono::milliseconds health_timeout{10000};
+    std::chrono::milliseconds close_grace{5000};  // default grace for session.close / shutdown
+};
+
+[[nodiscard]] host::result<daemon_config> load_config(const std::filesystem::path& file);
+[[nodiscard]] host::result<daemon_config> parse_config(const std::string& json_text,
+                                                       const std::string& source);
+
+}  // namespace berth::daemon

@@ -1,0 +1,76 @@
+// berthd: keeps console sessions open for clients that come and go, over a Unix socket.
+#include <berth/plugin.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <berth/host/host.hpp>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+
+#include "daemon_config.hpp"
+#include "server.hpp"
+
+namespace {
+
+int real_main(int argc, char** argv) {
+    spdlog::set_default_logger(spdlog::stderr_color_mt("berthd"));
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
+    spdlog::set_level(spdlog::level::info);
+    if (const char* env = std::getenv("BERTH_LOG_LEVEL"); env != nullptr)
+        spdlog::set_level(spdlog::level::from_str(env));
+
+    CLI::App app{"berthd: persistent berth sessions over a local socket"};
+    app.set_version_flag("--version", std::string("berthd ") + BERTH_VERSION + " (plugin ABI " +
+                                          std::to_string(BERTH_ABI_VERSION_MAJOR) + "." +
+                                          std::to_string(BERTH_ABI_VERSION_MINOR) + ")");
+    std::string socket, config_file, state_dir, log_level;
+    app.add_option("--socket", socket, "socket path (default: /run/berth/berthd.sock for root)");
+    app.add_option("--config", config_file, "JSON config file (see docs/berthd.md)");
+    app.add_option("--state-dir", state_dir, "where session metadata is kept across restarts");
+    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        (void)app.exit(e);
+        return 2;
+    }
+    if (!log_level.empty()) spdlog::set_level(spdlog::level::from_str(log_level));
+
+    berth::daemon::daemon_config config;
+    if (!config_file.empty()) {
+        auto loaded = berth::daemon::load_config(config_file);
+        if (!loaded) {
+            std::cerr << "berthd: " << loaded.err().message << "\n";
+            return 2;
+        }
+        config = loaded.value();
+    }
+    if (!socket.empty()) config.socket = socket;
+    if (!state_dir.empty()) config.state_dir = state_dir;
+
+    ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up shows as EPIPE on its connection
+    berth::host::host host(
+        berth::host::host_options{.output_buffer_capacity = config.output_buffer_bytes});
+    for (const auto& r : host.reports())
+        if (r.state == berth::host::plugin_report::status::loaded)
+            spdlog::info("plugin {} ({}) from {}", r.info.runtime, r.info.version, r.path.string());
+    return berth::daemon::run_daemon(host, config);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return real_main(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "berthd: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,72 @@
+#include "session_json.hpp"
+
+namespace berth::wire {
+namespace {
+using json = nlohmann::json;
+using registry::session_state;
+
+std::int64_t to_ms(registry::clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+registry::clock::time_point from_ms(std::int64_t ms) {
+    return registry::clock::time_point(std::chrono::milliseconds(ms));
+}
+
+std::optional<session_state> state_from(const std::string& s) {
+    for (auto st : {session_state::starting, session_state::running, session_state::exited,
+                    session_state::failed, session_state::closed, session_state::lost})
+        if (registry::to_string(st) == s) return st;
+    return std::nullopt;
+}
+
+}  // namespace
+
+json to_json(const registry::session_record& r) {
+    json j = {{"id", r.id},
+              {"runtime", r.runtime},
+              {"plugin", r.plugin},
+              {"target", r.target},
+              {"argv", r.argv},
+              {"pid", r.pid},
+              {"state", std::string(registry::to_string(r.state))},
+              {"created_ms", to_ms(r.created)},
+              {"bytes_in", r.bytes_in},
+              {"bytes_out", r.bytes_out}};
+    j["started_ms"] = r.started ? json(to_ms(*r.started)) : json(nullptr);
+    j["ended_ms"] = r.ended ? json(to_ms(*r.ended)) : json(nullptr);
+    j["exit_code"] = r.exit_code ? json(*r.exit_code) : json(nullptr);
+    j["signal"] = r.term_signal > 0 ? json(r.term_signal) : json(nullptr);
+    j["reason"] = r.reason;
+    return j;
+}
+
+std::optional<registry::session_record> record_from_json(const json& j) {
+    try {
+        registry::session_record r;
+        r.id = j.at("id").get<std::string>();
+        r.runtime = j.at("runtime").get<std::string>();
+        r.plugin = j.value("plugin", "");
+        r.target = j.value("target", "");
+        r.argv = j.value("argv", std::vector<std::string>{});
+        r.pid = j.value("pid", std::int64_t{-1});
+        const auto state = state_from(j.at("state").get<std::string>());
+        if (!state || r.id.empty()) return std::nullopt;
+        r.state = *state;
+        r.created = from_ms(j.value("created_ms", std::int64_t{0}));
+        if (j.contains("started_ms") && j["started_ms"].is_number())
+            r.started = from_ms(j["started_ms"].get<std::int64_t>());
+        if (j.contains("ended_ms") && j["ended_ms"].is_number())
+            r.ended = from_ms(j["ended_ms"].get<std::int64_t>());
+        if (j.contains("exit_code") && j["exit_code"].is_number())
+            r.exit_code = j["exit_code"].get<int>();
+        if (j.contains("signal") && j["signal"].is_number()) r.term_signal = j["signal"].get<int>();
+        r.reason = j.value("reason", "");
+        r.bytes_in = j.value("bytes_in", std::uint64_t{0});
+        r.bytes_out = j.value("bytes_out", std::uint64_t{0});
+        return r;
+    } catch (const json::exception&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace berth::wire
