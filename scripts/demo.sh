@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup-runtimes.sh
 # shellcheck source=scripts/runtime-env.sh
 source scripts/runtime-env.sh
+export CONTAINERD_ADDRESS=$BERTH_CONTAINERD_ADDRESS CONTAINERD_NAMESPACE=$BERTH_CONTAINERD_NAMESPACE
 ./scripts/build.sh build >/dev/null
 
 berth=build/bin/berth
@@ -31,8 +32,7 @@ if [[ -f build/lib/berth/plugins/podman.so ]]; then
 fi
 if [[ -f build/lib/berth/plugins/containerd.so ]]; then
     printf '\n$ echo hi | %s run containerd --image %s -- sh -c '"'"'read x; echo got $x'"'"'\n' "$berth" "$BERTH_TEST_IMAGE"
-    echo hi | CONTAINERD_ADDRESS=$BERTH_CONTAINERD_ADDRESS CONTAINERD_NAMESPACE=$BERTH_CONTAINERD_NAMESPACE \
-        "$berth" run containerd --image "$BERTH_TEST_IMAGE" -- sh -c 'read x; echo got $x'
+    echo hi | "$berth" run containerd --image "$BERTH_TEST_IMAGE" -- sh -c 'read x; echo got $x'
 fi
 if [[ -f build/lib/berth/plugins/lxc.so ]]; then
     show "$berth" run lxc --opt template="$BERTH_LXC_TEMPLATE" -- sh -c 'echo hi; exit 5'

@@ -9,6 +9,8 @@ start=$SECONDS
 ./scripts/setup-runtimes.sh
 # shellcheck source=scripts/runtime-env.sh
 source scripts/runtime-env.sh
+# The runtime CLIs and berth's plugins read these; point them at the private containerd.
+export CONTAINERD_ADDRESS=$BERTH_CONTAINERD_ADDRESS CONTAINERD_NAMESPACE=$BERTH_CONTAINERD_NAMESPACE
 
 ./scripts/check-format.sh
 

@@ -41,12 +41,14 @@ void health_monitor::check_all() {
 }
 
 void health_monitor::loop() {
+    // The first round runs at once, on this thread: the daemon answers while it runs, and a
+    // session.open before it finishes is judged by the plugin itself.
     std::unique_lock lock(mutex_);
     while (!stopping_) {
-        if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
         lock.unlock();
         check_all();
         lock.lock();
+        if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
     }
 }
 

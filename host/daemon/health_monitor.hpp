@@ -19,10 +19,8 @@ public:
     health_monitor(const health_monitor&) = delete;
     health_monitor& operator=(const health_monitor&) = delete;
 
-    // Runs one round now (blocking) — at start, so the first session.open knows the state.
-    void check_all();
-
 private:
+    void check_all();
     void loop();
 
     host::host& host_;

@@ -438,7 +438,6 @@ int run_daemon(host::host& h, const daemon_config& config) {
     }
 
     health_monitor monitor(h, config.health_interval, config.health_timeout);
-    monitor.check_all();
     accept_next(d);
     on_signal(d);
     on_tick(d);

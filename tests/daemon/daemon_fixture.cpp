@@ -1,0 +1,114 @@
+#include "daemon_fixture.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "test_support.hpp"
+
+namespace berth::test {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+bool process_alive(std::int64_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) return false;
+    const auto close = line.rfind(')');
+    return close == std::string::npos || line.size() < close + 3 ||
+           (line[close + 2] != 'Z' && line[close + 2] != 'X');
+}
+
+daemon_process::daemon_process(const std::string& config_json) {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() /
+           ("berthd-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    socket_ = dir_ / "berthd.sock";
+    std::ofstream(dir_ / "config.json") << config_json;
+    start();
+}
+
+void daemon_process::start() {
+    sdk::process_spec spec;
+    spec.argv = {(build_dir() / "bin" / "berthd").string(),
+                 "--socket",
+                 socket_.string(),
+                 "--state-dir",
+                 (dir_ / "state").string(),
+                 "--config",
+                 (dir_ / "config.json").string(),
+                 "--log-level",
+                 "debug"};
+    // Only the build's plugins, whatever is installed on the machine.
+    spec.env = {{"BERTH_PLUGIN_SYSTEM_PATH", ""}};
+    sdk::process_callbacks callbacks;
+    callbacks.on_output = [this](berth_stream, std::span<const std::uint8_t> d) {
+        std::lock_guard lock(log_mutex_);
+        log_.append(reinterpret_cast<const char*>(d.data()), d.size());
+    };
+    callbacks.on_exit = [this](const sdk::process_exit& e) {
+        exit_status_ = e.term_signal > 0 ? 128 + e.term_signal : e.exit_code;
+    };
+    process_ = sdk::process_session::start(loop_, spec, callbacks);
+    for (int i = 0; i < 200; ++i) {  // up to 10 s
+        if (cli::daemon_client::connect(socket_)) return;
+        if (process_->finished()) break;
+        std::this_thread::sleep_for(50ms);
+    }
+    ADD_FAILURE() << "berthd did not come up on " << socket_ << "; its log:\n" << log();
+}
+
+int daemon_process::stop(std::chrono::milliseconds timeout) {
+    if (!process_) return exit_status_;
+    process_->signal(SIGTERM);
+    if (!process_->wait(timeout)) {
+        ADD_FAILURE() << "berthd did not exit within " << timeout.count()
+                      << " ms of SIGTERM; log:\n"
+                      << log();
+        (void)process_->terminate(0ms);
+        process_.reset();
+        return -1;
+    }
+    process_.reset();
+    return exit_status_;
+}
+
+void daemon_process::kill_hard() {
+    if (!process_) return;
+    process_->signal(SIGKILL);
+    (void)process_->wait(10s);
+    process_.reset();
+}
+
+daemon_process::~daemon_process() {
+    if (process_) (void)stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+}
+
+cli::daemon_client daemon_process::client() const {
+    auto c = cli::daemon_client::connect(socket_);
+    if (!c) throw std::runtime_error(c.err().message);
+    return std::move(c.value());
+}
+
+std::string daemon_process::log() const {
+    std::lock_guard lock(log_mutex_);
+    return log_;
+}
+
+nlohmann::json daemon_process::call(const std::string& method, const nlohmann::json& params) const {
+    auto c = client();
+    auto r = c.call(method, params, 60s);
+    if (!r) {
+        ADD_FAILURE() << method << " failed: " << r.err().message;
+        return nullptr;
+    }
+    return r.value();
+}
+
+}  // namespace berth::test

@@ -1,0 +1,320 @@
+// berthd over a real socket with the local plugin: flows, cursors, long polls, limits,
+// hostile requests, shutdown and restart.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "daemon_fixture.hpp"
+#include "rpc_errors.hpp"
+#include "test_support.hpp"
+
+namespace berth::test {
+namespace {
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+namespace err = wire::rpc_error;
+
+std::string open_local(const daemon_process& d, std::vector<std::string> command) {
+    const auto r =
+        d.call("session.open", {{"runtime", "local"}, {"options", {{"command", command}}}});
+    return r.is_object() ? r.value("id", "") : "";
+}
+
+// A raw connection, for frames a well-behaved client would never send.
+class raw_connection {
+public:
+    explicit raw_connection(const std::filesystem::path& socket) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, socket.c_str(), sizeof a.sun_path - 1);
+        EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+        timeval tv{30, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~raw_connection() { ::close(fd_); }
+    void send(const std::string& bytes) {
+        for (std::size_t done = 0; done < bytes.size();) {
+            const ssize_t n = ::send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+            ASSERT_GT(n, 0);
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    json reply() {
+        while (buf_.find('\n') == std::string::npos) {
+            char b[4096];
+            const ssize_t n = ::recv(fd_, b, sizeof b, 0);
+            if (n <= 0) return nullptr;
+            buf_.append(b, static_cast<std::size_t>(n));
+        }
+        const auto nl = buf_.find('\n');
+        json j = json::parse(buf_.substr(0, nl));
+        buf_.erase(0, nl + 1);
+        return j;
+    }
+
+private:
+    int fd_ = -1;
+    std::string buf_;
+};
+
+TEST(Berthd, OpenSendWaitReadCloseFlow) {
+    daemon_process d;
+    const auto id = open_local(d, {"sh"});
+    ASSERT_FALSE(id.empty());
+    d.call("session.write", {{"id", id}, {"data", "echo rea\"\"dy\n"}});
+    const auto w = d.call("session.wait", {{"id", id}, {"pattern", "ready"}, {"timeout_ms", 5000}});
+    EXPECT_EQ(w["outcome"], "matched");
+    EXPECT_EQ(w["match"], "ready");
+    const auto r = d.call("session.read", {{"id", id}});
+    EXPECT_EQ(r["data"], "ready\n");
+    EXPECT_EQ(r["next_cursor"], 6);
+    EXPECT_EQ(r["chunks"][0]["stream"], "stdout");
+    const auto closed = d.call("session.close", {{"id", id}, {"grace_ms", 2000}});
+    EXPECT_EQ(closed["state"], "closed");
+    const auto list = d.call("session.list");
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(list[0]["state"], "closed");
+    // The first health round runs in the background from start; wait for it.
+    for (int i = 0;
+         i < 100 && d.call("health.get", {{"runtime", "local"}})[0]["state"] != "healthy"; ++i)
+        std::this_thread::sleep_for(100ms);
+    const auto metrics = d.call("metrics.get")["text"].get<std::string>();
+    EXPECT_NE(
+        metrics.find("berth_sessions_opened_total{plugin=\"berth-local\",runtime=\"local\"} 1"),
+        std::string::npos);
+    EXPECT_NE(metrics.find("berth_plugin_health_state{plugin=\"berth-local\",runtime=\"local\","
+                           "state=\"healthy\"} 1"),
+              std::string::npos);
+    EXPECT_EQ(metrics.find(id), std::string::npos) << "metrics must not be labelled by session";
+}
+
+TEST(Berthd, TwoClientsReadTheSameSessionWithTheirOwnCursors) {
+    daemon_process d;
+    const auto id = open_local(d, {"sh", "-c", "echo one; read x; echo two"});
+    auto a = d.client();
+    auto b = d.client();
+    auto ra = a.call("session.read", {{"id", id}, {"wait_ms", 5000}});
+    ASSERT_TRUE(ra);
+    EXPECT_EQ(ra.value()["data"], "one\n");
+    d.call("session.write", {{"id", id}, {"data", "go\n"}});
+    auto rb = b.call("session.wait", {{"id", id}, {"pattern", "two"}, {"timeout_ms", 5000}});
+    ASSERT_TRUE(rb);
+    auto rb2 = b.call("session.read", {{"id", id}, {"cursor", 0}});
+    EXPECT_EQ(rb2.value()["data"], "one\ntwo\n");  // b reads from its own cursor 0
+    auto ra2 = a.call("session.read",
+                      {{"id", id}, {"cursor", ra.value()["next_cursor"]}, {"wait_ms", 5000}});
+    EXPECT_EQ(ra2.value()["data"], "two\n");  // a continues where it left off
+}
+
+TEST(Berthd, LongPollWakesOnNewOutputWithoutWaitingForItsTimeout) {
+    daemon_process d;
+    const auto id = open_local(d, {"sh", "-c", "read x; echo \"$x\"; sleep 30"});
+    std::thread writer([&] {
+        std::this_thread::sleep_for(300ms);
+        d.call("session.write", {{"id", id}, {"data", "wake\n"}});
+    });
+    auto c = d.client();
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = c.call("session.read", {{"id", id}, {"wait_ms", 20000}}, 30s);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    writer.join();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r.value()["data"], "wake\n");
+    EXPECT_LT(took, 10s) << "the long poll waited for its timeout instead of the output";
+    // And it returns at its timeout when nothing comes.
+    auto idle = c.call("session.read",
+                       {{"id", id}, {"cursor", r.value()["next_cursor"]}, {"wait_ms", 200}});
+    EXPECT_EQ(idle.value()["data"], "");
+}
+
+TEST(Berthd, TwoHundredConcurrentLocalSessions) {
+    daemon_process d(R"({"max_sessions": 300, "max_sessions_per_runtime": {"local": 300}})");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 200; ++i) {
+        const auto id = open_local(d, {"sh", "-c", "read x; echo got-$x"});
+        ASSERT_FALSE(id.empty()) << "session " << i;
+        ids.push_back(id);
+    }
+    EXPECT_EQ(d.call("session.list").size(), 200U);
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        d.call("session.write", {{"id", ids[i]}, {"data", std::to_string(i) + "\n"}});
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto w = d.call("session.wait",
+                              {{"id", ids[i]}, {"pattern", "got-[0-9]+"}, {"timeout_ms", 20000}});
+        EXPECT_EQ(w["match"], "got-" + std::to_string(i));
+    }
+}
+
+TEST(Berthd, LimitsRefuseNewSessionsWithAClearError) {
+    daemon_process d(R"({"max_sessions_per_runtime": {"local": 2}})");
+    ASSERT_FALSE(open_local(d, {"sleep", "30"}).empty());
+    ASSERT_FALSE(open_local(d, {"sleep", "30"}).empty());
+    auto c = d.client();
+    auto r = c.call("session.open", {{"runtime", "local"}, {"options", {{"command", {"true"}}}}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(c.last_rpc_code(), err::limit_reached);
+    EXPECT_NE(r.err().message.find("max_sessions_per_runtime 2"), std::string::npos)
+        << r.err().message;
+}
+
+TEST(Berthd, HostileRequestsGetCleanErrorsAndHurtNothing) {
+    daemon_process d;
+    const auto id = open_local(d, {"sh"});
+    raw_connection raw(d.socket());
+    const auto code_of = [&](const std::string& frame) {
+        raw.send(frame);
+        const json r = raw.reply();
+        return r.is_object() && r.contains("error") ? r["error"].value("code", 0) : 0;
+    };
+    EXPECT_EQ(code_of("{this is not json\n"), err::parse_error);
+    EXPECT_EQ(code_of(std::string(10 << 20, 'x') + "\n"), err::invalid_request);  // 10 MB frame
+    EXPECT_EQ(code_of(R"({"jsonrpc":"2.0","id":1,"method":"no.such"})"
+                      "\n"),
+              err::method_not_found);
+    EXPECT_EQ(code_of(R"({"jsonrpc":"1.0","id":2,"method":"session.list"})"
+                      "\n"),
+              err::invalid_request);
+    EXPECT_EQ(code_of(R"({"jsonrpc":"2.0","id":3,"method":"session.read","params":{"id":5}})"
+                      "\n"),
+              err::invalid_params);
+    EXPECT_EQ(code_of(R"({"jsonrpc":"2.0","id":4,"method":"session.read","params":{"id":")" + id +
+                      R"(","cursor":"x"}})"
+                      "\n"),
+              err::invalid_params);
+    EXPECT_EQ(code_of(R"({"jsonrpc":"2.0","id":5,"method":"session.wait","params":{"id":")" + id +
+                      R"(","pattern":"(unclosed"}})"
+                      "\n"),
+              err::invalid_params);
+    EXPECT_EQ(
+        code_of(
+            R"({"jsonrpc":"2.0","id":6,"method":"session.get","params":{"id":"s-000000000000"}})"
+            "\n"),
+        err::unknown_session);
+    EXPECT_EQ(
+        code_of(
+            R"({"jsonrpc":"2.0","id":7,"method":"session.open","params":{"runtime":"local","options":{"command":["true"],"bogus":1}}})"
+            "\n"),
+        err::invalid_params);
+    // A pattern that backtracks catastrophically elsewhere is linear under RE2.
+    d.call("session.write", {{"id", id}, {"data", "echo " + std::string(5000, 'a') + "\n"}});
+    raw.send(R"({"jsonrpc":"2.0","id":8,"method":"session.wait","params":{"id":")" + id +
+             R"(","pattern":"(a+)+b","timeout_ms":500}})"
+             "\n");
+    const json slow = raw.reply();
+    EXPECT_EQ(slow["result"]["outcome"], "timeout");
+    // The same connection and the session still work.
+    raw.send(R"({"jsonrpc":"2.0","id":9,"method":"session.get","params":{"id":")" + id +
+             R"("}})"
+             "\n");
+    EXPECT_EQ(raw.reply()["result"]["state"], "running");
+}
+
+TEST(Berthd, UnhealthyRuntimeIsRefusedAtOpen) {
+    // The fake plugin reports healthy; an unknown runtime is refused by name instead.
+    daemon_process d;
+    auto c = d.client();
+    auto r = c.call("session.open", {{"runtime", "nope"}, {"options", json::object()}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(c.last_rpc_code(), err::unknown_runtime);
+}
+
+TEST(Berthd, SigtermClosesEverySessionAndLeavesNoProcess) {
+    daemon_process d;
+    std::vector<std::int64_t> pids;
+    for (int i = 0; i < 5; ++i) {
+        const auto r = d.call("session.open",
+                              {{"runtime", "local"}, {"options", {{"command", {"sleep", "300"}}}}});
+        pids.push_back(r["pid"].get<std::int64_t>());
+    }
+    EXPECT_EQ(d.stop(), 0);
+    for (auto pid : pids) EXPECT_FALSE(process_alive(pid)) << "pid " << pid << " outlived berthd";
+    EXPECT_FALSE(std::filesystem::exists(d.socket())) << "the socket file was left behind";
+}
+
+TEST(Berthd, RestartListsEarlierSessionsAsLost) {
+    daemon_process d;
+    const auto closed_id = open_local(d, {"true"});
+    const auto r = d.call("session.open",
+                          {{"runtime", "local"}, {"options", {{"command", {"sleep", "300"}}}}});
+    const auto running_id = r["id"].get<std::string>();
+    const auto pid = r["pid"].get<std::int64_t>();
+    d.call("session.wait",
+           {{"id", closed_id}, {"pattern", "x"}, {"timeout_ms", 2000}});  // let it end
+    std::this_thread::sleep_for(1500ms);       // the state file is written once a second
+    d.kill_hard();                             // a crash: no orderly close
+    ::kill(static_cast<pid_t>(pid), SIGKILL);  // what the dead daemon left behind
+    d.start();
+    const auto list = d.call("session.list");
+    ASSERT_EQ(list.size(), 2U) << list.dump();
+    for (const auto& s : list) {
+        EXPECT_EQ(s["state"], "lost");
+        if (s["id"] == running_id)
+            EXPECT_NE(s["reason"].get<std::string>().find("last known state: running"),
+                      std::string::npos)
+                << s.dump();
+        else
+            EXPECT_NE(s["reason"].get<std::string>().find("last known state: exited"),
+                      std::string::npos)
+                << s.dump();
+    }
+    auto c = d.client();
+    auto w = c.call("session.write", {{"id", running_id}, {"data", "x"}});
+    ASSERT_FALSE(w);
+    EXPECT_EQ(c.last_rpc_code(), err::session_state);
+}
+
+TEST(Berthd, ConfigErrorsNameTheKey) {
+    const auto r =
+        run_argv({(build_dir() / "bin" / "berthd").string(), "--config", "/nonexistent.json"});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("/nonexistent.json"), std::string::npos);
+}
+
+TEST(BerthSessionCli, OpenSendWaitReadMetricsClose) {
+    daemon_process d;
+    const std::map<std::string, std::string> env = {{"BERTH_SOCKET", d.socket().string()}};
+    const auto opened = run_berth({"session", "open", "local", "--", "sh"}, {}, 30s, env);
+    ASSERT_EQ(opened.status, 0) << opened.err;
+    const std::string id = opened.out.substr(0, opened.out.find('\n'));
+    EXPECT_EQ(run_berth({"session", "send", id, "echo ready"}, {}, 30s, env).status, 0);
+    const auto waited =
+        run_berth({"session", "wait", id, "ready", "--timeout", "2000"}, {}, 30s, env);
+    EXPECT_EQ(waited.status, 0) << waited.err;
+    EXPECT_EQ(waited.out, "ready\n");
+    EXPECT_EQ(run_berth({"session", "read", id}, {}, 30s, env).out, "ready\n");
+    const auto ls = run_berth({"session", "ls"}, {}, 30s, env);
+    EXPECT_NE(ls.out.find(id), std::string::npos);
+    EXPECT_NE(run_berth({"metrics"}, {}, 30s, env)
+                  .out.find("berth_sessions_active{plugin=\"berth-local\",runtime=\"local\"} 1"),
+              std::string::npos);
+    EXPECT_EQ(run_berth({"session", "close", id}, {}, 30s, env).status, 0);
+    const auto show = run_berth({"session", "show", id}, {}, 30s, env);
+    EXPECT_NE(show.out.find("\"state\": \"closed\""), std::string::npos) << show.out;
+    const auto timeout =
+        run_berth({"session", "wait", id, "never-printed", "--timeout", "100"}, {}, 30s, env);
+    EXPECT_EQ(timeout.status, 3);  // ended without a match
+}
+
+TEST(BerthSessionCli, SaysHowToStartTheDaemonWhenNoneAnswers) {
+    const auto r =
+        run_berth({"session", "ls"}, {}, 30s, {{"BERTH_SOCKET", "/tmp/berth-no-daemon-here.sock"}});
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("start one with `berthd --socket /tmp/berth-no-daemon-here.sock &`"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(BerthSessionCli, KeysMapToBytes) {
+    const auto r = run_berth({"session", "send", "x", "--key", "ctrl-q-nope"}, {}, 30s,
+                             {{"BERTH_SOCKET", "/tmp/berth-no-daemon-here.sock"}});
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("unknown key"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace berth::test
