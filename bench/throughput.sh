@@ -14,7 +14,7 @@ trap 'rm -f "$json"' EXIT
 read -r raw_bps local_bps < <(python3 - "$json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-m = {b["run_name"]: b["bytes_per_second"] for b in d["benchmarks"] if b.get("aggregate_name") == "median"}
+m = {b["run_name"].split("/")[0]: b["bytes_per_second"] for b in d["benchmarks"] if b.get("aggregate_name") == "median"}
 print(m["BM_RawPipe"], m["BM_LocalSession"])
 PY
 )
