@@ -21,7 +21,9 @@ function(berth_add_plugin target)
         VISIBILITY_INLINES_HIDDEN ON)
     target_link_libraries(${target} PRIVATE berth::options ${ARG_LIBRARIES})
     # -z defs: an unresolved symbol fails the link, not the host's dlopen at run time.
-    target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,-z,defs)
+    target_link_options(${target} PRIVATE -Wl,--exclude-libs,ALL -Wl,-z,defs
+        -Wl,--version-script=${PROJECT_SOURCE_DIR}/cmake/plugin.map)
+    set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS ${PROJECT_SOURCE_DIR}/cmake/plugin.map)
     if(NOT ARG_NO_INSTALL)
         install(TARGETS ${target} LIBRARY DESTINATION ${BERTH_PLUGIN_INSTALL_DIR} COMPONENT ${target})
     endif()

@@ -70,11 +70,13 @@ int real_main(int argc, char** argv) {
         cmd->add_option("--image", req.image, "image for a new container");
         cmd->add_option("--container", req.container, "existing container to enter");
         cmd->add_flag("-t,--tty", req.tty, "run on a pseudo-terminal");
-        cmd->add_option("-e,--env", req.env, "KEY=VALUE environment variable (repeatable)");
+        cmd->add_option("-e,--env", req.env, "KEY=VALUE environment variable (repeatable)")
+            ->allow_extra_args(false);  // one value per -e: `-e A=1 -- sh -c ...` must work
         cmd->add_option("-w,--workdir", req.workdir, "working directory");
         cmd->add_option("-u,--user", req.user, "user to run as");
         cmd->add_option("--opt", req.opts,
-                        "KEY=VALUE plugin option, typed by its schema (repeatable)");
+                        "KEY=VALUE plugin option, typed by its schema (repeatable)")
+            ->allow_extra_args(false);
         cmd->add_option("--options-json", req.options_json, "all options as one JSON object");
         cmd->add_option("COMMAND", req.command, "command and arguments, after --");
     };
@@ -103,8 +105,10 @@ int real_main(int argc, char** argv) {
     s_send->add_option("TEXT", send_text, "text to send; a newline follows unless --no-newline");
     s_send->add_flag("--no-newline", send.no_newline, "do not add a newline after TEXT");
     s_send->add_option("--file", send.file, "send this file's bytes");
-    s_send->add_option("--key", send.keys,
-                       "a key: ctrl-c, enter, tab, esc, up, down, ... (repeatable)");
+    s_send
+        ->add_option("--key", send.keys,
+                     "a key: ctrl-c, enter, tab, esc, up, down, ... (repeatable)")
+        ->allow_extra_args(false);
     std::uint64_t cursor = 0;
     bool follow = false;
     auto* s_read = session_cmd->add_subcommand("read", "Print output from a cursor");

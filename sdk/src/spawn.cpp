@@ -19,6 +19,7 @@
 #include <boost/process/extend.hpp>
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -52,24 +53,29 @@ pipe_pair make_pipe() {
     return {unique_fd(fds[0]), unique_fd(fds[1])};
 }
 
-// The environment the child gets, as Boost.Process wants it.
+// The environment the child gets, as Boost.Process wants it. set(), not operator[]: Boost
+// 1.74's find() behind operator[] compares key + "=" against each entry with a memcmp of the
+// key's length, reading past entries shorter than that (ASan: heap-buffer-overflow).
 boost::process::environment child_environment(const process_spec& spec) {
     boost::process::environment env;
     if (!spec.clear_env) {
         for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
             const char* eq = std::strchr(*e, '=');
             if (eq == nullptr || eq == *e) continue;
-            env[std::string(*e, static_cast<std::size_t>(eq - *e))] = std::string(eq + 1);
+            env.set(std::string(*e, static_cast<std::size_t>(eq - *e)), std::string(eq + 1));
         }
     }
-    for (const auto& [k, v] : spec.env) env[k] = v;
+    for (const auto& [k, v] : spec.env) env.set(k, v);
     return env;
 }
 
-std::string lookup_path(const boost::process::environment& env) {
-    const auto it = env.find("PATH");
-    if (it == env.end()) return k_default_path;
-    return it->to_string();
+// The PATH the child will see, for finding argv[0]. Not through environment::find, which has
+// the same over-read as operator[] (see child_environment).
+std::string lookup_path(const process_spec& spec) {
+    if (const auto it = spec.env.find("PATH"); it != spec.env.end()) return it->second;
+    if (!spec.clear_env)
+        if (const char* p = std::getenv("PATH"); p != nullptr) return p;
+    return k_default_path;
 }
 
 // Everything the child does before exec. Runs after fork in a possibly multi-threaded
@@ -145,7 +151,7 @@ spawned_child spawn_child(const process_spec& spec) {
 
     boost::process::environment env = child_environment(spec);
     const std::string& name = spec.argv.front();
-    const auto exe = find_executable(name, lookup_path(env));
+    const auto exe = find_executable(name, lookup_path(spec));
     if (!exe) fail(BERTH_ERR_NOT_FOUND, "command not found: " + name);
     if (::access(exe->c_str(), X_OK) != 0)
         fail(BERTH_ERR_PERMISSION, "command not executable: " + *exe + ": " + errno_text(errno));

@@ -54,6 +54,14 @@ TEST(BerthRun, TtyModeFeedsStdinThroughTheTerminal) {
     EXPECT_NE(r.out.find("got-abc"), std::string::npos) << r.out;
 }
 
+TEST(BerthRun, RepeatableFlagsTakeOneValueEach) {
+    // A vector option must not swallow the command: `-e A=1 -- sh -c ...`.
+    const auto r = run_berth({"run", "local", "-e", "A=1", "-e", "B=2", "--opt", "clear_env=false",
+                              "--", "sh", "-c", "echo $A$B"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, "12\n");
+}
+
 TEST(BerthRun, EnvAndWorkdirFlags) {
     const auto r = run_berth({"run", "local", "-e", "GREETING=hello", "-w", "/tmp", "--", "sh",
                               "-c", "echo $GREETING $(pwd)"});

@@ -1,0 +1,60 @@
+// How a podman session ended, from podman's exit status and the end of what it printed.
+//
+// podman passes the container command's exit code through, and uses 125 for its own
+// failures (image not known, no such container, name in use), 126/127 when the OCI runtime
+// cannot execute or find the command, and 255 for an exec into a stopped container
+// ("container state improper"). A command may exit with those codes too, so podman's codes
+// count as podman's only when podman's last words say so: its final line on stderr (pipes)
+// or on the terminal (tty) starts with "Error: ".
+//
+// Decisions (documented in plugins/podman/README.md):
+//  - 125, and 126/127/255 with a podman error that is not about the command itself, end the
+//    session as failed, with podman's message as the reason.
+//  - 126/127 because the command was not found or not executable in the container are that
+//    command's exit status (as for a shell, and as `berth run` reports it for any runtime),
+//    with podman's message as the reason.
+//  - 128+N (N a signal number) reads as "killed by signal N": podman reports a signalled
+//    container process that way and keeps nothing else. A command that itself exits with
+//    130 reads as SIGINT; podman leaves no way to tell the two apart.
+#pragma once
+
+#include <berth/sdk/plugin.hpp>
+#include <berth/sdk/process_session.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace berth::plugins::podman {
+
+// The last few KiB of a stream: enough for podman's final error line, bounded whatever the
+// session prints.
+class output_tail {
+public:
+    static constexpr std::size_t k_capacity = 4096;
+    void append(std::span<const std::uint8_t> data);
+    [[nodiscard]] std::string_view text() const noexcept { return text_; }
+
+private:
+    std::string text_;
+};
+
+// podman's own error message if the tail ends with one ("Error: X" -> "X"), else nullopt.
+[[nodiscard]] std::optional<std::string> podman_error(std::string_view tail);
+
+// True for podman's words when the OCI runtime could not find or execute the command itself
+// (as opposed to a bad user, working directory or container state).
+[[nodiscard]] bool is_command_error(std::string_view message);
+
+// True when podman refused to create the container because its name is taken: that
+// container is someone else's, and clean-up must leave it alone.
+[[nodiscard]] bool is_name_conflict(std::string_view tail);
+
+// The session's exit status from podman's. `tail` is the end of podman's stderr (pipes) or
+// of the terminal output (tty).
+[[nodiscard]] sdk::exit_status classify_exit(const sdk::process_exit& podman,
+                                             std::string_view tail);
+
+}  // namespace berth::plugins::podman
