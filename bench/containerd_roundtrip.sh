@@ -12,7 +12,7 @@ build=$(cd "${1:-build}" && pwd)
 runs=${2:-200}
 berth=$build/bin/berth
 scripts_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../scripts" && pwd)
-# shellcheck source=../scripts/runtime-env.sh
+# shellcheck source-path=SCRIPTDIR source=../scripts/runtime-env.sh
 source "$scripts_dir/runtime-env.sh"
 
 for tool in hyperfine jq ctr; do

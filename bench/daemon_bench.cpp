@@ -2,9 +2,9 @@
 // wake-up latency (output appears -> the waiting client has it). A real berthd runs as a
 // subprocess on a private socket; the clients are berth's own.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 #include <berth/sdk/event_loop.hpp>
 #include <berth/sdk/process_session.hpp>
-#include <unistd.h>
 
 #include <csignal>
 
@@ -30,13 +30,17 @@ struct daemon_under_test {
     daemon_under_test() {
         fs::create_directories(dir);
         berth::sdk::process_spec spec;
-        spec.argv = {BERTH_BENCH_BERTHD, "--socket", socket.string(), "--state-dir", (dir / "state").string(),
-                     "--log-level", "warn"};
-        spec.env = {{"BERTH_PLUGIN_PATH", BERTH_BENCH_PLUGIN_DIR}, {"BERTH_PLUGIN_SYSTEM_PATH", ""}};
+        spec.argv = {BERTH_BENCH_BERTHD,       "--socket",    socket.string(), "--state-dir",
+                     (dir / "state").string(), "--log-level", "warn"};
+        spec.env = {{"BERTH_PLUGIN_PATH", BERTH_BENCH_PLUGIN_DIR},
+                    {"BERTH_PLUGIN_SYSTEM_PATH", ""}};
         process = berth::sdk::process_session::start(loop, spec, {});
-        for (int i = 0; i < 200 && !berth::cli::daemon_client::connect(socket); ++i) std::this_thread::sleep_for(50ms);
+        for (int i = 0; i < 200 && !berth::cli::daemon_client::connect(socket); ++i)
+            std::this_thread::sleep_for(50ms);
         auto c = client();
-        session_id = c.call("session.open", {{"runtime", "local"}, {"options", {{"command", {"cat"}}}}}).value()["id"];
+        session_id =
+            c.call("session.open", {{"runtime", "local"}, {"options", {{"command", {"cat"}}}}})
+                .value()["id"];
     }
     ~daemon_under_test() {
         process->signal(SIGTERM);
@@ -74,7 +78,8 @@ void BM_LongPollWake(benchmark::State& state) {
     std::uint64_t cursor = reader.call("session.get", {{"id", id}}).value()["end_offset"];
     for (auto _ : state) {
         auto woke = std::async(std::launch::async, [&] {
-            auto r = reader.call("session.read", {{"id", id}, {"cursor", cursor}, {"wait_ms", 10000}}, 20s);
+            auto r = reader.call("session.read",
+                                 {{"id", id}, {"cursor", cursor}, {"wait_ms", 10000}}, 20s);
             const auto t = std::chrono::steady_clock::now();
             if (r) cursor = r.value()["next_cursor"];
             return t;

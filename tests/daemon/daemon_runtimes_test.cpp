@@ -21,8 +21,11 @@ struct runtime_case {
 std::vector<runtime_case> cases() {
     return {
         {"podman", "podman", {{"image", test_image()}, {"command", {"sh"}}}},
-        {"containerd", "ctr",
-         {{"image", test_image()}, {"command", {"sh"}}, {"address", containerd_address()},
+        {"containerd",
+         "ctr",
+         {{"image", test_image()},
+          {"command", {"sh"}},
+          {"address", containerd_address()},
           {"namespace", containerd_namespace()}}},
         {"lxc", "lxc-attach", {{"template", lxc_template()}, {"command", {"sh"}}}},
     };
@@ -35,18 +38,22 @@ TEST_P(BerthdRuntime, OpenSendWaitReadMetricsClose) {
     BERTH_REQUIRE_RUNTIME(c.binary);
     daemon_process d;
     auto client = d.client();
-    auto opened = client.call("session.open", {{"runtime", c.runtime}, {"options", c.options}}, 120s);
+    auto opened =
+        client.call("session.open", {{"runtime", c.runtime}, {"options", c.options}}, 120s);
     ASSERT_TRUE(opened) << opened.err().message << "\nberthd log:\n" << d.log();
     const std::string id = opened.value()["id"];
     ASSERT_TRUE(client.call("session.write", {{"id", id}, {"data", "echo rea\"\"dy-$((6*7))\n"}}));
-    auto w = client.call("session.wait", {{"id", id}, {"pattern", "ready-42"}, {"timeout_ms", 30000}}, 60s);
+    auto w = client.call("session.wait",
+                         {{"id", id}, {"pattern", "ready-42"}, {"timeout_ms", 30000}}, 60s);
     ASSERT_TRUE(w) << w.err().message;
     EXPECT_EQ(w.value()["outcome"], "matched") << w.value().dump();
     auto r = client.call("session.read", {{"id", id}});
-    EXPECT_NE(r.value()["data"].get<std::string>().find("ready-42"), std::string::npos) << r.value().dump();
-    const auto metrics = client.call("metrics.get", json::object()).value()["text"].get<std::string>();
-    EXPECT_NE(metrics.find("berth_sessions_active{plugin=\"berth-" + std::string(c.runtime) + "\",runtime=\"" +
-                           c.runtime + "\"} 1"),
+    EXPECT_NE(r.value()["data"].get<std::string>().find("ready-42"), std::string::npos)
+        << r.value().dump();
+    const auto metrics =
+        client.call("metrics.get", json::object()).value()["text"].get<std::string>();
+    EXPECT_NE(metrics.find("berth_sessions_active{plugin=\"berth-" + std::string(c.runtime) +
+                           "\",runtime=\"" + c.runtime + "\"} 1"),
               std::string::npos)
         << metrics;
     auto closed = client.call("session.close", {{"id", id}, {"grace_ms", 2000}}, 120s);

@@ -39,11 +39,11 @@ struct cli_result {
 
 // Environment value or fallback (the defaults match scripts/runtime-env.sh).
 [[nodiscard]] std::string env_or(const char* name, const std::string& fallback);
-[[nodiscard]] std::string test_image();         // $BERTH_TEST_IMAGE
-[[nodiscard]] std::string containerd_address();  // $BERTH_CONTAINERD_ADDRESS
+[[nodiscard]] std::string test_image();            // $BERTH_TEST_IMAGE
+[[nodiscard]] std::string containerd_address();    // $BERTH_CONTAINERD_ADDRESS
 [[nodiscard]] std::string containerd_namespace();  // $BERTH_CONTAINERD_NAMESPACE
-[[nodiscard]] std::string lxc_template();       // $BERTH_LXC_TEMPLATE
-[[nodiscard]] std::string lxc_config();         // $BERTH_LXC_CONFIG
+[[nodiscard]] std::string lxc_template();          // $BERTH_LXC_TEMPLATE
+[[nodiscard]] std::string lxc_config();            // $BERTH_LXC_CONFIG
 
 // Empty if `binary` is in PATH, else a message saying how to get it.
 [[nodiscard]] std::string missing_runtime(const std::string& binary);
@@ -52,11 +52,11 @@ struct cli_result {
 
 // In a TEST body: stop here unless the runtime's binary is present. Under CI=true a missing
 // runtime fails the test; it never silently skips there.
-#define BERTH_REQUIRE_RUNTIME(binary)                                                         \
-    do {                                                                                      \
-        const std::string berth_missing_ = ::berth::test::missing_runtime(binary);           \
-        if (!berth_missing_.empty()) {                                                        \
+#define BERTH_REQUIRE_RUNTIME(binary)                                                           \
+    do {                                                                                        \
+        const std::string berth_missing_ = ::berth::test::missing_runtime(binary);              \
+        if (!berth_missing_.empty()) {                                                          \
             if (::berth::test::in_ci()) FAIL() << berth_missing_ << " (required when CI=true)"; \
-            GTEST_SKIP() << berth_missing_ << " (a failure, not a skip, when CI=true)";       \
-        }                                                                                     \
+            GTEST_SKIP() << berth_missing_ << " (a failure, not a skip, when CI=true)";         \
+        }                                                                                       \
     } while (0)
