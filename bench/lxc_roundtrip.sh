@@ -11,7 +11,7 @@ build=$(cd "${1:-build}" && pwd)
 runs=${2:-300}
 berth=$build/bin/berth
 scripts_dir=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../scripts" && pwd)
-# shellcheck source=../scripts/runtime-env.sh
+# shellcheck source=scripts/runtime-env.sh
 source "$scripts_dir/runtime-env.sh"
 
 for tool in hyperfine jq lxc-copy lxc-attach; do

@@ -1,0 +1,217 @@
+#include "lxc_tools.hpp"
+
+#include <berth/sdk/plugin.hpp>
+
+#include <cstdio>
+#include <random>
+#include <thread>
+
+namespace berth::plugins::lxc {
+namespace {
+
+using std::chrono::milliseconds;
+
+[[noreturn]] void fail(berth_status status, const std::string& message) {
+    throw sdk::error(status, message);
+}
+
+std::string said(const sdk::command_result& r, std::string_view tool, std::string_view name) {
+    if (r.timed_out) return "timed out";
+    std::string text = tool_messages(r.err, tool, name);
+    if (text.empty()) text = tool_messages(r.out, tool, name);
+    if (text.empty())
+        text = r.term_signal > 0
+                   ? "killed by signal " + std::to_string(r.term_signal)
+                   : "exit status " + std::to_string(r.exit_code) + ", LXC printed nothing";
+    return text;
+}
+
+// The status for a tool that failed: refusals are the caller's rights, not LXC breaking.
+berth_status status_of(const sdk::command_result& r) {
+    if (r.timed_out) return BERTH_ERR_TIMEOUT;
+    const std::string all = r.err + r.out;
+    if (all.find("Permission denied") != std::string::npos ||
+        all.find("Operation not permitted") != std::string::npos)
+        return BERTH_ERR_PERMISSION;
+    return BERTH_ERR_RUNTIME;
+}
+
+void wait_running(std::string_view lxcpath, std::string_view name) {
+    const auto r = run_tool(wait_argv(lxcpath, name, "RUNNING", k_start_timeout),
+                            k_start_timeout + std::chrono::seconds(5));
+    if (!r.ok())
+        fail(BERTH_ERR_TIMEOUT, "container '" + std::string(name) +
+                                    "' did not reach RUNNING within " +
+                                    std::to_string(k_start_timeout.count()) + " s: lxc-wait says " +
+                                    said(r, "lxc-wait", name));
+}
+
+void start(std::string_view lxcpath, std::string_view name) {
+    const auto r = run_tool(start_argv(lxcpath, name), k_tool_timeout);
+    if (!r.ok()) {
+        fail(status_of(r), "lxc-start " + std::string(name) +
+                               " failed: " + said(r, "lxc-start", name) +
+                               " (its configuration must work here: see /etc/berth/lxc.conf)");
+    }
+    wait_running(lxcpath, name);
+}
+
+}  // namespace
+
+sdk::command_result run_tool(const argv_t& argv, milliseconds timeout) {
+    try {
+        return sdk::run_command(argv, timeout, {}, std::size_t{256} << 10);
+    } catch (const sdk::error& e) {
+        if (e.status() == BERTH_ERR_NOT_FOUND || e.status() == BERTH_ERR_PERMISSION)
+            fail(BERTH_ERR_UNAVAILABLE,
+                 argv.front() + " cannot be run (" + e.what() + "): install the lxc package");
+        throw;
+    }
+}
+
+container_info query_info(std::string_view lxcpath, std::string_view name) {
+    const auto r = run_tool(state_argv(lxcpath, name), k_tool_timeout);
+    if (r.timed_out)
+        fail(BERTH_ERR_UNAVAILABLE, "lxc-info -n " + std::string(name) + " did not answer within " +
+                                        std::to_string(k_tool_timeout.count()) + " s");
+    return {parse_state(r.exit_code, r.out, r.err), parse_init_pid(r.out)};
+}
+
+container_state query_state(std::string_view lxcpath, std::string_view name) {
+    return query_info(lxcpath, name).state;
+}
+
+std::string not_running_message(std::string_view name, container_state state) {
+    const std::string n(name);
+    switch (state) {
+        case container_state::missing:
+            return "container '" + n + "' does not exist (option 'container'; lxc-ls lists them)";
+        case container_state::stopped:
+            return "container '" + n +
+                   "' is stopped; start it with lxc-start, or set "
+                   "ensure_running (--opt ensure_running=true)";
+        case container_state::frozen:
+        case container_state::freezing:
+            return "container '" + n + "' is " + std::string(to_string(state)) +
+                   "; thaw it with lxc-unfreeze -n " + n;
+        default:
+            return "container '" + n + "' is not running (state " + std::string(to_string(state)) +
+                   ")";
+    }
+}
+
+bool ensure_running(std::string_view lxcpath, std::string_view name) {
+    const container_state state = query_state(lxcpath, name);
+    switch (state) {
+        case container_state::running:
+            return false;
+        case container_state::missing:
+            fail(BERTH_ERR_NOT_FOUND, not_running_message(name, state));
+        case container_state::stopped:
+            start(lxcpath, name);
+            return true;
+        case container_state::starting:
+            wait_running(lxcpath, name);
+            return false;
+        default:
+            fail(BERTH_ERR_STATE, not_running_message(name, state));
+    }
+}
+
+void copy_ephemeral(const lxc_options& options, std::string_view new_name) {
+    const std::string& tmpl = options.template_container;
+    const auto r = run_tool(copy_argv(options, new_name), k_create_timeout);
+    if (!r.ok()) {
+        // lxc-copy says nothing on the common failures; ask LXC what the template looks like.
+        std::string message;
+        berth_status status = status_of(r);
+        const container_state state = query_state(options.lxcpath, tmpl);
+        if (state == container_state::missing) {
+            status = BERTH_ERR_NOT_FOUND;
+            message = "template container '" + tmpl + "' does not exist (option 'template')";
+        } else if (state != container_state::stopped) {
+            status = BERTH_ERR_STATE;
+            message = "template container '" + tmpl + "' is " + std::string(to_string(state)) +
+                      "; lxc-copy -e copies only a stopped container (lxc-stop -n " + tmpl + ")";
+        } else {
+            message = "lxc-copy -e -B overlayfs of '" + tmpl +
+                      "' failed: " + said(r, "lxc-copy", tmpl) + " (overlayfs must be available)";
+        }
+        // A copy that got half-way must not stay behind.
+        if (query_state(options.lxcpath, new_name) != container_state::missing) {
+            const auto left = remove_container(options.lxcpath, new_name, {}, true);
+            if (!left.empty()) message += "; and its partial copy: " + left;
+        }
+        fail(status, message);
+    }
+    try {
+        wait_running(options.lxcpath, new_name);
+    } catch (...) {
+        (void)remove_container(options.lxcpath, new_name, {}, true);
+        throw;
+    }
+}
+
+void create_and_start(const lxc_options& options) {
+    const auto r = run_tool(create_argv(options), k_create_timeout);
+    if (!r.ok()) {
+        auto failure = classify_create_failure(options.name, options.lxc_template, r.err + r.out);
+        if (r.timed_out) {
+            failure.status = BERTH_ERR_TIMEOUT;
+            failure.message = "lxc-create -t " + options.lxc_template + " did not finish within " +
+                              std::to_string(k_create_timeout.count()) + " s";
+        }
+        // lxc-create removes what it made when its template fails; a timeout may leave a part.
+        if (failure.status != BERTH_ERR_STATE &&
+            query_state(options.lxcpath, options.name) != container_state::missing)
+            (void)remove_container(options.lxcpath, options.name, {}, true);
+        fail(failure.status, failure.message);
+    }
+    try {
+        start(options.lxcpath, options.name);
+    } catch (const sdk::error& e) {
+        const auto left = remove_container(options.lxcpath, options.name, {}, true);
+        fail(e.status(), std::string(e.what()) + "; the new container was destroyed again" +
+                             (left.empty() ? "" : " (" + left + ")"));
+    }
+}
+
+std::string remove_container(std::string_view lxcpath, std::string_view name,
+                             std::chrono::seconds stop_timeout, bool destroy) {
+    const std::string n(name);
+    try {
+        // rc 2 "is not running" is fine: the container may have stopped on its own.
+        const auto stopped =
+            run_tool(stop_argv(lxcpath, name, stop_timeout), k_tool_timeout + stop_timeout);
+        if (stopped.timed_out) return "lxc-stop " + n + " timed out";
+        if (destroy) {
+            const auto r = run_tool(destroy_argv(lxcpath, name), k_tool_timeout);
+            if (!r.ok() && query_state(lxcpath, name) != container_state::missing)
+                return "lxc-destroy " + n + " failed: " + said(r, "lxc-destroy", name);
+        }
+        // An ephemeral copy is destroyed by LXC as it stops; make sure it really went.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        container_state state = query_state(lxcpath, name);
+        while (state != container_state::missing && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(milliseconds(50));
+            state = query_state(lxcpath, name);
+        }
+        if (state == container_state::missing) return {};
+        const auto r = run_tool(destroy_argv(lxcpath, name), k_tool_timeout);
+        if (r.ok() || query_state(lxcpath, name) == container_state::missing) return {};
+        return "container " + n + " is still there (" + std::string(to_string(state)) +
+               ") and lxc-destroy failed: " + said(r, "lxc-destroy", name);
+    } catch (const std::exception& e) {
+        return "removing container " + n + " failed: " + e.what();
+    }
+}
+
+std::string random_container_name() {
+    std::random_device device;
+    std::uniform_int_distribution<std::uint64_t> dist(0, (std::uint64_t{1} << 48) - 1);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "berth-%012llx", static_cast<unsigned long long>(dist(device)));
+    return buf;
+}
+
+}  // namespace berth::plugins::lxc

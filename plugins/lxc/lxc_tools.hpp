@@ -1,0 +1,63 @@
+// Short, bounded calls of the LXC tools that prepare and remove containers. They block: call
+// them from open() (the host's thread) or from a session's worker, never from the event loop.
+// Failures are sdk::error values whose message says what LXC said and what to do.
+#pragma once
+
+#include <berth/sdk/run_command.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "lxc_argv.hpp"
+#include "lxc_diagnosis.hpp"
+#include "lxc_options.hpp"
+
+namespace berth::plugins::lxc {
+
+// lxc-info, lxc-stop -k, lxc-destroy and friends answer in milliseconds; this only bounds a
+// hung tool.
+inline constexpr std::chrono::seconds k_tool_timeout{30};
+// How long a started or copied container may take to reach RUNNING.
+inline constexpr std::chrono::seconds k_start_timeout{10};
+// lxc-create runs a template script (the busybox one takes ~0.1 s; others download).
+inline constexpr std::chrono::seconds k_create_timeout{300};
+
+// Runs an LXC tool without a shell. A missing binary is BERTH_ERR_UNAVAILABLE, not
+// NOT_FOUND "command not found", which the CLI would blame on the user's command.
+[[nodiscard]] sdk::command_result run_tool(const argv_t& argv, std::chrono::milliseconds timeout);
+
+struct container_info {
+    container_state state = container_state::unknown;
+    long init_pid = -1;  // host pid of the container's init while it runs
+};
+
+// Throws BERTH_ERR_UNAVAILABLE when lxc-info cannot be run or does not answer.
+[[nodiscard]] container_info query_info(std::string_view lxcpath, std::string_view name);
+[[nodiscard]] container_state query_state(std::string_view lxcpath, std::string_view name);
+
+// Attach mode with ensure_running: starts `name` when it is stopped and waits for RUNNING.
+// Returns true if it started it.
+bool ensure_running(std::string_view lxcpath, std::string_view name);
+
+// The error for a container that is not running, by its state: missing and stopped containers
+// give lxc-attach the same "Failed to get init pid"; this tells the user which it was.
+[[nodiscard]] std::string not_running_message(std::string_view name, container_state state);
+
+// Ephemeral mode: copies options.template_container to new_name and waits for RUNNING. On
+// failure nothing is left and the error says why (lxc-copy itself prints nothing).
+void copy_ephemeral(const lxc_options& options, std::string_view new_name);
+
+// Create mode: lxc-create, lxc-start, RUNNING. A container this call created is destroyed
+// again when a later step fails.
+void create_and_start(const lxc_options& options);
+
+// Stops a container the session owns (an ephemeral copy then vanishes) and with `destroy`
+// destroys it; confirms it is gone. Returns "" or what went wrong, for logs and close().
+[[nodiscard]] std::string remove_container(std::string_view lxcpath, std::string_view name,
+                                           std::chrono::seconds stop_timeout, bool destroy);
+
+// "berth-" and 12 random hex digits: ephemeral copies are found (and cleaned) by this prefix.
+[[nodiscard]] std::string random_container_name();
+
+}  // namespace berth::plugins::lxc
