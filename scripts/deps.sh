@@ -14,4 +14,4 @@ export DEBIAN_FRONTEND=noninteractive
 ensure_packages \
     g++ cmake ninja-build ccache pkg-config git clang-format \
     libboost-dev libboost-filesystem-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
-    libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libre2-dev hyperfine python3
+    libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libre2-dev hyperfine python3 jq
