@@ -27,13 +27,13 @@ int plugin_ls(const host::host& h, output_format format) {
         std::cout << out.dump(2) << "\n";
         return 0;
     }
-    std::cout << std::left << std::setw(12) << "RUNTIME" << std::setw(16) << "NAME" << std::setw(10)
+    std::cout << std::left << std::setw(12) << "RUNTIME" << std::setw(20) << "NAME" << std::setw(10)
               << "VERSION" << std::setw(6) << "ABI" << std::setw(38) << "CAPABILITIES"
               << "PATH\n";
     const auto reports = h.reports();
     for (const auto& r : reports) {
         if (r.state != host::plugin_report::status::loaded) continue;
-        std::cout << std::left << std::setw(12) << r.info.runtime << std::setw(16) << r.info.name
+        std::cout << std::left << std::setw(12) << r.info.runtime << std::setw(20) << r.info.name
                   << std::setw(10) << r.info.version << std::setw(6) << abi_of(r.info)
                   << std::setw(38) << host::capability_names(r.info.capabilities) << r.path.string()
                   << "\n";

@@ -16,6 +16,8 @@ std::string_view to_string(plugin_report::status s) noexcept {
             return "rejected";
         case plugin_report::status::shadowed:
             return "shadowed";
+        case plugin_report::status::removed:
+            return "removed";
     }
     return "unknown";
 }
