@@ -46,12 +46,13 @@ void session_entry::mark_running(std::int64_t pid) {
         ended_already = is_final(record_.state);
         if (!ended_already) record_.state = session_state::running;
     }
-    changed_.notify_all();
     // All session accounting lives here, so an early exit cannot race the counters.
     if (metrics_ != nullptr) {
         metrics_->session_opened(record_.plugin);
         if (ended_already) metrics_->session_ended(record_.plugin);
     }
+    // Waiters wake after the counters moved, so what they read agrees with the state.
+    changed_.notify_all();
 }
 
 void session_entry::mark_ended(const exit_info& info) {
@@ -75,12 +76,13 @@ void session_entry::mark_ended(const exit_info& info) {
         record_.reason = info.reason;
         record_.state = info.failed ? session_state::failed : session_state::exited;
     }
-    changed_.notify_all();
     // record_.plugin is set at construction and never written again, so reading it after
     // the lock is released is safe; calling out unlocked keeps the metrics lock out of ours.
     if (was_running && metrics_ != nullptr) {
         metrics_->session_ended(record_.plugin);
     }
+    // Waiters wake after the counters moved, so what they read agrees with the state.
+    changed_.notify_all();
 }
 
 void session_entry::mark_closed(std::string_view reason) {
@@ -96,10 +98,11 @@ void session_entry::mark_closed(std::string_view reason) {
         record_.reason = reason;
         record_.state = session_state::closed;
     }
-    changed_.notify_all();
     if (was_running && metrics_ != nullptr) {
         metrics_->session_ended(record_.plugin);
     }
+    // Waiters wake after the counters moved, so what they read agrees with the state.
+    changed_.notify_all();
 }
 
 void session_entry::mark_failed(std::string_view reason) {
@@ -118,7 +121,6 @@ void session_entry::mark_failed(std::string_view reason) {
         record_.reason = reason;
         record_.state = session_state::failed;
     }
-    changed_.notify_all();
     if (metrics_ != nullptr) {
         if (was_running) {
             metrics_->session_ended(record_.plugin);
@@ -126,6 +128,8 @@ void session_entry::mark_failed(std::string_view reason) {
             metrics_->session_open_failed(record_.plugin);
         }
     }
+    // Waiters wake after the counters moved, so what they read agrees with the state.
+    changed_.notify_all();
 }
 
 void session_entry::append_output(stream source, std::string_view bytes) {
