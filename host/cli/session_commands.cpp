@@ -252,6 +252,10 @@ int session_attach(const std::string& socket, const std::string& id,
 
     std::atomic<bool> done{false};
     std::atomic<int> status{0};
+    // Why output stopped when it was not the session ending (berthd gone, or not answering):
+    // the session's fate is then unknown, which must not look like a clean exit. Written by
+    // the reader, read after it is joined.
+    std::optional<host::error> lost;
     int wake[2];
     if (::pipe2(wake, O_CLOEXEC) != 0) return k_exit_error;
     std::thread reader([&] {
@@ -259,7 +263,10 @@ int session_attach(const std::string& socket, const std::string& id,
             auto r = out->call(
                 "session.read",
                 {{"id", id}, {"cursor", cursor}, {"wait_ms", 500}, {"encoding", "base64"}}, 30s);
-            if (!r) break;
+            if (!r) {
+                lost = r.err();
+                break;
+            }
             const auto data = wire::base64_decode(r.value().value("data", "")).value_or("");
             write_all(STDOUT_FILENO, data.data(), data.size());
             cursor = r.value().value("next_cursor", cursor);
@@ -310,6 +317,10 @@ int session_attach(const std::string& socket, const std::string& id,
     if (detached) {
         std::cerr << "\r\nberth: detached from " << id << " (it keeps running)\n";
         return 0;
+    }
+    if (lost) {
+        std::cerr << "\r\nberth: lost session " << id << ": " << lost->message << "\n";
+        return k_exit_error;
     }
     return status;
 }
