@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <stdexcept>
+#include <thread>
 
 namespace berth::host {
 
@@ -23,6 +27,10 @@ std::string_view to_string(plugin_report::status s) noexcept {
 }
 
 host::host(host_options options) : options_(std::move(options)) {
+    static const std::regex k_owner("[a-z0-9-]{1,32}");
+    if (!options_.owner.empty() && !std::regex_match(options_.owner, k_owner))
+        throw std::invalid_argument("host owner token '" + options_.owner +
+                                    "' is invalid: expected 1 to 32 of [a-z0-9-]");
     dirs_ = options_.plugin_dirs ? *options_.plugin_dirs
                                  : plugin_search_dirs(current_discovery_inputs());
     (void)scan();
@@ -45,6 +53,24 @@ std::vector<std::shared_ptr<plugin>> host::plugins() const {
 }
 
 host::rescan_summary host::rescan() { return scan(); }
+
+std::vector<reclaim_report> host::reclaim_owned() {
+    const auto all = plugins();
+    std::vector<std::optional<reclaim_report>> slots(all.size());
+    {
+        std::vector<std::jthread> workers;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            workers.emplace_back([&slots, &all, i] {
+                const auto r = all[i]->reclaim_owned();
+                if (r.ran) slots[i] = reclaim_report{all[i]->runtime(), r.removed, r.error};
+            });
+        }
+    }  // joins every worker
+    std::vector<reclaim_report> reports;
+    for (auto& r : slots)
+        if (r) reports.push_back(std::move(*r));
+    return reports;
+}
 
 host::rescan_summary host::scan() {
     std::lock_guard lock(plugins_mutex_);
@@ -86,7 +112,8 @@ host::rescan_summary host::scan() {
             reports.push_back(std::move(report));
             continue;
         }
-        auto instance = plugin::create(std::move(lib.value()), &registry_.metrics());
+        auto instance =
+            plugin::create(std::move(lib.value()), &registry_.metrics(), options_.owner);
         if (!instance) {
             report.reason = instance.err().message;
             spdlog::warn("plugin {} rejected: {}", path.string(), report.reason);

@@ -14,6 +14,7 @@ struct plugin::services {
     std::shared_ptr<spdlog::logger> logger;
     registry::metrics_store* metrics = nullptr;
     std::string plugin_name;
+    std::string owner;  // what table.owner points into
 
     static void log(void* ctx, berth_log_level level, const char* message) {
         auto* self = static_cast<services*>(ctx);
@@ -95,7 +96,8 @@ struct health_collector {
 std::string describe_status(berth_status s) { return status_name(s); }
 
 result<std::shared_ptr<plugin>> plugin::create(std::shared_ptr<plugin_library> library,
-                                               registry::metrics_store* metrics) {
+                                               registry::metrics_store* metrics,
+                                               const std::string& owner) {
     auto p = std::shared_ptr<plugin>(new plugin());
     p->library_ = std::move(library);
     p->metrics_ = metrics;
@@ -113,6 +115,8 @@ result<std::shared_ptr<plugin>> plugin::create(std::shared_ptr<plugin_library> l
     s.table.host_ctx = &s;
     s.table.log = &services::log;
     s.table.metric = &services::metric;
+    s.owner = owner;
+    s.table.owner = s.owner.empty() ? nullptr : s.owner.c_str();
 
     berth_plugin* instance = nullptr;
     const berth_status status = p->api().create(&s.table, &instance);
@@ -132,6 +136,27 @@ result<std::shared_ptr<plugin>> plugin::create(std::shared_ptr<plugin_library> l
 
 plugin::~plugin() {
     if (instance_ != nullptr) api().destroy(instance_);
+}
+
+plugin::reclaim_result plugin::reclaim_owned() {
+    reclaim_result r;
+    std::lock_guard lock(reclaim_mutex_);
+    if (reclaimed_ || sessions_opened_ || services_->owner.empty() ||
+        api().reclaim_owned == nullptr)
+        return r;
+    reclaimed_ = true;
+    r.ran = true;
+    const berth_status status = api().reclaim_owned(instance_, &r.removed);
+    if (status != BERTH_OK) {
+        r.error = last_error();
+        if (r.error.empty()) r.error = "reclaim_owned failed (" + status_name(status) + ")";
+    }
+    return r;
+}
+
+void plugin::note_session_opening() {
+    std::lock_guard lock(reclaim_mutex_);
+    sessions_opened_ = true;
 }
 
 std::string plugin::last_error() const {

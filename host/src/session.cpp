@@ -58,6 +58,7 @@ result<std::shared_ptr<session>> session::open(std::shared_ptr<host::plugin> plu
     sink.on_exit = &sink_context::on_exit;
     const auto& api = s->plugin_->api();
     berth_session* handle = nullptr;
+    s->plugin_->note_session_opening();
     const berth_status status =
         api.session_open(s->plugin_->instance(), options_json.c_str(), &sink, &handle);
     if (status != BERTH_OK || handle == nullptr) {

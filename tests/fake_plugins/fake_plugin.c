@@ -2,6 +2,7 @@
  * gets a shared object that differs from a good one in exactly one way. Compiling it also
  * proves berth/plugin.h is valid C11. */
 #include <berth/plugin.h>
+#include <stddef.h>
 #include <string.h>
 
 #define FAKE_GOOD 0
@@ -14,6 +15,8 @@
 #define FAKE_BAD_RUNTIME_ID 7
 #define FAKE_NO_DESCRIPTOR 8
 #define FAKE_MISSING_REQUIRED 9
+#define FAKE_ABI_1_0 10  /* built against ABI 1.0: no reclaim_owned slot in its table */
+#define FAKE_RECLAIMS 11 /* ABI 1.1 reclaim_owned: reports what the owner token asks for */
 
 #ifndef FAKE_VARIANT
 #error "FAKE_VARIANT must be defined"
@@ -28,8 +31,14 @@ struct berth_plugin {
 static struct berth_plugin g_instance;
 static const char* g_last_error = "";
 
+/* The host's owner token (ABI 1.1), read only when the host's struct is new enough. */
+static char g_owner[64];
+
 static berth_status fake_create(const berth_host_services* host, berth_plugin** out) {
-    (void)host;
+    g_owner[0] = '\0';
+    if (host->struct_size >= offsetof(berth_host_services, owner) + sizeof host->owner &&
+        host->owner != NULL)
+        strncpy(g_owner, host->owner, sizeof g_owner - 1);
     if (FAKE_VARIANT == FAKE_CREATE_FAILS) {
         g_last_error = "fake runtime daemon is not running at /run/fake.sock";
         return BERTH_ERR_UNAVAILABLE;
@@ -80,8 +89,37 @@ static berth_status fake_signal(berth_session* s, int32_t signo) {
     return BERTH_ERR_STATE;
 }
 
+#if FAKE_VARIANT == FAKE_RECLAIMS || FAKE_VARIANT == FAKE_ABI_1_0
+/* Answers by owner token, so a test can see the token arrived: "reclaim-two" removes 2,
+ * "reclaim-fails" removes 1 and then fails; anything else removes nothing. In the ABI 1.0
+ * variant the slot lies past the table's struct_size: a host that called it anyway would see
+ * the failure below. */
+static berth_status fake_reclaim(berth_plugin* p, uint32_t* removed) {
+    (void)p;
+    if (FAKE_VARIANT == FAKE_ABI_1_0) {
+        g_last_error = "host read reclaim_owned past the table's struct_size";
+        return BERTH_ERR_INTERNAL;
+    }
+    if (strcmp(g_owner, "reclaim-two") == 0) {
+        *removed = 2;
+        return BERTH_OK;
+    }
+    if (strcmp(g_owner, "reclaim-fails") == 0) {
+        *removed = 1;
+        g_last_error = "could not remove container fake-2: device busy";
+        return BERTH_ERR_RUNTIME;
+    }
+    *removed = 0;
+    return BERTH_OK;
+}
+#endif
+
 static const berth_plugin_api g_api = {
+#if FAKE_VARIANT == FAKE_ABI_1_0
+    (uint32_t)(offsetof(berth_plugin_api, reclaim_owned)),
+#else
     sizeof(berth_plugin_api),
+#endif
     fake_create,
     fake_destroy,
     fake_last_error,
@@ -99,6 +137,11 @@ static const berth_plugin_api g_api = {
     fake_close,
     fake_session_destroy,
     NULL, /* session_pid */
+#if FAKE_VARIANT == FAKE_RECLAIMS || FAKE_VARIANT == FAKE_ABI_1_0
+    fake_reclaim,
+#else
+    NULL, /* reclaim_owned */
+#endif
 };
 
 static const berth_plugin_descriptor g_descriptor = {
@@ -114,6 +157,8 @@ static const berth_plugin_descriptor g_descriptor = {
 #endif
 #if FAKE_VARIANT == FAKE_NEWER_MINOR
     BERTH_ABI_VERSION_MINOR + 5,
+#elif FAKE_VARIANT == FAKE_ABI_1_0
+    0,
 #else
     BERTH_ABI_VERSION_MINOR,
 #endif

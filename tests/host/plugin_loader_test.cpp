@@ -8,17 +8,11 @@
 #include <fstream>
 #include <string>
 
+#include "fake_plugin_path.hpp"
+
 namespace berth::host {
 namespace {
 namespace fs = std::filesystem;
-
-fs::path fake(const std::string& variant) {
-    const fs::path dir = fs::path(BERTH_FAKE_PLUGIN_ROOT) / variant;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".so") return e.path();
-    ADD_FAILURE() << "no fake plugin in " << dir;
-    return {};
-}
 
 std::string load_reason(const fs::path& path) {
     auto lib = load_plugin_library(path);
@@ -74,15 +68,20 @@ TEST(PluginLoader, RejectsAnEntryThatReturnsNoDescriptor) {
     EXPECT_EQ(load_reason(fake("no_descriptor")), "berth_plugin_entry_v1 returned no descriptor");
 }
 
+// The fakes are built with the host's minor (+5 for newer_minor), so these follow minor bumps.
+const std::string k_host_abi = "1." + std::to_string(BERTH_ABI_VERSION_MINOR);
+
 TEST(PluginLoader, RejectsMajorAbiMismatch) {
-    EXPECT_EQ(load_reason(fake("major_mismatch")),
-              "ABI major version mismatch: plugin ABI 2.0, host ABI 1.0");
+    EXPECT_EQ(load_reason(fake("major_mismatch")), "ABI major version mismatch: plugin ABI 2." +
+                                                       std::to_string(BERTH_ABI_VERSION_MINOR) +
+                                                       ", host ABI " + k_host_abi);
 }
 
 TEST(PluginLoader, RejectsNewerMinorAbi) {
-    EXPECT_EQ(load_reason(fake("newer_minor")),
-              "plugin ABI 1.5 is newer than host ABI 1.0: upgrade berth or use an older plugin "
-              "build");
+    EXPECT_EQ(load_reason(fake("newer_minor")), "plugin ABI 1." +
+                                                    std::to_string(BERTH_ABI_VERSION_MINOR + 5) +
+                                                    " is newer than host ABI " + k_host_abi +
+                                                    ": upgrade berth or use an older plugin build");
 }
 
 TEST(PluginLoader, RejectsDescriptorSmallerThanAbiMinimum) {

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_VERSION_MAJOR 1
-#define BERTH_ABI_VERSION_MINOR 0
+#define BERTH_ABI_VERSION_MINOR 1
 
 /* The one symbol a plugin exports. Its name carries the major version. */
 #define BERTH_PLUGIN_ENTRY berth_plugin_entry_v1
@@ -101,6 +101,12 @@ typedef enum berth_stream {
 #define BERTH_CAP_RUN (UINT64_C(1) << 5)       /* can start a new container */
 #define BERTH_CAP_EXEC (UINT64_C(1) << 6)      /* can enter an existing container */
 
+/* How a plugin marks a container it created with the host's owner token (ABI 1.1, see
+ * berth_host_services.owner): a label where the runtime has labels, else a file of that name
+ * holding the token in the container's directory. */
+#define BERTH_OWNER_LABEL "berth.owner"
+#define BERTH_OWNER_FILE "berth-owner"
+
 /* Opaque handles. */
 typedef struct berth_plugin berth_plugin;   /* one plugin instance */
 typedef struct berth_session berth_session; /* one console session */
@@ -121,6 +127,16 @@ typedef struct berth_host_services {
     /* Push a plugin-specific metric into the host's registry, labelled with the plugin.
      * name: [a-z_][a-z0-9_]*. Thread-safe; any thread. Never NULL. */
     void (*metric)(void* host_ctx, berth_metric_kind kind, const char* name, double value);
+
+    /* ABI 1.1. Who owns the containers this instance creates, or NULL when the host does not
+     * track ownership (a one-shot `berth run` closes what it opened before it exits). A token
+     * of 1 to 32 characters [a-z0-9-], stable across restarts of the same host: berthd keeps
+     * it in its state directory. A plugin marks every container it creates for a session with
+     * it (podman and containerd: the label BERTH_OWNER_LABEL=TOKEN; LXC: a file
+     * BERTH_OWNER_FILE in the container's directory), so that reclaim_owned can find what a crashed
+     * host left behind. Containers the plugin did not create (exec into an existing one) are never
+     * marked. Borrowed; valid until destroy(). */
+    const char* owner;
 } berth_host_services;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -233,6 +249,16 @@ typedef struct berth_plugin_api {
     /* Optional. Host process id of the session's main process (the runtime CLI for a
      * container runtime), or -1 when unknown. Thread-safe. */
     int64_t (*session_pid)(berth_session* session);
+
+    /* ABI 1.1. Optional (NULL: the plugin marks nothing). Remove every container still marked
+     * with host->owner, with its tasks and snapshots: they belong to sessions of an earlier life
+     * of the host that ended without closing them (a crash, SIGKILL, power loss). The host
+     * calls it at most once per instance, only when it passed an owner, and before the first
+     * session_open on the instance, so no live session can be hit. Blocks, bounded by the
+     * plugin's own command timeouts. *removed (when not NULL) gets how many containers were
+     * removed, also on failure. Not BERTH_OK when something marked could not be removed;
+     * last_error(plugin) then names it and how to remove it by hand. */
+    berth_status (*reclaim_owned)(berth_plugin* plugin, uint32_t* removed);
 } berth_plugin_api;
 
 /* ---------------------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -23,8 +24,18 @@ namespace berth::host {
 
 struct host_options {
     // Directories to scan. Unset: the standard search (see discovery.hpp).
-    std::optional<std::vector<std::filesystem::path>> plugin_dirs;
+    std::optional<std::vector<std::filesystem::path>> plugin_dirs{};
     std::size_t output_buffer_capacity = registry::output_buffer::k_default_capacity;
+    // Ownership token handed to every plugin (berth_host_services.owner): 1 to 32 characters
+    // [a-z0-9-], stable across restarts. Empty: the host does not track what plugins create.
+    std::string owner{};
+};
+
+// What reclaim_owned() did for one plugin.
+struct reclaim_report {
+    std::string runtime;
+    std::uint32_t removed = 0;  // containers removed
+    std::string error;          // what could not be removed, in the plugin's words
 };
 
 // What happened to each candidate file, for `berth plugin ls` and logs.
@@ -60,6 +71,13 @@ public:
         std::vector<std::string> removed;  // runtime ids
     };
     rescan_summary rescan();
+
+    // Asks every plugin to remove the containers an earlier life of this host (same owner)
+    // left behind, in parallel; returns once all have answered (each plugin bounds its own
+    // runtime calls). Call it before opening sessions: a plugin through which a session was
+    // already opened is skipped, and a session_open meanwhile waits. Plugins without the ABI
+    // 1.1 slot, and every plugin when options.owner is empty, are skipped and not reported.
+    [[nodiscard]] std::vector<reclaim_report> reclaim_owned();
 
     // Validates options against the plugin's schema, then opens. Nothing is spawned when the
     // options are invalid. The session is kept in the host (find_session) until removed.

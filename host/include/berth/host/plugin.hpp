@@ -8,7 +8,9 @@
 #include <berth/registry/metrics_store.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 namespace berth::host {
@@ -16,8 +18,10 @@ namespace berth::host {
 class plugin : public std::enable_shared_from_this<plugin> {
 public:
     // Calls the plugin's create(). On failure returns the reason with the plugin's own words.
+    // owner: the host's ownership token for what the plugin creates (empty: none).
     [[nodiscard]] static result<std::shared_ptr<plugin>> create(
-        std::shared_ptr<plugin_library> library, registry::metrics_store* metrics);
+        std::shared_ptr<plugin_library> library, registry::metrics_store* metrics,
+        const std::string& owner = {});
     ~plugin();  // destroy() on the instance, then the library may go
     plugin(const plugin&) = delete;
     plugin& operator=(const plugin&) = delete;
@@ -36,7 +40,19 @@ public:
     // library). Records the result in the metrics store.
     [[nodiscard]] registry::health_check_result check_health(std::chrono::milliseconds timeout);
 
+    // Removes the containers an earlier life of the host left marked with its owner (ABI 1.1
+    // reclaim_owned). Runs at most once per instance and never once a session was opened
+    // through it; a session opened meanwhile waits until it is done.
+    struct reclaim_result {
+        bool ran = false;  // false: no owner, no slot (older plugin), or too late
+        std::uint32_t removed = 0;
+        std::string error;  // the plugin's words when something could not be removed
+    };
+    [[nodiscard]] reclaim_result reclaim_owned();
+
     // For session and host internals.
+    // Called before every session_open: from then on reclaim_owned() does nothing.
+    void note_session_opening();
     [[nodiscard]] const berth_plugin_api& api() const noexcept { return library_->api(); }
     [[nodiscard]] berth_plugin* instance() const noexcept { return instance_; }
     [[nodiscard]] registry::metrics_store* metrics() const noexcept { return metrics_; }
@@ -54,6 +70,9 @@ private:
     registry::metrics_store* metrics_ = nullptr;
     berth_plugin* instance_ = nullptr;
     std::string options_schema_;
+    std::mutex reclaim_mutex_;  // held while reclaiming, so a session_open waits for it
+    bool reclaimed_ = false;
+    bool sessions_opened_ = false;
 };
 
 }  // namespace berth::host

@@ -14,6 +14,11 @@
 //     };
 //     BERTH_PLUGIN(my_plugin)
 //
+// A plugin that creates containers also defines `void reclaim_owned(std::uint32_t& removed)`:
+// remove what is marked with host.owner(), counting each container that went, and throw an
+// error naming what could not be removed (ABI 1.1; without the member the slot stays NULL and
+// the host knows there is nothing to reclaim).
+//
 // Throw berth::sdk::error(status, message) for expected failures; the macro's trampolines
 // turn every exception into a status plus last_error() text, so none crosses the C boundary.
 #pragma once
@@ -63,8 +68,13 @@ public:
             const std::size_t n =
                 c->struct_size < sizeof services_ ? c->struct_size : sizeof services_;
             std::memcpy(&services_, c, n);
+            if (services_.owner != nullptr) owner_ = services_.owner;
         }
     }
+
+    // The host's ownership token (ABI 1.1), empty when the host tracks none: mark every
+    // container created for a session with it, and implement reclaim_owned() (see below).
+    [[nodiscard]] const std::string& owner() const noexcept { return owner_; }
 
     void log(berth_log_level level, const std::string& message) const {
         if (services_.log != nullptr) services_.log(services_.host_ctx, level, message.c_str());
@@ -80,6 +90,7 @@ public:
 
 private:
     berth_host_services services_{};
+    std::string owner_;
 };
 
 struct health_report {
@@ -275,6 +286,13 @@ struct exporter {
         });
     }
 
+    static berth_status reclaim_owned(berth_plugin* p, std::uint32_t* removed) {
+        std::uint32_t count = 0;
+        const berth_status status = guarded([&] { as_instance(p)->impl->reclaim_owned(count); });
+        if (removed != nullptr) *removed = count;
+        return status;
+    }
+
     static const berth_plugin_api* api() noexcept {
         static const berth_plugin_api table = [] {
             berth_plugin_api a{};
@@ -292,6 +310,8 @@ struct exporter {
             a.session_close = &detail::session_close;
             a.session_destroy = &detail::session_destroy;
             a.session_pid = &detail::session_pid;
+            if constexpr (requires(T & t, std::uint32_t & n) { t.reclaim_owned(n); })
+                a.reclaim_owned = &reclaim_owned;
             return a;
         }();
         return &table;
