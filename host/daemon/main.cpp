@@ -11,8 +11,22 @@
 
 #include "daemon_config.hpp"
 #include "server.hpp"
+#include "state_store.hpp"
 
 namespace {
+
+// Containers of sessions a crashed or killed berthd on this state dir never closed: remove
+// them before taking new sessions (the daemon's sessions are marked with store.owner()).
+void reclaim_leftovers(berth::host::host& host, const berth::daemon::state_store& store) {
+    for (const auto& r : host.reclaim_owned()) {
+        if (r.removed > 0)
+            spdlog::warn("{}: removed {} container(s) left by an earlier berthd (owner {})",
+                         r.runtime, r.removed, store.owner());
+        if (!r.error.empty())
+            spdlog::error("{}: could not remove everything an earlier berthd left: {}", r.runtime,
+                          r.error);
+    }
+}
 
 int real_main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("berthd"));
@@ -56,12 +70,15 @@ int real_main(int argc, char** argv) {
     if (!state_dir.empty()) config.state_dir = state_dir;
 
     ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up shows as EPIPE on its connection
-    berth::host::host host(
-        berth::host::host_options{.output_buffer_capacity = config.output_buffer_bytes});
+    berth::daemon::state_store store(config.state_dir.empty() ? berth::daemon::default_state_dir()
+                                                              : config.state_dir);
+    berth::host::host host(berth::host::host_options{
+        .output_buffer_capacity = config.output_buffer_bytes, .owner = store.owner()});
     for (const auto& r : host.reports())
         if (r.state == berth::host::plugin_report::status::loaded)
             spdlog::info("plugin {} ({}) from {}", r.info.runtime, r.info.version, r.path.string());
-    return berth::daemon::run_daemon(host, config);
+    reclaim_leftovers(host, store);
+    return berth::daemon::run_daemon(host, config, store);
 }
 
 }  // namespace

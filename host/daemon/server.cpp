@@ -120,6 +120,8 @@ private:
 };
 
 struct daemon_state {
+    daemon_state(host::host& h, const daemon_config& c) : host(h), config(c) {}
+
     host::host& host;
     const daemon_config& config;
     asio::io_context io{1};
@@ -132,7 +134,7 @@ struct daemon_state {
     asio::thread_pool pool{4};
     blocking_calls blocking{1024};
     rpc_service rpc{host, config};
-    std::optional<state_store> store;
+    state_store* store = nullptr;
     std::optional<gid_t> group;
     std::set<std::shared_ptr<connection>> connections;  // io thread only
     std::atomic<bool> dirty{true};
@@ -417,7 +419,7 @@ void on_signal(daemon_state& d) {
 
 }  // namespace
 
-int run_daemon(host::host& h, const daemon_config& config) {
+int run_daemon(host::host& h, const daemon_config& config, state_store& store) {
     daemon_state d{h, config};
     if (config.socket_group) {
         const group* g = ::getgrnam(config.socket_group->c_str());
@@ -425,9 +427,14 @@ int run_daemon(host::host& h, const daemon_config& config) {
             throw std::runtime_error("socket_group '" + *config.socket_group + "' does not exist");
         d.group = g->gr_gid;
     }
-    d.store.emplace(config.state_dir.empty() ? default_state_dir() : config.state_dir);
+    d.store = &store;
     restore_lost(d);
-    d.rpc.on_change([&d] { d.dirty = true; });
+    // Saved before the reply goes out: a session a client was told about is listed (as lost)
+    // by the next berthd even if this one dies right after. The tick saves the rest (exits).
+    d.rpc.on_change([&d] {
+        d.dirty = true;
+        persist(d);
+    });
 
     if (const int fd = systemd_listen_fd(); fd >= 0) {
         d.acceptor.assign(unix_socket(), fd);

@@ -1,10 +1,15 @@
 #include "state_store.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 
 #include "session_json.hpp"
@@ -12,8 +17,60 @@
 namespace berth::daemon {
 namespace fs = std::filesystem;
 
+namespace {
+
+bool valid_owner(const std::string& s) {
+    if (s.empty() || s.size() > 32) return false;
+    for (const char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    return true;
+}
+
+std::string new_owner() {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::random_device random;
+    std::uniform_int_distribution<int> digit(0, 15);
+    std::string token = "berthd-";
+    for (int i = 0; i < 12; ++i) token += k_hex[digit(random)];
+    return token;
+}
+
+}  // namespace
+
 state_store::state_store(fs::path dir) : dir_(std::move(dir)), file_(dir_ / "sessions.json") {
-    fs::create_directories(dir_);
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec)
+        throw std::runtime_error("state dir " + dir_.string() +
+                                 " cannot be created: " + ec.message());
+    const fs::path lock = dir_ / "lock";
+    lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd_ < 0)
+        throw std::runtime_error("state dir " + dir_.string() + ": cannot open " + lock.string() +
+                                 ": " + std::strerror(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        ::close(lock_fd_);
+        lock_fd_ = -1;
+        throw std::runtime_error(
+            "state dir " + dir_.string() +
+            (e == EWOULDBLOCK ? " is in use by another berthd: give this one its own --state-dir"
+                              : ": cannot lock " + lock.string() + ": " + std::strerror(e)));
+    }
+
+    const fs::path owner_file = dir_ / "owner";
+    std::ifstream in(owner_file);
+    std::getline(in, owner_);
+    if (!valid_owner(owner_)) {
+        // First use of the directory (or a damaged file): a new identity. Nothing can be
+        // marked with a token that was never handed out, so nothing is lost by replacing it.
+        owner_ = new_owner();
+        write_file(owner_file, owner_ + "\n");
+    }
+}
+
+state_store::~state_store() {
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
 std::vector<registry::session_record> state_store::load(std::string& problem) const {
@@ -39,8 +96,11 @@ std::vector<registry::session_record> state_store::load(std::string& problem) co
 void state_store::save(const std::vector<registry::session_record>& records) const {
     nlohmann::json j = {{"version", 1}, {"sessions", nlohmann::json::array()}};
     for (const auto& r : records) j["sessions"].push_back(wire::to_json(r));
-    const std::string text = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-    const fs::path tmp = file_.string() + ".tmp";
+    write_file(file_, j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+}
+
+void state_store::write_file(const fs::path& file, const std::string& text) {
+    const fs::path tmp = file.string() + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         throw std::system_error(errno, std::generic_category(), "cannot write " + tmp.string());
@@ -57,7 +117,7 @@ void state_store::save(const std::vector<registry::session_record>& records) con
     }
     ::fsync(fd);
     ::close(fd);
-    fs::rename(tmp, file_);
+    fs::rename(tmp, file);
 }
 
 }  // namespace berth::daemon

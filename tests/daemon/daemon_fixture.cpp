@@ -44,7 +44,10 @@ void daemon_process::start() {
                  "--log-level",
                  "debug"};
     // Only the build's plugins, whatever is installed on the machine.
-    spec.env = {{"BERTH_PLUGIN_SYSTEM_PATH", ""}};
+    // The containerd plugin reclaims on the default address and namespace: the test ones.
+    spec.env = {{"BERTH_PLUGIN_SYSTEM_PATH", ""},
+                {"CONTAINERD_ADDRESS", containerd_address()},
+                {"CONTAINERD_NAMESPACE", containerd_namespace()}};
     sdk::process_callbacks callbacks;
     callbacks.on_output = [this](berth_stream, std::span<const std::uint8_t> d) {
         std::lock_guard lock(log_mutex_);
