@@ -1,5 +1,7 @@
 #include "containerd_argv.hpp"
 
+#include <berth/plugin.h>
+
 #include <array>
 #include <charconv>
 
@@ -27,7 +29,9 @@ argv run_detached(const session_config& c, std::string_view container_id) {
     // Exec processes start from the container's process spec, so its environment is theirs.
     for (const auto& [k, v] : c.env) a.insert(a.end(), {"--env", k + "=" + v});
     for (const auto& [k, v] : c.labels) a.insert(a.end(), {"--label", k + "=" + v});
-    a.insert(a.end(), {"--label", std::string(k_owner_label) + "=" + std::string(k_owner_value)});
+    a.insert(a.end(), {"--label", std::string(k_plugin_label) + "=" + std::string(k_plugin_value)});
+    if (!c.owner.empty())
+        a.insert(a.end(), {"--label", std::string(BERTH_OWNER_LABEL) + "=" + c.owner});
     for (const auto& m : c.mounts) a.insert(a.end(), {"--mount", m});
     if (c.net_host) a.emplace_back("--net-host");
     if (c.privileged) a.emplace_back("--privileged");
@@ -54,6 +58,14 @@ argv exec_command(const session_config& c, std::string_view container_id, std::s
     a.emplace_back("--");
     a.emplace_back(container_id);
     a.insert(a.end(), c.command.begin(), c.command.end());
+    return a;
+}
+
+argv list_owned(const connection& conn, std::string_view owner) {
+    argv a = ctr_base(conn);
+    // ctr's filter syntax: a label key with a dot must be quoted.
+    a.insert(a.end(), {"containers", "ls", "-q",
+                       "labels.\"" + std::string(BERTH_OWNER_LABEL) + "\"==" + std::string(owner)});
     return a;
 }
 

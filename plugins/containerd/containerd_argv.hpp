@@ -13,11 +13,6 @@ namespace berth::plugins::containerd {
 
 using argv = std::vector<std::string>;
 
-// Labels the plugin puts on every container it creates, so leftovers can be found with
-// `ctr containers ls 'labels."berth.plugin"==berth-containerd'`.
-inline constexpr std::string_view k_owner_label = "berth.plugin";
-inline constexpr std::string_view k_owner_value = "berth-containerd";
-
 // ctr --connect-timeout <ms>ms -a <address> -n <namespace>
 [[nodiscard]] argv ctr_base(const connection& conn);
 
@@ -29,6 +24,9 @@ inline constexpr std::string_view k_owner_value = "berth-containerd";
 // -- <container> <command...>
 [[nodiscard]] argv exec_command(const session_config& c, std::string_view container_id,
                                 std::string_view exec_id, std::string_view fifo_dir);
+
+// The ids of every container labelled BERTH_OWNER_LABEL=owner, one a line.
+[[nodiscard]] argv list_owned(const connection& conn, std::string_view owner);
 
 // A signal to the session's exec process (signo as a number; ctr accepts it).
 [[nodiscard]] argv kill_exec(const connection& conn, std::string_view container_id,

@@ -55,6 +55,34 @@ step_result run_step(const char* what, const argv& command, const leftover& item
 
 }  // namespace
 
+void reclaim_owned(const connection& conn, const std::string& owner, std::uint32_t& removed) {
+    const auto listed =
+        sdk::run_command(list_owned(conn, owner), conn.connect_timeout + k_call_margin);
+    if (!listed.ok())
+        throw sdk::error(BERTH_ERR_RUNTIME, "cannot list the containers labelled " +
+                                                std::string(BERTH_OWNER_LABEL) + "=" + owner +
+                                                " in containerd at " + conn.address + ": " +
+                                                listed.message());
+    std::string problems;
+    std::size_t pos = 0;
+    while (pos < listed.out.size()) {
+        std::size_t end = listed.out.find('\n', pos);
+        if (end == std::string::npos) end = listed.out.size();
+        const std::string id = listed.out.substr(pos, end - pos);
+        pos = end + 1;
+        if (id.empty()) continue;
+        const leftover item{conn, id, {}};
+        const auto outcome = remove_leftover(item);
+        if (outcome.done) {
+            ++removed;
+        } else {
+            problems += (problems.empty() ? "" : "; ") + outcome.problem +
+                        " (remove with: " + removal_hint(item) + ")";
+        }
+    }
+    if (!problems.empty()) throw sdk::error(BERTH_ERR_RUNTIME, problems);
+}
+
 cleanup_outcome remove_leftover(const leftover& item) {
     cleanup_outcome out;
     if (!item.exec_id.empty()) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ struct cleanup_outcome {
 
 // The ctr commands that remove it by hand, for messages.
 [[nodiscard]] std::string removal_hint(const leftover& item);
+
+// Removes every container (task and snapshot too) labelled BERTH_OWNER_LABEL=owner on conn,
+// adding each one removed to `removed`. Throws sdk::error naming what is left and how to
+// remove it by hand.
+void reclaim_owned(const connection& conn, const std::string& owner, std::uint32_t& removed);
 
 // What could not be removed yet. Thread-safe.
 class leftover_list {

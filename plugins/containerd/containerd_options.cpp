@@ -132,6 +132,13 @@ environment_defaults environment_defaults::from_environment() {
     return d;
 }
 
+connection environment_defaults::conn() const {
+    connection c;
+    c.address = address;
+    c.ns = ns;
+    return c;
+}
+
 std::string_view options_schema() noexcept { return k_schema; }
 
 bool is_identifier(std::string_view text) noexcept {
@@ -272,6 +279,9 @@ session_config read_options(std::string_view options_json, const environment_def
         if (k.empty() || k.find('=') != std::string::npos)
             invalid("option 'labels' has the invalid key " + json_quoted(k) +
                     " (it must be non-empty and without '=')");
+        if (k == BERTH_OWNER_LABEL || k == k_plugin_label)
+            invalid("option 'labels' has the key " + json_quoted(k) +
+                    ", which is reserved: berth marks the containers it creates with it");
     }
     c.mounts = options.strings("mounts");
     for (std::size_t i = 0; i < c.mounts.size(); ++i) check_mount(i, c.mounts[i]);

@@ -31,7 +31,15 @@ struct environment_defaults {
     std::string snapshotter;  // empty: containerd's own default (overlayfs)
 
     [[nodiscard]] static environment_defaults from_environment();
+    // ctr from PATH on this address and namespace.
+    [[nodiscard]] connection conn() const;
 };
+
+// The label the plugin puts on every container it creates, so leftovers can be found with
+// `ctr containers ls 'labels."berth.plugin"==berth-containerd'`. A host that tracks ownership
+// adds BERTH_OWNER_LABEL=<owner> (see reclaim_owned in containerd_cleanup.hpp).
+inline constexpr std::string_view k_plugin_label = "berth.plugin";
+inline constexpr std::string_view k_plugin_value = "berth-containerd";
 
 // The snapshotter containerd uses when none is named.
 inline constexpr std::string_view k_default_snapshotter = "overlayfs";
@@ -56,6 +64,7 @@ struct session_config {
     std::vector<std::string> init{"sleep", "2147483647"};  // the container's long-lived PID 1
     std::map<std::string, std::string> env;
     std::map<std::string, std::string> labels;
+    std::string owner;  // the host's owner token, labelled BERTH_OWNER_LABEL; may be empty
     std::vector<std::string> mounts;  // ctr --mount specs: type=bind,src=..,dst=..,options=..
     bool net_host = false;
     bool privileged = false;

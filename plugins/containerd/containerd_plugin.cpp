@@ -50,6 +50,7 @@ public:
                                        sdk::session_sink sink) override {
         session_config config =
             read_options(options_json, environment_defaults::from_environment());
+        if (config.image) config.owner = host_.owner();  // only what the session creates
         const char* path = std::getenv("PATH");
         if (!sdk::find_executable(config.conn.ctr,
                                   path == nullptr ? "/usr/sbin:/usr/bin:/sbin:/bin" : path))
@@ -61,6 +62,13 @@ public:
             std::make_unique<containerd_session>(loop_, std::move(config), sink, host_, leftovers_);
         host_.add_counter("sessions_started_total", 1);
         return session;
+    }
+
+    // What an earlier life of the host left: containers labelled with its owner, on the
+    // default address and namespace (sessions that chose others are not looked for).
+    void reclaim_owned(std::uint32_t& removed) {
+        containerd::reclaim_owned(environment_defaults::from_environment().conn(), host_.owner(),
+                                  removed);
     }
 
 private:

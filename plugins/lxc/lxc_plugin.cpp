@@ -9,6 +9,8 @@
 #include <berth/sdk/process_session.hpp>
 
 #include <cstdlib>
+#include <mutex>
+#include <string>
 
 #include "lxc_health.hpp"
 #include "lxc_options.hpp"
@@ -66,6 +68,12 @@ public:
                 host_.add_counter("containers_created_total", 1);
                 break;
         }
+        if (!owned.name.empty() && !host_.owner().empty()) {
+            if (const auto problem = mark_owned(lxcpath_of(options), owned.name, host_.owner());
+                !problem.empty())
+                host_.log(BERTH_LOG_WARN,
+                          "container " + owned.name + " is not marked as the host's: " + problem);
+        }
         auto session =
             std::make_unique<lxc_session>(loop_, host_, options, target, std::move(owned), sink);
         host_.log(BERTH_LOG_DEBUG, "lxc-attach pid " + std::to_string(session->pid()) + " into " +
@@ -74,8 +82,23 @@ public:
         return session;
     }
 
+    // What an earlier life of the host left: containers marked with its owner under the
+    // default lxcpath (sessions that chose another lxcpath are not looked for).
+    void reclaim_owned(std::uint32_t& removed) {
+        lxc::reclaim_owned(lxcpath_of({}), host_.owner(), removed);
+    }
+
 private:
+    // options.lxcpath, or LXC's default (asked once).
+    std::string lxcpath_of(const lxc_options& options) {
+        if (!options.lxcpath.empty()) return options.lxcpath;
+        std::call_once(default_lxcpath_once_, [this] { default_lxcpath_ = default_lxcpath(); });
+        return default_lxcpath_;
+    }
+
     sdk::host_services host_;
+    std::once_flag default_lxcpath_once_;
+    std::string default_lxcpath_;
     sdk::event_loop loop_;  // sessions are destroyed before the plugin, so before the loop
 };
 

@@ -3,6 +3,8 @@
 #include <berth/sdk/plugin.hpp>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <thread>
 
@@ -204,6 +206,50 @@ std::string remove_container(std::string_view lxcpath, std::string_view name,
     } catch (const std::exception& e) {
         return "removing container " + n + " failed: " + e.what();
     }
+}
+
+std::string default_lxcpath() {
+    const auto r = run_tool({"lxc-config", "lxc.lxcpath"}, k_tool_timeout);
+    std::string path = r.out;
+    while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
+    if (!r.ok() || path.empty())
+        fail(BERTH_ERR_UNAVAILABLE, "cannot read lxc.lxcpath: `lxc-config lxc.lxcpath` said " +
+                                        (r.ok() ? std::string("nothing") : r.message()));
+    return path;
+}
+
+std::string mark_owned(std::string_view lxcpath, std::string_view name, const std::string& owner) {
+    const auto file = std::filesystem::path(lxcpath) / name / BERTH_OWNER_FILE;
+    std::ofstream out(file, std::ios::trunc);
+    out << owner << "\n";
+    out.close();
+    if (!out) return "cannot write " + file.string();
+    return {};
+}
+
+void reclaim_owned(const std::string& lxcpath, const std::string& owner, std::uint32_t& removed) {
+    std::error_code ec;
+    std::filesystem::directory_iterator it(lxcpath, ec);
+    if (ec) {
+        if (ec == std::errc::no_such_file_or_directory) return;  // no container was ever made
+        fail(BERTH_ERR_RUNTIME, "cannot list " + lxcpath + ": " + ec.message());
+    }
+    std::string problems;
+    for (const auto& entry : it) {
+        std::ifstream in(entry.path() / BERTH_OWNER_FILE);
+        std::string marked;
+        if (!in || !std::getline(in, marked) || marked != owner) continue;
+        const std::string name = entry.path().filename().string();
+        const std::string problem = remove_container(lxcpath, name, std::chrono::seconds(0), true);
+        if (problem.empty()) {
+            ++removed;
+        } else {
+            problems += (problems.empty() ? "" : "; ") + problem +
+                        " (remove with: lxc-stop -k -P " + lxcpath + " -n " + name +
+                        " && lxc-destroy -P " + lxcpath + " -n " + name + ")";
+        }
+    }
+    if (!problems.empty()) fail(BERTH_ERR_RUNTIME, problems);
 }
 
 std::string random_container_name() {

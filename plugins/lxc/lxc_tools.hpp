@@ -6,6 +6,7 @@
 #include <berth/sdk/run_command.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,20 @@ void create_and_start(const lxc_options& options);
 // destroys it; confirms it is gone. Returns "" or what went wrong, for logs and close().
 [[nodiscard]] std::string remove_container(std::string_view lxcpath, std::string_view name,
                                            std::chrono::seconds stop_timeout, bool destroy);
+
+// The lxcpath of sessions without the `lxcpath` option: `lxc-config lxc.lxcpath`. Throws
+// BERTH_ERR_UNAVAILABLE when LXC does not say.
+[[nodiscard]] std::string default_lxcpath();
+
+// Marks a container a session created with the host's owner token: a BERTH_OWNER_FILE in the
+// container's directory, which LXC ignores and removes with the container. Returns "" or why
+// it could not (the session goes on; only a crash of the host would leave it unmarked).
+[[nodiscard]] std::string mark_owned(std::string_view lxcpath, std::string_view name,
+                                     const std::string& owner);
+
+// Stops and destroys every container under lxcpath marked with owner, adding each one removed
+// to `removed`. Throws sdk::error naming those left and how to remove them by hand.
+void reclaim_owned(const std::string& lxcpath, const std::string& owner, std::uint32_t& removed);
 
 // "berth-" and 12 random hex digits: ephemeral copies are found (and cleaned) by this prefix.
 [[nodiscard]] std::string random_container_name();

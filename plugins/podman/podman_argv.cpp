@@ -1,5 +1,7 @@
 #include "podman_argv.hpp"
 
+#include <berth/plugin.h>
+
 #include <array>
 #include <charconv>
 #include <random>
@@ -63,6 +65,8 @@ std::vector<std::string> session_argv(const podman_options& o, const session_ids
         add_each(argv, "--volume", o.volumes);
         add_each(argv, "--publish", o.ports);
         for (const auto& [k, v] : o.labels) add(argv, "--label", k + "=" + v);
+        if (!ids.owner.empty())
+            add(argv, "--label", std::string(BERTH_OWNER_LABEL) + "=" + ids.owner);
         if (!o.memory.empty()) add(argv, "--memory", o.memory);
         if (o.cpus) add(argv, "--cpus", number_text(*o.cpus));
         if (o.read_only) argv.emplace_back("--read-only");
@@ -82,6 +86,13 @@ std::vector<std::string> remove_argv(const podman_options& o, std::string_view n
     std::vector<std::string> argv = podman_prefix(o);
     for (const char* a : {"rm", "--force", "--ignore", "--time=0"}) argv.emplace_back(a);
     argv.emplace_back(name);
+    return argv;
+}
+
+std::vector<std::string> owned_list_argv(const podman_options& o, std::string_view owner) {
+    std::vector<std::string> argv = podman_prefix(o);
+    for (const char* a : {"ps", "--all", "--format={{.Names}}"}) argv.emplace_back(a);
+    add(argv, "--filter", "label=" + std::string(BERTH_OWNER_LABEL) + "=" + std::string(owner));
     return argv;
 }
 

@@ -15,10 +15,11 @@
 namespace berth::plugins::podman {
 
 // What makes one session unique: the token in its processes' environment, and in run mode
-// the container's name (the `name` option, or berth-<token>).
+// the container's name (the `name` option, or berth-<token>) and its owner.
 struct session_ids {
     std::string token;
-    std::string name;  // run mode only
+    std::string name;     // run mode only
+    std::string owner{};  // run mode: the host's owner token for BERTH_OWNER_LABEL; may be empty
 };
 
 // `podman [global flags]`: the binary and the flags that pick and tune the podman service.
@@ -31,6 +32,10 @@ struct session_ids {
 // Force-removes a run-mode container now (no stop timeout); no error if it is already gone.
 [[nodiscard]] std::vector<std::string> remove_argv(const podman_options& options,
                                                    std::string_view name);
+
+// The names of every container (running or not) labelled BERTH_OWNER_LABEL=owner, one a line.
+[[nodiscard]] std::vector<std::string> owned_list_argv(const podman_options& options,
+                                                       std::string_view owner);
 
 // A fresh random token of 12 lowercase hex digits.
 [[nodiscard]] std::string new_token();

@@ -236,6 +236,9 @@ podman_options parse_options(std::string_view options_json) {
     check_items("ports", p.ports);
     p.labels = o.string_map("labels");
     check_key_values("labels", p.labels);
+    if (p.labels.count(BERTH_OWNER_LABEL) != 0)
+        invalid(std::string("option 'labels.") + BERTH_OWNER_LABEL +
+                "' is reserved: berth marks the containers it creates with it");
     p.memory = o.string("memory").value_or("");
     if (o.has("memory") && !valid_memory(p.memory))
         invalid(

@@ -7,6 +7,7 @@
 
 #include "podman_health.hpp"
 #include "podman_options.hpp"
+#include "podman_reclaim.hpp"
 #include "podman_session.hpp"
 
 namespace berth::plugins::podman {
@@ -36,6 +37,12 @@ public:
                                        ", pid " + std::to_string(session->pid()));
         host_.add_counter(run ? "containers_started_total" : "execs_started_total", 1);
         return session;
+    }
+
+    // What an earlier life of the host left: containers labelled with its owner, on the
+    // default podman (sessions that chose another --url/--connection are not looked for).
+    void reclaim_owned(std::uint32_t& removed) {
+        podman::reclaim_owned(podman_options{}, host_.owner(), removed);
     }
 
 private:

@@ -137,8 +137,10 @@ podman_session::podman_session(sdk::event_loop& loop, sdk::worker& worker, sdk::
                                podman_options options, sdk::session_sink sink) {
     session_ids ids;
     ids.token = new_token();
-    if (options.mode == session_mode::run)
+    if (options.mode == session_mode::run) {
         ids.name = options.name.empty() ? "berth-" + ids.token : options.name;
+        ids.owner = host.owner();
+    }
 
     sdk::process_spec spec;
     spec.argv = session_argv(options, ids);

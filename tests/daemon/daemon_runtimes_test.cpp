@@ -1,7 +1,12 @@
 // The berthd flow of issue 6 through each real runtime plugin: open a shell in a container,
-// send, wait for the output, read it, see it in the metrics, close it.
+// send, wait for the output, read it, see it in the metrics, close it. And what happens to the
+// containers of a berthd that was killed: the next one on the same state dir removes them.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -30,6 +35,8 @@ std::vector<runtime_case> cases() {
         {"lxc", "lxc-attach", {{"template", lxc_template()}, {"command", {"sh"}}}},
     };
 }
+
+void PrintTo(const runtime_case& c, std::ostream* os) { *os << c.runtime; }
 
 class BerthdRuntime : public ::testing::TestWithParam<runtime_case> {};
 
@@ -62,8 +69,80 @@ TEST_P(BerthdRuntime, OpenSendWaitReadMetricsClose) {
     EXPECT_EQ(d.stop(), 0);
 }
 
+// The containers the runtime holds marked with berthd's owner token, asked the runtime's own
+// way (so the test also checks the plugins mark what they create).
+std::vector<std::string> owned_containers(const std::string& runtime, const std::string& owner) {
+    std::vector<std::string> names;
+    if (runtime == "lxc") {
+        const auto lxcpath = run_argv({"lxc-config", "lxc.lxcpath"});
+        std::string path = lxcpath.out.substr(0, lxcpath.out.find('\n'));
+        std::error_code ec;
+        for (const auto& e : std::filesystem::directory_iterator(path, ec)) {
+            std::ifstream marker(e.path() / "berth-owner");
+            std::string marked;
+            if (std::getline(marker, marked) && marked == owner)
+                names.push_back(e.path().filename().string());
+        }
+        return names;
+    }
+    const auto listed =
+        runtime == "podman"
+            ? run_argv({"podman", "ps", "--all", "--filter", "label=berth.owner=" + owner,
+                        "--format", "{{.Names}}"})
+            : run_argv({"ctr", "-a", containerd_address(), "-n", containerd_namespace(),
+                        "containers", "ls", "-q", "labels.\"berth.owner\"==" + owner});
+    EXPECT_EQ(listed.status, 0) << listed.err;
+    std::istringstream lines(listed.out);
+    for (std::string line; std::getline(lines, line);)
+        if (!line.empty()) names.push_back(line);
+    return names;
+}
+
+TEST_P(BerthdRuntime, ContainersOfAKilledDaemonAreRemovedByTheNextOne) {
+    const auto& c = GetParam();
+    BERTH_REQUIRE_RUNTIME(c.binary);
+    daemon_process d;
+    json options = c.options;
+    options["command"] = {"sleep", "600"};  // ignores its stdin closing when berthd dies
+    auto opened =
+        d.client().call("session.open", {{"runtime", c.runtime}, {"options", options}}, 120s);
+    ASSERT_TRUE(opened) << opened.err().message << "\nberthd log:\n" << d.log();
+    const std::string id = opened.value()["id"];
+    const auto pid = d.call("session.get", {{"id", id}})["pid"].get<std::int64_t>();
+
+    std::string owner;
+    std::ifstream(d.dir() / "state" / "owner") >> owner;
+    ASSERT_FALSE(owner.empty());
+    // session.open returns once the runtime's CLI runs; podman creates the container a little
+    // later.
+    for (int i = 0; i < 300 && owned_containers(c.runtime, owner).empty(); ++i)
+        std::this_thread::sleep_for(100ms);
+    ASSERT_EQ(owned_containers(c.runtime, owner).size(), 1U)
+        << "the session's container is not marked with berthd's owner " << owner;
+
+    d.kill_hard();
+    // A crash closes nothing: the container outlives the daemon.
+    ASSERT_EQ(owned_containers(c.runtime, owner).size(), 1U);
+
+    d.start();  // same state dir, same owner: reclaims before it answers
+    EXPECT_TRUE(owned_containers(c.runtime, owner).empty()) << d.log();
+    EXPECT_NE(d.log().find("removed 1 container(s) left by an earlier berthd"), std::string::npos)
+        << d.log();
+    EXPECT_EQ(d.call("session.get", {{"id", id}})["state"], "lost");
+    // The dead daemon's runtime client (podman run, ctr task exec, lxc-attach) ends with its
+    // container.
+    for (int i = 0; i < 300 && pid > 0 && process_alive(pid); ++i)
+        std::this_thread::sleep_for(100ms);
+    if (pid > 0 && process_alive(pid)) {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        ADD_FAILURE() << "the killed daemon's " << c.runtime << " client (pid " << pid
+                      << ") outlived its container";
+    }
+    EXPECT_EQ(d.stop(), 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Runtimes, BerthdRuntime, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return std::string(info.param.runtime); });
+                         [](const auto& p) { return std::string(p.param.runtime); });
 
 }  // namespace
 }  // namespace berth::test

@@ -36,6 +36,20 @@ TEST(ContainerdArgv, MinimalRunIsDetachedWithoutIo) {
                          "img:1", "box", "sleep", "2147483647"}));
 }
 
+TEST(ContainerdArgv, RunLabelsTheContainerWithTheHostsOwner) {
+    auto c = config(R"({"image":"img:1","command":["sh"]})");
+    c.owner = "berthd-0a1b";
+    EXPECT_EQ(
+        run_detached(c, "box"),
+        with_base({"run", "-d", "--null-io", "--label", "berth.plugin=berth-containerd", "--label",
+                   "berth.owner=berthd-0a1b", "--", "img:1", "box", "sleep", "2147483647"}));
+}
+
+TEST(ContainerdArgv, OwnedContainersAreListedByTheOwnerLabel) {
+    EXPECT_EQ(list_owned(config(R"({"image":"i","command":["x"]})").conn, "berthd-0a1b"),
+              with_base({"containers", "ls", "-q", "labels.\"berth.owner\"==berthd-0a1b"}));
+}
+
 TEST(ContainerdArgv, RunCarriesEveryContainerOption) {
     const auto c = config(R"({
         "image": "img", "command": ["x"], "env": {"B": "2", "A": "1"}, "labels": {"team": "a"},

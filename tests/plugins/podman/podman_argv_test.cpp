@@ -53,6 +53,24 @@ TEST(PodmanArgv, ExecModeDefaults) {
                             "-l", "--", "-x"));
 }
 
+TEST(PodmanArgv, RunModeLabelsTheContainerWithTheHostsOwner) {
+    session_ids ids = k_ids;
+    ids.owner = "berthd-0a1b";
+    const auto argv = session_argv(parse_options(R"({"image": "img"})"), ids);
+    EXPECT_NE(std::find(argv.begin(), argv.end(), "--label=berth.owner=berthd-0a1b"), argv.end());
+    // Without an owner (berth run) there is no owner label at all.
+    const auto plain = session_argv(parse_options(R"({"image": "img"})"), k_ids);
+    EXPECT_EQ(std::count_if(plain.begin(), plain.end(),
+                            [](const std::string& a) { return a.starts_with("--label"); }),
+              0);
+}
+
+TEST(PodmanArgv, OwnedContainersAreListedByTheOwnerLabel) {
+    EXPECT_THAT(owned_list_argv(parse_options(R"({"image": "img"})"), "berthd-0a1b"),
+                ElementsAre("podman", "ps", "--all", "--format={{.Names}}",
+                            "--filter=label=berth.owner=berthd-0a1b"));
+}
+
 struct flag_case {
     const char* option_json;
     std::vector<std::string> flags;

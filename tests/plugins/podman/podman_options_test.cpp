@@ -136,6 +136,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{R"({"image": "i", "ports": ["80\n81"]})",
                  "'ports[0]' must not contain a line break"},
         bad_case{R"({"image": "i", "labels": {"a=b": "c"}})", "'labels.a=b'"},
+        bad_case{R"({"image": "i", "labels": {"berth.owner": "x"}})",
+                 "option 'labels.berth.owner' is reserved"},
         bad_case{R"({"image": "i", "memory": "lots"})", "'memory' must be a size"},
         bad_case{R"({"image": "i", "memory": "1.g"})", "'memory' must be a size"},
         bad_case{R"({"image": "i", "cpus": 0})", "'cpus' must be a number greater than 0"},
