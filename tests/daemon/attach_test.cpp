@@ -279,13 +279,27 @@ std::uint64_t end_offset(const daemon_process& d, const std::string& id) {
     return r.is_object() ? r.value("end_offset", std::uint64_t{0}) : 0;
 }
 
-TEST(BerthAttach, TypingReachesTheSessionAndItsOutputComesBack) {
+// Each test: its own berthd with a tty `sh` session, and the helpers to attach to it.
+class BerthAttach : public ::testing::Test {
+protected:
+    // Opens the shell (24x80) and attaches on a 30x90 terminal; returns once attach is in raw
+    // mode. Wrap in ASSERT_NO_FATAL_FAILURE.
+    void attach_to_shell(const std::vector<std::string>& extra = {}) {
+        if (id.empty()) id = open_tty_shell(d);
+        ASSERT_FALSE(id.empty());
+        attached.emplace(d, id, winsize{30, 90, 0, 0}, extra);
+        ASSERT_TRUE(attached->started());
+        ASSERT_TRUE(attached->wait_raw_mode()) << attached->transcript();
+    }
+
     daemon_process d;
-    const auto id = open_tty_shell(d);
-    ASSERT_FALSE(id.empty());
-    attached_berth a(d, id, {30, 90, 0, 0});
-    ASSERT_TRUE(a.started());
-    ASSERT_TRUE(a.wait_raw_mode()) << a.transcript();
+    std::string id;
+    std::optional<attached_berth> attached;
+};
+
+TEST_F(BerthAttach, TypingReachesTheSessionAndItsOutputComesBack) {
+    ASSERT_NO_FATAL_FAILURE(attach_to_shell());
+    auto& a = *attached;
 
     a.type("echo at$((20+22))\r");
     EXPECT_TRUE(a.read_until("at42")) << a.transcript();  // the echoed line holds at$((, not at42
@@ -297,13 +311,9 @@ TEST(BerthAttach, TypingReachesTheSessionAndItsOutputComesBack) {
     EXPECT_EQ(a.wait_exit(), 0) << a.transcript();
 }
 
-TEST(BerthAttach, ForwardsTerminalResizes) {
-    daemon_process d;
-    const auto id = open_tty_shell(d);
-    ASSERT_FALSE(id.empty());
-    attached_berth a(d, id, {30, 90, 0, 0});
-    ASSERT_TRUE(a.started());
-    ASSERT_TRUE(a.wait_raw_mode()) << a.transcript();
+TEST_F(BerthAttach, ForwardsTerminalResizes) {
+    ASSERT_NO_FATAL_FAILURE(attach_to_shell());
+    auto& a = *attached;
 
     // A resize with no keystroke after it (a full-screen program redraws on SIGWINCH alone)
     // must reach the session by itself. Asked through the daemon, not the terminal, until
@@ -327,14 +337,10 @@ TEST(BerthAttach, ForwardsTerminalResizes) {
     EXPECT_EQ(a.wait_exit(), 0) << a.transcript();
 }
 
-TEST(BerthAttach, DetachKeyLeavesTheSessionRunningAndRestoresTheTerminal) {
-    daemon_process d;
-    const auto id = open_tty_shell(d);
-    ASSERT_FALSE(id.empty());
+TEST_F(BerthAttach, DetachKeyLeavesTheSessionRunningAndRestoresTheTerminal) {
     {
-        attached_berth a(d, id, {30, 90, 0, 0});
-        ASSERT_TRUE(a.started());
-        ASSERT_TRUE(a.wait_raw_mode()) << a.transcript();
+        ASSERT_NO_FATAL_FAILURE(attach_to_shell());
+        auto& a = *attached;
         EXPECT_EQ(a.modes().c_lflag & (ECHO | ISIG), 0U);  // raw while attached
 
         // One burst: a command, then the detach key. The command still goes through.
@@ -348,6 +354,7 @@ TEST(BerthAttach, DetachKeyLeavesTheSessionRunningAndRestoresTheTerminal) {
         EXPECT_NE(after.c_lflag & ECHO, 0U);
         EXPECT_NE(after.c_lflag & ISIG, 0U);
         EXPECT_TRUE(same_modes(after, a.initial_modes()));
+        attached.reset();
     }
     EXPECT_TRUE(session_prints(d, id, "pre7"));
     // The key itself stayed in attach: the session's terminal would have echoed it as ^].
@@ -363,26 +370,22 @@ TEST(BerthAttach, DetachKeyLeavesTheSessionRunningAndRestoresTheTerminal) {
 
     // ...and attachable again, here with another detach key.
     {
-        attached_berth a(d, id, {30, 90, 0, 0}, {"--detach-key", "ctrl-a"});
-        ASSERT_TRUE(a.started());
-        ASSERT_TRUE(a.wait_raw_mode()) << a.transcript();
+        ASSERT_NO_FATAL_FAILURE(attach_to_shell({"--detach-key", "ctrl-a"}));
+        auto& a = *attached;
         a.type("echo again$((5*5))\r");
         EXPECT_TRUE(a.read_until("again25")) << a.transcript();
         a.type("\x01");
         EXPECT_EQ(a.wait_exit(), 0) << a.transcript();
         EXPECT_TRUE(same_modes(a.modes(), a.initial_modes()));
+        attached.reset();
     }
     EXPECT_EQ(d.call("session.get", {{"id", id}}).value("state", ""), "running");
     d.call("session.close", {{"id", id}, {"grace_ms", 2000}});
 }
 
-TEST(BerthAttach, SessionEndEndsAttachWithTheSessionsStatus) {
-    daemon_process d;
-    const auto id = open_tty_shell(d);
-    ASSERT_FALSE(id.empty());
-    attached_berth a(d, id, {30, 90, 0, 0});
-    ASSERT_TRUE(a.started());
-    ASSERT_TRUE(a.wait_raw_mode()) << a.transcript();
+TEST_F(BerthAttach, SessionEndEndsAttachWithTheSessionsStatus) {
+    ASSERT_NO_FATAL_FAILURE(attach_to_shell());
+    auto& a = *attached;
 
     a.type("exit 7\r");
     EXPECT_EQ(a.wait_exit(), 7) << a.transcript();
@@ -396,8 +399,7 @@ TEST(BerthAttach, SessionEndEndsAttachWithTheSessionsStatus) {
     EXPECT_EQ(rec.value("exit_code", -1), 7) << rec.dump();
 }
 
-TEST(BerthAttach, UnknownIdFailsClearlyWithoutTouchingTheTerminal) {
-    daemon_process d;
+TEST_F(BerthAttach, UnknownIdFailsClearlyWithoutTouchingTheTerminal) {
     attached_berth a(d, "s-000000000000", {30, 90, 0, 0});
     ASSERT_TRUE(a.started());
     EXPECT_EQ(a.wait_exit(), k_exit_error);
@@ -406,13 +408,9 @@ TEST(BerthAttach, UnknownIdFailsClearlyWithoutTouchingTheTerminal) {
     EXPECT_TRUE(same_modes(a.modes(), a.initial_modes()));
 }
 
-TEST(BerthAttach, LosingTheDaemonEndsAttachWithAnError) {
-    daemon_process d;
-    const auto id = open_tty_shell(d);
-    ASSERT_FALSE(id.empty());
-    attached_berth a(d, id, {30, 90, 0, 0});
-    ASSERT_TRUE(a.started());
-    ASSERT_TRUE(a.wait_raw_mode()) << a.transcript();
+TEST_F(BerthAttach, LosingTheDaemonEndsAttachWithAnError) {
+    ASSERT_NO_FATAL_FAILURE(attach_to_shell());
+    auto& a = *attached;
     a.type("echo up$((2*3))\r");
     ASSERT_TRUE(a.read_until("up6")) << a.transcript();
 
