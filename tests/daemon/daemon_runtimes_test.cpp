@@ -98,27 +98,59 @@ std::vector<std::string> owned_containers(const std::string& runtime, const std:
     return names;
 }
 
-TEST_P(BerthdRuntime, ContainersOfAKilledDaemonAreRemovedByTheNextOne) {
-    const auto& c = GetParam();
-    BERTH_REQUIRE_RUNTIME(c.binary);
-    daemon_process d;
+// Opens `sleep 600` (it ignores its stdin closing) in a new container and waits until the
+// runtime shows the container marked with d's owner token; returns the session id and pid.
+std::pair<std::string, std::int64_t> open_sleeper(const daemon_process& d, const runtime_case& c,
+                                                  std::string& owner) {
     json options = c.options;
-    options["command"] = {"sleep", "600"};  // ignores its stdin closing when berthd dies
+    options["command"] = {"sleep", "600"};
     auto opened =
         d.client().call("session.open", {{"runtime", c.runtime}, {"options", options}}, 120s);
-    ASSERT_TRUE(opened) << opened.err().message << "\nberthd log:\n" << d.log();
+    if (!opened) {
+        ADD_FAILURE() << opened.err().message << "\nberthd log:\n" << d.log();
+        return {};
+    }
     const std::string id = opened.value()["id"];
     const auto pid = d.call("session.get", {{"id", id}})["pid"].get<std::int64_t>();
-
-    std::string owner;
     std::ifstream(d.dir() / "state" / "owner") >> owner;
-    ASSERT_FALSE(owner.empty());
     // session.open returns once the runtime's CLI runs; podman creates the container a little
     // later.
     for (int i = 0; i < 300 && owned_containers(c.runtime, owner).empty(); ++i)
         std::this_thread::sleep_for(100ms);
-    ASSERT_EQ(owned_containers(c.runtime, owner).size(), 1U)
+    EXPECT_EQ(owned_containers(c.runtime, owner).size(), 1U)
         << "the session's container is not marked with berthd's owner " << owner;
+    return {id, pid};
+}
+
+// The runtime's client process of a session ends within 30 s; killed (and a failure) if not.
+void expect_ends(std::int64_t pid, const char* what) {
+    for (int i = 0; i < 300 && pid > 0 && process_alive(pid); ++i)
+        std::this_thread::sleep_for(100ms);
+    if (pid > 0 && process_alive(pid)) {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        ADD_FAILURE() << what << " (pid " << pid << ") is still running";
+    }
+}
+
+TEST_P(BerthdRuntime, SigtermRemovesTheContainersOfOpenSessions) {
+    const auto& c = GetParam();
+    BERTH_REQUIRE_RUNTIME(c.binary);
+    daemon_process d(R"({"close_grace_ms": 1000})");  // busybox sleep as PID 1 ignores SIGTERM
+    std::string owner;
+    const auto [id, pid] = open_sleeper(d, c, owner);
+    ASSERT_FALSE(id.empty());
+    EXPECT_EQ(d.stop(), 0) << d.log();
+    EXPECT_TRUE(owned_containers(c.runtime, owner).empty()) << d.log();
+    expect_ends(pid, "the session's runtime client");
+}
+
+TEST_P(BerthdRuntime, ContainersOfAKilledDaemonAreRemovedByTheNextOne) {
+    const auto& c = GetParam();
+    BERTH_REQUIRE_RUNTIME(c.binary);
+    daemon_process d;
+    std::string owner;
+    const auto [id, pid] = open_sleeper(d, c, owner);
+    ASSERT_FALSE(id.empty());
 
     d.kill_hard();
     // A crash closes nothing: the container outlives the daemon.
@@ -131,13 +163,7 @@ TEST_P(BerthdRuntime, ContainersOfAKilledDaemonAreRemovedByTheNextOne) {
     EXPECT_EQ(d.call("session.get", {{"id", id}})["state"], "lost");
     // The dead daemon's runtime client (podman run, ctr task exec, lxc-attach) ends with its
     // container.
-    for (int i = 0; i < 300 && pid > 0 && process_alive(pid); ++i)
-        std::this_thread::sleep_for(100ms);
-    if (pid > 0 && process_alive(pid)) {
-        ::kill(static_cast<pid_t>(pid), SIGKILL);
-        ADD_FAILURE() << "the killed daemon's " << c.runtime << " client (pid " << pid
-                      << ") outlived its container";
-    }
+    expect_ends(pid, "the killed daemon's runtime client");
     EXPECT_EQ(d.stop(), 0);
 }
 
