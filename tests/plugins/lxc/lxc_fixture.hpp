@@ -5,31 +5,21 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <re2/re2.h>
 #include <berth/host/host.hpp>
 
 #include <chrono>
-#include <memory>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "runtime_test.hpp"
 #include "test_support.hpp"
 
 namespace berth::test::lxc {
 
 using namespace std::chrono_literals;
 using json = nlohmann::json;
-
-[[nodiscard]] inline std::string random_hex(std::size_t n) {
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::random_device random;
-    std::string s(n, '0');
-    for (char& c : s) c = k_hex[random() % 16];
-    return s;
-}
 
 // Names of containers the tests make themselves ("berth-test-..."); the plugin's own ephemeral
 // copies are "berth-" + 12 hex digits.
@@ -107,71 +97,9 @@ private:
     std::string error_;
 };
 
-struct session_end {
-    registry::session_record record;
-    std::string out;  // stdout, or the terminal
-    std::string err;
-};
-
-class LxcTest : public ::testing::Test {
+class LxcTest : public runtime_test {
 protected:
-    void SetUp() override {
-        BERTH_REQUIRE_RUNTIME("lxc-attach");
-        host_ = std::make_unique<host::host>(
-            host::host_options{.plugin_dirs = std::vector<std::filesystem::path>{plugin_dir()}});
-        ASSERT_TRUE(host_->find("lxc")) << "the lxc plugin was not loaded from " << plugin_dir();
-    }
-
-    // Opens a session; fails the test (and returns null) if it does not open.
-    std::shared_ptr<host::session> open(const json& options) {
-        auto r = host_->open_session("lxc", options.dump());
-        if (!r) {
-            ADD_FAILURE() << "open failed: " << r.err().message << "\noptions: " << options.dump();
-            return nullptr;
-        }
-        return r.value();
-    }
-
-    // The error of an open that must fail.
-    host::error open_error(const json& options) {
-        auto r = host_->open_session("lxc", options.dump());
-        if (r) {
-            ADD_FAILURE() << "open succeeded but should fail: " << options.dump();
-            (void)r.value()->close(2s);
-            return {};
-        }
-        return r.err();
-    }
-
-    static session_end finish(const std::shared_ptr<host::session>& s,
-                              std::chrono::milliseconds timeout = 60s) {
-        session_end end;
-        EXPECT_TRUE(s->entry()->wait_ended(timeout)) << "session did not end in time";
-        end.record = s->entry()->snapshot();
-        for (const auto& chunk : s->entry()->read(0, std::size_t{1} << 20).chunks)
-            (chunk.source == registry::stream::err ? end.err : end.out) += chunk.bytes;
-        return end;
-    }
-
-    // Runs options to the end with stdin_data and EOF.
-    session_end run(const json& options, const std::string& stdin_data = {}) {
-        auto s = open(options);
-        if (!s) return {};
-        if (!stdin_data.empty()) {
-            EXPECT_TRUE(s->write(stdin_data));
-        }
-        EXPECT_TRUE(s->close_input());
-        return finish(s);
-    }
-
-    static bool wait_for(const std::shared_ptr<host::session>& s, const std::string& pattern,
-                         std::chrono::milliseconds timeout = 20s) {
-        const re2::RE2 re(pattern);
-        return s->entry()->wait_for_pattern(0, re, timeout).result ==
-               registry::pattern_wait_result::outcome::matched;
-    }
-
-    std::unique_ptr<host::host> host_;
+    LxcTest() : runtime_test("lxc", "lxc-attach") {}
 };
 
 // Tests that attach to a running container of their own.
