@@ -406,8 +406,8 @@ void on_signal(daemon_state& d) {
         if (signo == SIGHUP) {
             asio::post(d.pool, [&d] {
                 const auto s = d.host.rescan();
-                spdlog::info("SIGHUP: plugins rescanned ({} added, {} removed)", s.added.size(),
-                             s.removed.size());
+                spdlog::info("SIGHUP: plugins rescanned ({} added, {} removed, {} reloaded)",
+                             s.added.size(), s.removed.size(), s.reloaded.size());
             });
             on_signal(d);
             return;

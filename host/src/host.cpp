@@ -89,14 +89,20 @@ host::rescan_summary host::scan() {
         std::shared_ptr<plugin> existing;
         for (const auto& p : plugins_)
             if (p->path() == path) existing = p;
-        if (existing && !active_for(existing->runtime())) {
+        const bool replaced = existing && existing->file_replaced();
+        if (existing && !replaced && !active_for(existing->runtime())) {
             report.info = existing->info();
             report.state = plugin_report::status::loaded;
             active.push_back(existing);
             reports.push_back(std::move(report));
             continue;
         }
-        auto lib = load_plugin_library(path);
+        // Loaded from this path before (replaced, or removed and put back while its sessions
+        // run): dlopen must not hand back the old library.
+        const bool path_loaded =
+            existing || std::any_of(retired_.begin(), retired_.end(),
+                                    [&](const auto& p) { return p->path() == path; });
+        auto lib = load_plugin_library(path, path_loaded);
         if (!lib) {
             report.reason = lib.err().message;
             spdlog::warn("plugin {} rejected: {}", path.string(), report.reason);
@@ -122,15 +128,27 @@ host::rescan_summary host::scan() {
         }
         report.state = plugin_report::status::loaded;
         spdlog::debug("plugin {} loaded: runtime {}", path.string(), report.info.runtime);
-        summary.added.push_back(report.info.runtime);
+        (replaced && existing->runtime() == report.info.runtime ? summary.reloaded : summary.added)
+            .push_back(report.info.runtime);
         active.push_back(std::move(instance.value()));
         reports.push_back(std::move(report));
     }
+    const auto replaced_by_new_file = [&](const std::shared_ptr<plugin>& p) {
+        return std::any_of(active.begin(), active.end(), [&](const auto& a) {
+            return a != p && a->path() == p->path() && a->runtime() == p->runtime();
+        });
+    };
     for (const auto& p : plugins_) {
         if (std::find(active.begin(), active.end(), p) != active.end()) continue;
-        spdlog::info("plugin {} ({}) is gone: no new sessions; open ones go on", p->path().string(),
-                     p->runtime());
-        summary.removed.push_back(p->runtime());
+        if (replaced_by_new_file(p)) {
+            spdlog::info(
+                "plugin {} ({}) was replaced: new sessions use the new file; open ones go on",
+                p->path().string(), p->runtime());
+        } else {
+            spdlog::info("plugin {} ({}) is gone: no new sessions; open ones go on",
+                         p->path().string(), p->runtime());
+            summary.removed.push_back(p->runtime());
+        }
         retired_.push_back(p);
     }
     // Retired plugins whose sessions all ended can go; the library unloads with the last one.
@@ -140,7 +158,10 @@ host::rescan_summary host::scan() {
         report.path = p->path();
         report.state = plugin_report::status::removed;
         report.info = p->info();
-        report.reason = "file removed: takes no new sessions; its open sessions go on";
+        report.reason = replaced_by_new_file(p)
+                            ? "file replaced: the new file takes new sessions; these open "
+                              "sessions go on with the old one"
+                            : "file removed: takes no new sessions; its open sessions go on";
         reports.push_back(std::move(report));
     }
     plugins_ = std::move(active);

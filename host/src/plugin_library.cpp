@@ -1,12 +1,17 @@
 // Loading and checking a plugin. Every way a file can fail to be a usable plugin ends here as
 // a one-line reason; nothing a plugin does wrong at load may crash the host, short of a
 // crash inside its own entry function (scanning in a child process will cover that).
+#include <sys/stat.h>
 #include <berth/host/plugin_library.hpp>
 
 #include <boost/dll/shared_library.hpp>
+#include <cerrno>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <regex>
+#include <stdexcept>
+#include <system_error>
 
 #include "elf_check.hpp"
 
@@ -77,18 +82,66 @@ std::string capability_names(std::uint64_t caps) {
     return out.empty() ? "-" : out;
 }
 
+std::optional<file_identity> identify_file(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    return file_identity{
+        static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+        static_cast<std::uint64_t>(st.st_size)};
+}
+
 plugin_library::~plugin_library() = default;
 
-result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesystem::path& path) {
+bool plugin_library::replaced_on_disk() const { return identify_file(path_) != identity_; }
+
+namespace {
+
+// A name for `path` that no loaded library has: a symlink in a fresh private directory,
+// removed (with the directory) when the alias goes out of scope, once dlopen has mapped it.
+class private_alias {
+public:
+    explicit private_alias(const std::filesystem::path& path) {
+        std::string dir = (std::filesystem::temp_directory_path() / "berth-plugin-XXXXXX").string();
+        if (::mkdtemp(dir.data()) == nullptr)
+            throw std::runtime_error("cannot make a private directory to load " + path.string() +
+                                     " again: " + std::strerror(errno));
+        dir_ = dir;
+        alias_ = dir_ / path.filename();
+        std::filesystem::create_symlink(std::filesystem::absolute(path), alias_);
+    }
+    ~private_alias() {
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+    private_alias(const private_alias&) = delete;
+    private_alias& operator=(const private_alias&) = delete;
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return alias_; }
+
+private:
+    std::filesystem::path dir_;
+    std::filesystem::path alias_;
+};
+
+}  // namespace
+
+result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesystem::path& path,
+                                                            bool path_already_loaded) {
     if (auto why = elf_mismatch(path); !why.empty()) return reject(why);
 
     auto lib = std::shared_ptr<plugin_library>(new plugin_library());
     lib->path_ = path;
+    lib->identity_ = identify_file(path);
     lib->handle_ = std::make_unique<plugin_library::handle>();
     try {
         // RTLD_LOCAL: each plugin keeps its own symbols (and its own Boost copies) to itself.
-        lib->handle_->library.load(
-            path.string(), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+        const auto mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
+        if (path_already_loaded) {
+            const private_alias alias(path);
+            lib->handle_->library.load(alias.path().string(), mode);
+        } else {
+            lib->handle_->library.load(path.string(), mode);
+        }
     } catch (const std::exception& e) {
         return reject(std::string("cannot be loaded: ") + e.what());
     }

@@ -64,11 +64,13 @@ public:
 
     // Scans the plugin directories again (berthd does on SIGHUP): new files are loaded;
     // plugins whose file is gone stop taking new sessions, while their open sessions go on
-    // (the library stays loaded until the last of them ends). Unchanged files are kept as they
-    // are, with their instance and sessions. Thread-safe.
+    // (the library stays loaded until the last of them ends). A file replaced at the same path
+    // (a package upgrade) is loaded anew and takes the new sessions; the old one finishes its
+    // own. Unchanged files are kept as they are, with their instance and sessions. Thread-safe.
     struct rescan_summary {
-        std::vector<std::string> added;    // runtime ids
-        std::vector<std::string> removed;  // runtime ids
+        std::vector<std::string> added;     // runtime ids
+        std::vector<std::string> removed;   // runtime ids
+        std::vector<std::string> reloaded;  // runtime ids whose file was replaced
     };
     rescan_summary rescan();
 

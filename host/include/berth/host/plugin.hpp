@@ -34,6 +34,8 @@ public:
         return (info().capabilities & capability) != 0;
     }
     [[nodiscard]] const std::string& options_schema() const noexcept { return options_schema_; }
+    // True when the file it was loaded from has been replaced (or removed) since.
+    [[nodiscard]] bool file_replaced() const { return library_->replaced_on_disk(); }
 
     // Runs the plugin's health check on a worker thread, waiting at most `timeout` (a plugin
     // that hangs reports unhealthy; its thread is left to finish on its own, holding the

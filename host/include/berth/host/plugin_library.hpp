@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,18 @@ struct plugin_descriptor_info {
 [[nodiscard]] std::string capability_names(std::uint64_t caps);
 [[nodiscard]] std::vector<std::string> capability_list(std::uint64_t caps);
 
+// Which file a path held when it was read. A package upgrade renames a new file over the old
+// path: the path stays, the inode changes.
+struct file_identity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::int64_t mtime_ns = 0;
+    std::uint64_t size = 0;
+    friend bool operator==(const file_identity&, const file_identity&) = default;
+};
+// nullopt when the path cannot be stat'ed (gone).
+[[nodiscard]] std::optional<file_identity> identify_file(const std::filesystem::path& path);
+
 class plugin_library {
 public:
     ~plugin_library();
@@ -41,21 +54,28 @@ public:
     // The function table, copied into a zeroed struct of the host's size: slots a plugin
     // built for an older minor does not have read as NULL.
     [[nodiscard]] const berth_plugin_api& api() const noexcept { return api_; }
+    // True when path() now holds another file than the one loaded (or none).
+    [[nodiscard]] bool replaced_on_disk() const;
 
     struct handle;  // the loaded shared object (Boost.DLL), private
 
 private:
     friend result<std::shared_ptr<plugin_library>> load_plugin_library(
-        const std::filesystem::path& path);
+        const std::filesystem::path& path, bool path_already_loaded);
     plugin_library() = default;
 
     std::filesystem::path path_;
     std::unique_ptr<handle> handle_;
     plugin_descriptor_info info_;
     berth_plugin_api api_{};
+    std::optional<file_identity> identity_;
 };
 
+// path_already_loaded: this process still has a library loaded from the same path (an older
+// file since replaced). dlopen would hand back that old library for the same name, so the new
+// file is loaded through a private alias instead. A file rewritten in place (same inode)
+// cannot be loaded beside its old self: install plugins by renaming, as package managers do.
 [[nodiscard]] result<std::shared_ptr<plugin_library>> load_plugin_library(
-    const std::filesystem::path& path);
+    const std::filesystem::path& path, bool path_already_loaded = false);
 
 }  // namespace berth::host
