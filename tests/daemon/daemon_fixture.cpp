@@ -22,7 +22,9 @@ bool process_alive(std::int64_t pid) {
            (line[close + 2] != 'Z' && line[close + 2] != 'X');
 }
 
-daemon_process::daemon_process(const std::string& config_json) {
+daemon_process::daemon_process(const std::string& config_json,
+                               std::map<std::string, std::string> extra_env)
+    : extra_env_(std::move(extra_env)) {
     std::random_device rd;
     dir_ = fs::temp_directory_path() /
            ("berthd-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
@@ -48,6 +50,7 @@ void daemon_process::start() {
     spec.env = {{"BERTH_PLUGIN_SYSTEM_PATH", ""},
                 {"CONTAINERD_ADDRESS", containerd_address()},
                 {"CONTAINERD_NAMESPACE", containerd_namespace()}};
+    for (const auto& [k, v] : extra_env_) spec.env[k] = v;
     sdk::process_callbacks callbacks;
     callbacks.on_output = [this](berth_stream, std::span<const std::uint8_t> d) {
         std::lock_guard lock(log_mutex_);

@@ -6,6 +6,7 @@
 #include <berth/sdk/process_session.hpp>
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -17,7 +18,9 @@ namespace berth::test {
 class daemon_process {
 public:
     // Starts build/bin/berthd with a config file holding config_json; waits until it answers.
-    explicit daemon_process(const std::string& config_json = "{}");
+    // extra_env is added to berthd's environment (e.g. BERTH_PLUGIN_PATH).
+    explicit daemon_process(const std::string& config_json = "{}",
+                            std::map<std::string, std::string> extra_env = {});
     ~daemon_process();  // SIGTERM, bounded wait
     daemon_process(const daemon_process&) = delete;
     daemon_process& operator=(const daemon_process&) = delete;
@@ -40,6 +43,7 @@ public:
 private:
     std::filesystem::path dir_;
     std::filesystem::path socket_;
+    std::map<std::string, std::string> extra_env_;
     sdk::event_loop loop_;
     std::unique_ptr<sdk::process_session> process_;
     mutable std::mutex log_mutex_;

@@ -6,6 +6,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <random>
 #include <thread>
 
 #include "daemon_fixture.hpp"
@@ -266,6 +268,67 @@ TEST(Berthd, RestartListsEarlierSessionsAsLost) {
     auto w = c.call("session.write", {{"id", running_id}, {"data", "x"}});
     ASSERT_FALSE(w);
     EXPECT_EQ(c.last_rpc_code(), err::session_state);
+}
+
+// The status plugin.list reports for a runtime, or "" when it is not listed.
+std::string plugin_status(const daemon_process& d, const std::string& runtime) {
+    for (const auto& p : d.call("plugin.list"))
+        if (p.value("runtime", "") == runtime) return p.value("status", "");
+    return "";
+}
+
+// Polls (bounded) until plugin.list reports `status` for runtime after a SIGHUP.
+bool sighup_until(const daemon_process& d, const std::string& runtime, const std::string& status) {
+    ::kill(static_cast<pid_t>(d.pid()), SIGHUP);
+    for (int i = 0; i < 100; ++i) {
+        if (plugin_status(d, runtime) == status) return true;
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+TEST(Berthd, SighupPicksUpNewPluginsAndRetiresRemovedOnes) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("berthd-sighup-" + std::to_string(::getpid()) +
+                                                  "-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+    daemon_process d("{}", {{"BERTH_PLUGIN_PATH", dir.string()}});
+    EXPECT_EQ(plugin_status(d, "local2"), "");
+
+    std::filesystem::copy_file(BERTH_LOCAL2_PLUGIN, dir / "local2.so");
+    ASSERT_TRUE(sighup_until(d, "local2", "loaded")) << d.log();
+    const auto r =
+        d.call("session.open", {{"runtime", "local2"}, {"options", {{"command", {"cat"}}}}});
+    const std::string id = r.value("id", "");
+    ASSERT_FALSE(id.empty()) << r.dump();
+
+    std::filesystem::remove(dir / "local2.so");
+    ASSERT_TRUE(sighup_until(d, "local2", "removed")) << d.log();
+    auto c = d.client();
+    const auto refused =
+        c.call("session.open", {{"runtime", "local2"}, {"options", {{"command", {"true"}}}}});
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.err().message.find("unknown runtime 'local2'"), std::string::npos)
+        << refused.err().message;
+    // The open session goes on with the retired plugin.
+    d.call("session.write", {{"id", id}, {"data", "after-sighup\n"}});
+    const auto w =
+        d.call("session.wait", {{"id", id}, {"pattern", "after-sighup"}, {"timeout_ms", 5000}});
+    EXPECT_EQ(w.value("outcome", ""), "matched") << w.dump();
+    d.call("session.close", {{"id", id}, {"grace_ms", 1000}});
+    EXPECT_EQ(d.stop(), 0);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Berthd, ASecondDaemonOnTheSameStateDirIsRefused) {
+    daemon_process d;
+    const auto r =
+        run_argv({(build_dir() / "bin" / "berthd").string(), "--socket",
+                  (d.dir() / "second.sock").string(), "--state-dir", (d.dir() / "state").string()},
+                 {}, 20s);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("is in use by another berthd"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(d.dir() / "second.sock"));
 }
 
 TEST(Berthd, ConfigErrorsNameTheKey) {
