@@ -160,7 +160,9 @@ int real_main(int argc, char** argv) {
     if (s_close->parsed()) return berth::cli::session_close(socket, sid, close_grace);
     if (metrics_cmd->parsed()) return berth::cli::metrics(socket);
 
-    berth::host::host host;
+    // The diagnostic commands probe each plugin in a child process first, so one that crashes
+    // while loading is listed as such; `run` skips that cost (it would only crash itself).
+    berth::host::host host(berth::host::host_options{.probe_plugins = !run_cmd->parsed()});
     if (plugin_ls_cmd->parsed()) return berth::cli::plugin_ls(host, parse_format(format));
     if (plugin_info_cmd->parsed())
         return berth::cli::plugin_info(host, plugin_name, parse_format(format));

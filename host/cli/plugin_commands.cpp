@@ -1,6 +1,7 @@
 // `berth plugin ls` and `berth plugin info`.
 #include <berth/host/plugin_library.hpp>
 
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -27,16 +28,21 @@ int plugin_ls(const host::host& h, output_format format) {
         std::cout << out.dump(2) << "\n";
         return 0;
     }
-    std::cout << std::left << std::setw(12) << "RUNTIME" << std::setw(20) << "NAME" << std::setw(10)
-              << "VERSION" << std::setw(6) << "ABI" << std::setw(38) << "CAPABILITIES"
-              << "PATH\n";
     const auto reports = h.reports();
+    // As wide as the longest capability list, so the paths line up whatever a plugin claims.
+    std::size_t caps_width = 14;
+    for (const auto& r : reports)
+        caps_width = std::max(caps_width, host::capability_names(r.info.capabilities).size() + 2);
+    const auto caps_w = static_cast<int>(caps_width);
+    std::cout << std::left << std::setw(12) << "RUNTIME" << std::setw(20) << "NAME" << std::setw(10)
+              << "VERSION" << std::setw(6) << "ABI" << std::setw(caps_w) << "CAPABILITIES"
+              << "PATH\n";
     for (const auto& r : reports) {
         if (r.state != host::plugin_report::status::loaded) continue;
         std::cout << std::left << std::setw(12) << r.info.runtime << std::setw(20) << r.info.name
                   << std::setw(10) << r.info.version << std::setw(6) << abi_of(r.info)
-                  << std::setw(38) << host::capability_names(r.info.capabilities) << r.path.string()
-                  << "\n";
+                  << std::setw(caps_w) << host::capability_names(r.info.capabilities)
+                  << r.path.string() << "\n";
     }
     bool header = false;
     for (const auto& r : reports) {

@@ -73,7 +73,9 @@ int real_main(int argc, char** argv) {
     berth::daemon::state_store store(config.state_dir.empty() ? berth::daemon::default_state_dir()
                                                               : config.state_dir);
     berth::host::host host(berth::host::host_options{
-        .output_buffer_capacity = config.output_buffer_bytes, .owner = store.owner()});
+        .output_buffer_capacity = config.output_buffer_bytes,
+        .owner = store.owner(),
+        .probe_plugins = true});  // a plugin that crashes while loading must not take berthd down
     for (const auto& r : host.reports())
         if (r.state == berth::host::plugin_report::status::loaded)
             spdlog::info("plugin {} ({}) from {}", r.info.runtime, r.info.version, r.path.string());

@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "probe.hpp"
+
 namespace berth::host {
 
 std::string_view to_string(plugin_report::status s) noexcept {
@@ -31,8 +33,16 @@ host::host(host_options options) : options_(std::move(options)) {
     if (!options_.owner.empty() && !std::regex_match(options_.owner, k_owner))
         throw std::invalid_argument("host owner token '" + options_.owner +
                                     "' is invalid: expected 1 to 32 of [a-z0-9-]");
-    dirs_ = options_.plugin_dirs ? *options_.plugin_dirs
-                                 : plugin_search_dirs(current_discovery_inputs());
+    const auto inputs = current_discovery_inputs();
+    dirs_ = options_.plugin_dirs ? *options_.plugin_dirs : plugin_search_dirs(inputs);
+    if (options_.probe_plugins) {
+        probe_ = find_probe(inputs.executable);
+        if (!probe_)
+            spdlog::warn(
+                "berth-plugin-probe not found beside {}: plugins are loaded without a probe, so "
+                "one that crashes while loading takes this process down",
+                inputs.executable.string());
+    }
     (void)scan();
 }
 
@@ -102,6 +112,14 @@ host::rescan_summary host::scan() {
         const bool path_loaded =
             existing || std::any_of(retired_.begin(), retired_.end(),
                                     [&](const auto& p) { return p->path() == path; });
+        if (probe_) {
+            if (auto why = probe_plugin(*probe_, path, options_.probe_timeout); !why.empty()) {
+                report.reason = std::move(why);
+                spdlog::warn("plugin {} rejected: {}", path.string(), report.reason);
+                reports.push_back(std::move(report));
+                continue;
+            }
+        }
         auto lib = load_plugin_library(path, path_loaded);
         if (!lib) {
             report.reason = lib.err().message;

@@ -1,6 +1,7 @@
 // Loading and checking a plugin. Every way a file can fail to be a usable plugin ends here as
 // a one-line reason; nothing a plugin does wrong at load may crash the host, short of a
-// crash inside its own entry function (scanning in a child process will cover that).
+// crash inside its own entry function, which host_options::probe_plugins catches in a child
+// process (berth-plugin-probe) before the file is loaded here.
 #include <sys/stat.h>
 #include <berth/host/plugin_library.hpp>
 

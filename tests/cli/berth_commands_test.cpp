@@ -48,6 +48,18 @@ TEST(BerthCommands, PluginLsJsonListsRejectedFilesWithTheirReason) {
     EXPECT_TRUE(saw_local && saw_minor && saw_not_elf) << r.out;
 }
 
+TEST(BerthCommands, PluginLsSurvivesAPluginThatCrashesWhileLoading) {
+    auto env = k_env;
+    env["BERTH_PLUGIN_PATH"] = std::string(BERTH_FAKE_PLUGIN_ROOT) + "/aborts";
+    const auto r = run_berth({"plugin", "ls"}, {}, std::chrono::seconds(30), env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.out.find("fake_aborts.so: rejected: crashed while loading (signal 6, SIGABRT) "
+                         "in a probe process"),
+              std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("berth-local"), std::string::npos) << r.out;
+}
+
 TEST(BerthCommands, PluginInfoShowsOptions) {
     const auto r = run_berth({"plugin", "info", "local"}, {}, std::chrono::seconds(30), k_env);
     EXPECT_EQ(r.status, 0);

@@ -320,6 +320,19 @@ TEST(Berthd, SighupPicksUpNewPluginsAndRetiresRemovedOnes) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Berthd, APluginThatCrashesWhileLoadingIsRejectedAndBerthdServes) {
+    daemon_process d("{}",
+                     {{"BERTH_PLUGIN_PATH", std::string(BERTH_FAKE_PLUGIN_ROOT) + "/aborts"}});
+    bool saw = false;
+    for (const auto& p : d.call("plugin.list"))
+        if (p.value("status", "") == "rejected" &&
+            p.value("reason", "").rfind("crashed while loading (signal 6, SIGABRT)", 0) == 0)
+            saw = true;
+    EXPECT_TRUE(saw) << d.call("plugin.list").dump();
+    EXPECT_EQ(plugin_status(d, "local"), "loaded");
+    EXPECT_EQ(d.stop(), 0);
+}
+
 TEST(Berthd, ASecondDaemonOnTheSameStateDirIsRefused) {
     daemon_process d;
     const auto r =

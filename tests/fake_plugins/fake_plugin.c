@@ -3,7 +3,9 @@
  * proves berth/plugin.h is valid C11. */
 #include <berth/plugin.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FAKE_GOOD 0
 #define FAKE_MAJOR_MISMATCH 1
@@ -17,6 +19,8 @@
 #define FAKE_MISSING_REQUIRED 9
 #define FAKE_ABI_1_0 10  /* built against ABI 1.0: no reclaim_owned slot in its table */
 #define FAKE_RECLAIMS 11 /* ABI 1.1 reclaim_owned: reports what the owner token asks for */
+#define FAKE_ABORTS 12   /* dies (abort, as a failed assert would) in its entry function */
+#define FAKE_HANGS 13    /* never returns from its entry function */
 
 #ifndef FAKE_VARIANT
 #error "FAKE_VARIANT must be defined"
@@ -187,6 +191,9 @@ BERTH_PLUGIN_EXPORT const berth_plugin_descriptor* BERTH_PLUGIN_ENTRY(uint16_t h
     (void)host_major;
     (void)host_minor;
     if (FAKE_VARIANT == FAKE_NO_DESCRIPTOR) return NULL;
+    if (FAKE_VARIANT == FAKE_ABORTS) abort();
+    if (FAKE_VARIANT == FAKE_HANGS)
+        for (;;) pause();
     return &g_descriptor;
 }
 #endif

@@ -29,6 +29,14 @@ struct host_options {
     // Ownership token handed to every plugin (berth_host_services.owner): 1 to 32 characters
     // [a-z0-9-], stable across restarts. Empty: the host does not track what plugins create.
     std::string owner{};
+    // Load each plugin file first in a throwaway process (berth-plugin-probe, found next to the
+    // executable's plugin directory), so a plugin that crashes or hangs in its entry, its
+    // static initialisers or create() is rejected with that reason instead of taking this
+    // process down. Costs a process start per new file per scan: berthd and the diagnostic
+    // commands turn it on; a one-shot `berth run` does not. Without a probe binary the host
+    // loads in-process and says so once.
+    bool probe_plugins = false;
+    std::chrono::milliseconds probe_timeout{10000};
 };
 
 // What reclaim_owned() did for one plugin.
@@ -97,7 +105,8 @@ private:
 
     host_options options_;
     std::vector<std::filesystem::path> dirs_;
-    registry::registry registry_;  // before plugins: plugins push metrics into it
+    std::optional<std::filesystem::path> probe_;  // when probing and the binary exists
+    registry::registry registry_;                 // before plugins: plugins push metrics into it
     mutable std::mutex plugins_mutex_;
     std::vector<plugin_report> reports_;
     std::vector<std::shared_ptr<plugin>> plugins_;  // taking new sessions
