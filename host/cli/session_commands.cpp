@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -234,6 +235,52 @@ int metrics(const std::string& socket) {
     return 0;
 }
 
+namespace {
+
+// SIGWINCH wakes the attach loop through a pipe, so a resize goes out at once rather than at
+// the loop's next timeout. The handler only writes a byte (async-signal-safe).
+int g_winch_fd = -1;
+extern "C" void on_winch(int /*signo*/) {
+    const int saved = errno;
+    if (g_winch_fd >= 0) (void)!::write(g_winch_fd, "w", 1);
+    errno = saved;
+}
+
+// Owns the pipe and the handler for the duration of one attach.
+class winch_watch {
+public:
+    winch_watch() {
+        if (::pipe2(fds_, O_CLOEXEC | O_NONBLOCK) != 0) return;
+        g_winch_fd = fds_[1];
+        struct sigaction sa {};
+        sa.sa_handler = &on_winch;
+        ::sigemptyset(&sa.sa_mask);
+        installed_ = ::sigaction(SIGWINCH, &sa, &previous_) == 0;
+    }
+    ~winch_watch() {
+        if (installed_) ::sigaction(SIGWINCH, &previous_, nullptr);
+        g_winch_fd = -1;
+        for (const int fd : fds_)
+            if (fd >= 0) ::close(fd);
+    }
+    winch_watch(const winch_watch&) = delete;
+    winch_watch& operator=(const winch_watch&) = delete;
+
+    [[nodiscard]] int fd() const noexcept { return fds_[0]; }
+    void drain() const {
+        char buf[64];
+        while (::read(fds_[0], buf, sizeof buf) > 0) {
+        }
+    }
+
+private:
+    int fds_[2] = {-1, -1};
+    bool installed_ = false;
+    struct sigaction previous_ {};
+};
+
+}  // namespace
+
 int session_attach(const std::string& socket, const std::string& id,
                    const std::string& detach_key) {
     const auto detach = key_bytes(detach_key);
@@ -280,14 +327,17 @@ int session_attach(const std::string& socket, const std::string& id,
     });
 
     raw_mode raw(STDIN_FILENO);
+    const winch_watch winch;
     std::optional<std::pair<std::uint16_t, std::uint16_t>> size = terminal_size(STDIN_FILENO);
     if (size)
         (void)in->call("session.resize",
                        {{"id", id}, {"rows", size->first}, {"cols", size->second}});
     bool detached = false;
     while (!done) {
-        pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {wake[0], POLLIN, 0}};
-        if (::poll(fds, 2, 250) < 0 && errno != EINTR) break;
+        pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {wake[0], POLLIN, 0}, {winch.fd(), POLLIN, 0}};
+        // The timeout is only a fallback for a lost SIGWINCH; resizes wake the loop themselves.
+        if (::poll(fds, 3, 250) < 0 && errno != EINTR) break;
+        if ((fds[2].revents & POLLIN) != 0) winch.drain();
         if (auto now = terminal_size(STDIN_FILENO); now && now != size) {  // resize forwarding
             size = now;
             (void)in->call("session.resize",
