@@ -4,17 +4,25 @@
 // recording sink, so nothing of the host's own bookkeeping can hide a plugin's mistake.
 //
 // Adding a plugin: one row in cases() with its file, the binary it needs, and the options that
-// make a session run `command` in a fresh container.
+// make a session run `command` in a fresh container. An out-of-tree plugin runs the same checks
+// alone with (one command line)
+//     BERTH_CONFORMANCE_PLUGIN=/path/to/my.so BERTH_CONFORMANCE_OPTIONS='{"image":"..."}'
+//     build/tests/conformance_test
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <berth/host/plugin.hpp>
 #include <berth/host/plugin_library.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -27,12 +35,19 @@ using namespace std::chrono_literals;
 constexpr auto k_timeout = 60s;
 
 struct plugin_case {
-    const char* file;    // in <build>/lib/berth/plugins
-    const char* binary;  // what must be installed
-    json base;           // options for a fresh container, without `command`
+    std::string file;                          // in <build>/lib/berth/plugins, or an absolute path
+    std::string binary;                        // what must be installed
+    json base;                                 // options for a fresh container, without `command`
+    std::map<std::string, std::string> env{};  // set before the plugin is created
 };
 
 std::vector<plugin_case> cases() {
+    if (const std::string own = env_or("BERTH_CONFORMANCE_PLUGIN", ""); !own.empty()) {
+        const auto base = json::parse(env_or("BERTH_CONFORMANCE_OPTIONS", "{}"), nullptr, false);
+        if (!base.is_object())
+            throw std::invalid_argument("BERTH_CONFORMANCE_OPTIONS must be a JSON object");
+        return {{own, "sh", base}};
+    }
     return {
         {"local.so", "sh", json::object()},
         {"podman.so", "podman", {{"image", test_image()}}},
@@ -40,7 +55,10 @@ std::vector<plugin_case> cases() {
          "ctr",
          {{"image", test_image()},
           {"address", containerd_address()},
-          {"namespace", containerd_namespace()}}},
+          {"namespace", containerd_namespace()}},
+         // The health check looks where ctr would: at the test daemon, too.
+         {{"CONTAINERD_ADDRESS", containerd_address()},
+          {"CONTAINERD_NAMESPACE", containerd_namespace()}}},
         {"lxc.so", "lxc-attach", {{"template", lxc_template()}}},
     };
 }
@@ -87,7 +105,9 @@ class Conformance : public ::testing::TestWithParam<plugin_case> {
 protected:
     void SetUp() override {
         BERTH_REQUIRE_RUNTIME(GetParam().binary);
-        auto lib = host::load_plugin_library(plugin_dir() / GetParam().file);
+        for (const auto& [k, v] : GetParam().env) ::setenv(k.c_str(), v.c_str(), 1);
+        const std::filesystem::path file(GetParam().file);
+        auto lib = host::load_plugin_library(file.is_absolute() ? file : plugin_dir() / file);
         ASSERT_TRUE(lib) << lib.err().message;
         auto created = host::plugin::create(std::move(lib.value()), nullptr);
         ASSERT_TRUE(created) << created.err().message;
@@ -271,8 +291,10 @@ TEST_P(Conformance, AnUnknownOptionIsRefusedByNameAndStartsNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Plugins, Conformance, ::testing::ValuesIn(cases()), [](const auto& p) {
-    std::string name = p.param.file;
-    return name.substr(0, name.find('.'));
+    std::string name = std::filesystem::path(p.param.file).stem().string();
+    for (char& c : name)
+        if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
+    return name;
 });
 
 }  // namespace
