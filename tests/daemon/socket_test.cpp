@@ -1,10 +1,14 @@
-// berthd under systemd, without systemd: the test plays the service manager. It passes a
-// listening socket as fd 3 with LISTEN_PID/LISTEN_FDS naming berthd, and listens on a
-// NOTIFY_SOCKET datagram socket for READY=1 and STOPPING=1.
+// berthd's socket and how it is reached. Under systemd, without systemd: the test plays the
+// service manager, passing a listening socket as fd 3 with LISTEN_PID/LISTEN_FDS naming
+// berthd and listening on a NOTIFY_SOCKET datagram socket for READY=1 and STOPPING=1. And the
+// socket's own guard: mode 0600 (0660 with socket_group), and SO_PEERCRED behind it.
+#include <fcntl.h>
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +22,7 @@
 #include <vector>
 
 #include "daemon_client.hpp"
+#include "daemon_fixture.hpp"
 #include "test_support.hpp"
 
 extern char** environ;
@@ -121,6 +126,80 @@ TEST(BerthdSystemd, ServesThePassedSocketAndNotifiesReadyAndStopping) {
     ::close(notify_fd);
     std::error_code ec;
     fs::remove_all(dir, ec);
+}
+
+}  // namespace
+}  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+// What a client running as uid/gid gets for one request on socket: the reply line, or
+// "connect: <errno>" when it cannot even connect. Forks: only async-signal-safe calls follow.
+std::string reply_as(uid_t uid, gid_t gid, const fs::path& socket) {
+    const std::string request = R"({"jsonrpc":"2.0","id":1,"method":"session.list"})"
+                                "\n";
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return "pipe failed";
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(3);
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            const char msg[] = "connect: refused by the file system";
+            (void)!::write(pipe_fds[1], msg, sizeof msg - 1);
+            ::_exit(0);
+        }
+        (void)!::write(fd, request.data(), request.size());
+        char buf[512];
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n > 0) (void)!::write(pipe_fds[1], buf, static_cast<std::size_t>(n));
+        ::_exit(0);
+    }
+    ::close(pipe_fds[1]);
+    std::string out;
+    pollfd p{pipe_fds[0], POLLIN, 0};
+    char buf[512];
+    while (::poll(&p, 1, 10000) == 1) {
+        const ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(pipe_fds[0]);
+    if (wait_exit(pid, 10s) < 0) ::kill(pid, SIGKILL);
+    return out;
+}
+
+TEST(BerthdSocket, IsOwnerOnlyAndRefusesOtherPeersEvenWhenTheFileIsOpened) {
+    daemon_process d;
+    struct stat st {};
+    ASSERT_EQ(::stat(d.socket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600U);
+    EXPECT_EQ(reply_as(65534, 65534, d.socket()), "connect: refused by the file system");
+
+    // Loosened by hand (or by a directory ACL): SO_PEERCRED still keeps strangers out.
+    fs::permissions(d.socket(), fs::perms::all & ~(fs::perms::owner_exec | fs::perms::group_exec |
+                                                   fs::perms::others_exec));
+    const auto reply = reply_as(65534, 65534, d.socket());
+    EXPECT_NE(reply.find("-32008"), std::string::npos) << reply;
+    // Root (the daemon's own user here) is still served.
+    EXPECT_TRUE(d.call("session.list").is_array());
+}
+
+TEST(BerthdSocket, ASocketGroupMakesIt0660AndLetsItsMembersIn) {
+    const group* g = ::getgrnam("daemon");  // in every Debian base system (base-passwd)
+    ASSERT_NE(g, nullptr);
+    daemon_process d(R"({"socket_group": "daemon"})");
+    struct stat st {};
+    ASSERT_EQ(::stat(d.socket().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0660U);
+    EXPECT_EQ(st.st_gid, g->gr_gid);
+    const auto member = reply_as(65534, g->gr_gid, d.socket());
+    EXPECT_NE(member.find("\"result\""), std::string::npos) << member;
+    EXPECT_EQ(reply_as(65534, 65534, d.socket()), "connect: refused by the file system");
 }
 
 }  // namespace
