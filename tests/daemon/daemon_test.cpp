@@ -344,6 +344,38 @@ TEST(Berthd, ASecondDaemonOnTheSameStateDirIsRefused) {
     EXPECT_FALSE(std::filesystem::exists(d.dir() / "second.sock"));
 }
 
+TEST(Berthd, EndedSessionsAreReapedAfterTheIdleTimeoutAndRunningOnesStay) {
+    daemon_process d(R"({"idle_timeout_s": 1})");
+    const auto ended = open_local(d, {"true"});
+    const auto running = open_local(d, {"sleep", "600"});
+    bool reaped = false;
+    for (int i = 0; i < 100 && !reaped; ++i) {  // up to 10 s: 1 s idle plus the 1 s tick
+        auto c = d.client();
+        reaped =
+            !c.call("session.get", {{"id", ended}}) && c.last_rpc_code() == err::unknown_session;
+        if (!reaped) std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(reaped) << "the ended session was never forgotten";
+    EXPECT_EQ(d.call("session.get", {{"id", running}})["state"], "running");
+    d.call("session.close", {{"id", running}, {"grace_ms", 1000}});
+}
+
+TEST(Berthd, TheHealthMonitorChecksAgainEveryInterval) {
+    daemon_process d(R"({"health_interval_s": 1})");
+    const auto checks = [&] {
+        return d.call("health.get", {{"runtime", "local"}})[0].value("checks", std::uint64_t{0});
+    };
+    std::uint64_t first = 0;
+    for (int i = 0; i < 100 && (first = checks()) == 0; ++i) std::this_thread::sleep_for(100ms);
+    ASSERT_GT(first, 0U) << "the first round never ran";
+    bool again = false;
+    for (int i = 0; i < 100 && !again; ++i) {  // up to 10 s for a 1 s interval
+        again = checks() >= first + 2;
+        if (!again) std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(again) << "still " << checks() << " checks, from " << first;
+}
+
 TEST(Berthd, ConfigErrorsNameTheKey) {
     const auto r =
         run_argv({(build_dir() / "bin" / "berthd").string(), "--config", "/nonexistent.json"});
