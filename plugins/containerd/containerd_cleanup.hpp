@@ -36,8 +36,8 @@ struct cleanup_outcome {
 [[nodiscard]] std::string removal_hint(const leftover& item);
 
 // Removes every container (task and snapshot too) labelled BERTH_OWNER_LABEL=owner on conn,
-// adding each one removed to `removed`. Throws sdk::error naming what is left and how to
-// remove it by hand.
+// adding each one removed to `removed`. Without ctr, or without a socket at conn.address,
+// there is nothing to do. Throws sdk::error naming what is left and how to remove it by hand.
 void reclaim_owned(const connection& conn, const std::string& owner, std::uint32_t& removed);
 
 // What could not be removed yet. Thread-safe.

@@ -85,7 +85,15 @@ public:
     // What an earlier life of the host left: containers marked with its owner under the
     // default lxcpath (sessions that chose another lxcpath are not looked for).
     void reclaim_owned(std::uint32_t& removed) {
-        lxc::reclaim_owned(lxcpath_of({}), host_.owner(), removed);
+        std::string lxcpath;
+        try {
+            lxcpath = lxcpath_of({});
+        } catch (const sdk::error& e) {
+            // No LXC tools here, so no container of ours either.
+            if (e.status() == BERTH_ERR_UNAVAILABLE) return;
+            throw;
+        }
+        lxc::reclaim_owned(lxcpath, host_.owner(), removed);
     }
 
 private:

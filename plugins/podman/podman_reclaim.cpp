@@ -26,7 +26,14 @@ std::string joined(const std::vector<std::string>& words) {
 
 void reclaim_owned(const podman_options& options, const std::string& owner,
                    std::uint32_t& removed) {
-    const auto listed = sdk::run_command(owned_list_argv(options, owner), k_list_timeout);
+    sdk::command_result listed;
+    try {
+        listed = sdk::run_command(owned_list_argv(options, owner), k_list_timeout);
+    } catch (const sdk::error& e) {
+        // No podman here, so no container of ours either: nothing to say at every start.
+        if (e.status() == BERTH_ERR_NOT_FOUND) return;
+        throw;
+    }
     if (!listed.ok())
         throw sdk::error(BERTH_ERR_RUNTIME, "cannot list containers labelled " +
                                                 std::string(BERTH_OWNER_LABEL) + "=" + owner +

@@ -10,8 +10,9 @@
 namespace berth::plugins::podman {
 
 // Lists and force-removes them through the podman of `options` (binary, url, connection),
-// adding each removed one to `removed`. Throws sdk::error naming the containers and the
-// command to remove them by hand when podman cannot list or remove them.
+// adding each removed one to `removed`. Without a podman binary there is nothing to do. Throws
+// sdk::error naming the containers and the command to remove them by hand when podman cannot
+// list or remove them.
 void reclaim_owned(const podman_options& options, const std::string& owner, std::uint32_t& removed);
 
 }  // namespace berth::plugins::podman

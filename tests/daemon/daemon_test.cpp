@@ -376,6 +376,14 @@ TEST(Berthd, TheHealthMonitorChecksAgainEveryInterval) {
     EXPECT_TRUE(again) << "still " << checks() << " checks, from " << first;
 }
 
+TEST(Berthd, RuntimesThatAreNotInstalledHaveNothingToReclaimAndSayNothing) {
+    // No runtime CLI on PATH and no containerd socket: a machine that uses none of them.
+    daemon_process d("{}", {{"PATH", "/nonexistent"}, {"CONTAINERD_ADDRESS", "/nonexistent.sock"}});
+    EXPECT_TRUE(d.call("session.list").is_array());
+    EXPECT_EQ(d.stop(), 0);
+    EXPECT_EQ(d.log().find("could not remove everything"), std::string::npos) << d.log();
+}
+
 TEST(Berthd, ConfigErrorsNameTheKey) {
     const auto r =
         run_argv({(build_dir() / "bin" / "berthd").string(), "--config", "/nonexistent.json"});
