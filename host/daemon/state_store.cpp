@@ -1,5 +1,7 @@
 #include "state_store.hpp"
 
+#include <berth/sdk/random_hex.hpp>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -7,7 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -26,14 +27,7 @@ bool valid_owner(const std::string& s) {
     return true;
 }
 
-std::string new_owner() {
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::random_device random;
-    std::uniform_int_distribution<int> digit(0, 15);
-    std::string token = "berthd-";
-    for (int i = 0; i < 12; ++i) token += k_hex[digit(random)];
-    return token;
-}
+std::string new_owner() { return "berthd-" + sdk::random_hex(12); }
 
 }  // namespace
 

@@ -5,7 +5,6 @@
 #include <berth/sdk/run_command.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <system_error>
 
@@ -61,11 +60,8 @@ step_result run_step(const char* what, const argv& command, const leftover& item
 
 void reclaim_owned(const connection& conn, const std::string& owner, std::uint32_t& removed) {
     // No ctr or no daemon socket here: containerd is not in use, so nothing of ours is left.
-    const char* path = std::getenv("PATH");
     std::error_code ec;
-    if (!sdk::find_executable(conn.ctr, path == nullptr ? "/usr/sbin:/usr/bin:/sbin:/bin" : path) ||
-        !std::filesystem::exists(conn.address, ec))
-        return;
+    if (!sdk::find_executable(conn.ctr) || !std::filesystem::exists(conn.address, ec)) return;
     const auto listed =
         sdk::run_command(list_owned(conn, owner), conn.connect_timeout + k_call_margin);
     if (!listed.ok())

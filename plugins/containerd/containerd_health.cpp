@@ -3,8 +3,6 @@
 #include <berth/sdk/process_session.hpp>
 #include <berth/sdk/run_command.hpp>
 
-#include <cstdlib>
-
 #include "containerd_argv.hpp"
 #include "containerd_errors.hpp"
 #include "containerd_output.hpp"
@@ -14,11 +12,6 @@ namespace {
 
 // Past the connect timeout, how long `ctr version` / `ctr plugins ls` may take.
 constexpr std::chrono::seconds k_call_margin{3};
-
-std::string path_list() {
-    const char* p = std::getenv("PATH");
-    return p == nullptr ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : p;
-}
 
 // The daemon's answer, or why there is none (a report with state unhealthy).
 bool call(const char* what, const argv& command, const session_config& context,
@@ -53,7 +46,7 @@ sdk::health_report check_health(const environment_defaults& defaults, leftover_l
     const std::string snapshotter =
         defaults.snapshotter.empty() ? std::string(k_default_snapshotter) : defaults.snapshotter;
 
-    const auto ctr = sdk::find_executable(context.conn.ctr, path_list());
+    const auto ctr = sdk::find_executable(context.conn.ctr);
     if (!ctr) {
         report.state = BERTH_HEALTH_UNDETECTED;
         report.detail = "ctr not found in PATH: install the containerd package";

@@ -7,7 +7,6 @@
 #include <berth/sdk/plugin.hpp>
 #include <berth/sdk/process_session.hpp>
 
-#include <cstdlib>
 #include <memory>
 
 #include "containerd_cleanup.hpp"
@@ -51,9 +50,7 @@ public:
         session_config config =
             read_options(options_json, environment_defaults::from_environment());
         if (config.image) config.owner = host_.owner();  // only what the session creates
-        const char* path = std::getenv("PATH");
-        if (!sdk::find_executable(config.conn.ctr,
-                                  path == nullptr ? "/usr/sbin:/usr/bin:/sbin:/bin" : path))
+        if (!sdk::find_executable(config.conn.ctr))
             throw sdk::error(BERTH_ERR_UNAVAILABLE,
                              "ctr not found: '" + config.conn.ctr +
                                  "' is not in PATH (install the containerd package, or set the "

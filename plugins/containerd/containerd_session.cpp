@@ -4,6 +4,7 @@
 #include <stdlib.h>  // mkdtemp
 #include <termios.h>
 #include <unistd.h>
+#include <berth/sdk/random_hex.hpp>
 #include <berth/sdk/run_command.hpp>
 #include <berth/sdk/worker.hpp>
 
@@ -13,7 +14,6 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-#include <random>
 
 #include "containerd_argv.hpp"
 #include "containerd_errors.hpp"
@@ -36,14 +36,7 @@ constexpr std::chrono::milliseconds k_kill_wait{3000};
 // Bytes of stderr (or terminal output) kept to read ctr's error line from.
 constexpr std::size_t k_tail_bytes = 4096;
 
-std::string random_id() {
-    std::random_device rd;
-    const std::uint64_t v = (std::uint64_t{rd()} << 32) ^ rd();
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string id = "berth-";
-    for (int shift = 44; shift >= 0; shift -= 4) id += k_hex[(v >> shift) & 0xF];
-    return id;
-}
+std::string random_id() { return "berth-" + sdk::random_hex(12); }
 
 // A folder of the session's own for ctr's FIFOs: ctr leaves them behind when it is killed.
 fs::path make_fifo_dir(const std::string& parent) {

@@ -8,7 +8,6 @@
 #include <berth/sdk/run_command.hpp>
 
 #include <array>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -108,9 +107,7 @@ std::string cgroup_layout() {
 
 sdk::health_report check_health() {
     sdk::health_report report;
-    const char* path_env = std::getenv("PATH");
-    const std::string path = path_env == nullptr ? "/usr/sbin:/usr/bin:/sbin:/bin" : path_env;
-    if (!sdk::find_executable("lxc-attach", path)) {
+    if (!sdk::find_executable("lxc-attach")) {
         report.state = BERTH_HEALTH_UNDETECTED;
         report.detail = "lxc-attach not found in PATH: install the lxc package";
         return report;
@@ -118,7 +115,7 @@ sdk::health_report check_health() {
     std::string missing_tools;
     for (const char* tool : {"lxc-start", "lxc-stop", "lxc-info", "lxc-wait", "lxc-copy",
                              "lxc-create", "lxc-destroy", "lxc-ls", "lxc-config"})
-        if (!sdk::find_executable(tool, path))
+        if (!sdk::find_executable(tool))
             missing_tools += (missing_tools.empty() ? "" : ", ") + std::string(tool);
     report.state = BERTH_HEALTH_UNHEALTHY;
     if (!missing_tools.empty()) {

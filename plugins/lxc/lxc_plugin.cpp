@@ -8,7 +8,6 @@
 #include <berth/sdk/plugin.hpp>
 #include <berth/sdk/process_session.hpp>
 
-#include <cstdlib>
 #include <mutex>
 #include <string>
 
@@ -39,9 +38,7 @@ public:
                                        sdk::session_sink sink) override {
         const lxc_options options = parse_options(options_json);
         // Before anything is made: without lxc-attach a copied container would only be removed.
-        const char* path = std::getenv("PATH");
-        if (!sdk::find_executable("lxc-attach",
-                                  path == nullptr ? "/usr/sbin:/usr/bin:/sbin:/bin" : path))
+        if (!sdk::find_executable("lxc-attach"))
             throw sdk::error(BERTH_ERR_UNAVAILABLE,
                              "lxc-attach not found in PATH: install the lxc package");
 

@@ -1,11 +1,10 @@
 #include "lxc_tools.hpp"
 
 #include <berth/sdk/plugin.hpp>
+#include <berth/sdk/random_hex.hpp>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 
 namespace berth::plugins::lxc {
@@ -252,12 +251,6 @@ void reclaim_owned(const std::string& lxcpath, const std::string& owner, std::ui
     if (!problems.empty()) fail(BERTH_ERR_RUNTIME, problems);
 }
 
-std::string random_container_name() {
-    std::random_device device;
-    std::uniform_int_distribution<std::uint64_t> dist(0, (std::uint64_t{1} << 48) - 1);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "berth-%012llx", static_cast<unsigned long long>(dist(device)));
-    return buf;
-}
+std::string random_container_name() { return "berth-" + sdk::random_hex(12); }
 
 }  // namespace berth::plugins::lxc

@@ -1,10 +1,10 @@
 #include "podman_argv.hpp"
 
 #include <berth/plugin.h>
+#include <berth/sdk/random_hex.hpp>
 
 #include <array>
 #include <charconv>
-#include <random>
 
 namespace berth::plugins::podman {
 namespace {
@@ -96,13 +96,6 @@ std::vector<std::string> owned_list_argv(const podman_options& o, std::string_vi
     return argv;
 }
 
-std::string new_token() {
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::random_device random;
-    std::uniform_int_distribution<int> digit(0, 15);
-    std::string token(12, '0');
-    for (char& c : token) c = k_hex[digit(random)];
-    return token;
-}
+std::string new_token() { return sdk::random_hex(12); }
 
 }  // namespace berth::plugins::podman

@@ -3,15 +3,11 @@
 #include <berth/sdk/process_session.hpp>
 #include <berth/sdk/run_command.hpp>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 namespace berth::plugins::podman {
 namespace {
 using json = nlohmann::json;
-
-constexpr const char* k_default_path =
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 std::string string_at(const json& j, std::initializer_list<const char*> path) {
     const json* at = &j;
@@ -90,8 +86,7 @@ std::optional<podman_info> parse_info_json(std::string_view text, std::string& p
 
 sdk::health_report check_health(const std::string& binary, health_timeouts timeouts) {
     sdk::health_report report;
-    const char* path = std::getenv("PATH");
-    if (!sdk::find_executable(binary, path == nullptr ? k_default_path : path)) {
+    if (!sdk::find_executable(binary)) {
         report.state = BERTH_HEALTH_UNDETECTED;
         report.detail = binary +
                         " not found in PATH: install podman (apt-get install podman, "

@@ -117,6 +117,11 @@ struct child_setup {
 
 }  // namespace
 
+std::optional<std::string> find_executable(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    return find_executable(name, path != nullptr ? path : k_default_path);
+}
+
 std::optional<std::string> find_executable(const std::string& name, const std::string& path_list) {
     if (name.empty()) return std::nullopt;
     if (name.find('/') != std::string::npos) {

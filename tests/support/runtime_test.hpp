@@ -6,11 +6,11 @@
 #include <gtest/gtest.h>
 #include <re2/re2.h>
 #include <berth/host/host.hpp>
+#include <berth/sdk/random_hex.hpp>
 
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,14 +19,8 @@
 
 namespace berth::test {
 
-// n random lowercase hex digits, for names of containers a test makes (tests run side by side).
-[[nodiscard]] inline std::string random_hex(std::size_t n) {
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::random_device random;
-    std::string s(n, '0');
-    for (char& c : s) c = k_hex[random() % 16];
-    return s;
-}
+// For names of containers a test makes (tests run side by side).
+using sdk::random_hex;
 
 struct session_end {
     registry::session_record record;

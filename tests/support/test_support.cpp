@@ -58,9 +58,7 @@ std::string lxc_template() { return env_or("BERTH_LXC_TEMPLATE", "berth-tmpl-bus
 std::string lxc_config() { return env_or("BERTH_LXC_CONFIG", "/etc/berth/lxc.conf"); }
 
 std::string missing_runtime(const std::string& binary) {
-    const char* path = std::getenv("PATH");
-    if (sdk::find_executable(binary, path == nullptr ? "/usr/sbin:/usr/bin:/sbin:/bin" : path))
-        return {};
+    if (sdk::find_executable(binary)) return {};
     return binary + " is not installed: run ./scripts/setup-runtimes.sh";
 }
 

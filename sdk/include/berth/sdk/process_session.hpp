@@ -103,5 +103,8 @@ private:
 // is executable. nullopt when not found.
 [[nodiscard]] std::optional<std::string> find_executable(const std::string& name,
                                                          const std::string& path_list);
+// The same, in this process's $PATH (a standard list when PATH is unset): what a child
+// spawned without its own PATH would find.
+[[nodiscard]] std::optional<std::string> find_executable(const std::string& name);
 
 }  // namespace berth::sdk
