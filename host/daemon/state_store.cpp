@@ -1,5 +1,6 @@
 #include "state_store.hpp"
 
+#include <berth/host/host.hpp>
 #include <berth/sdk/random_hex.hpp>
 
 #include <fcntl.h>
@@ -19,13 +20,6 @@ namespace berth::daemon {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool valid_owner(const std::string& s) {
-    if (s.empty() || s.size() > 32) return false;
-    for (const char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-    return true;
-}
 
 std::string new_owner() { return "berthd-" + sdk::random_hex(12); }
 
@@ -55,7 +49,7 @@ state_store::state_store(fs::path dir) : dir_(std::move(dir)), file_(dir_ / "ses
     const fs::path owner_file = dir_ / "owner";
     std::ifstream in(owner_file);
     std::getline(in, owner_);
-    if (!valid_owner(owner_)) {
+    if (!host::valid_owner_token(owner_)) {
         // First use of the directory (or a damaged file): a new identity. Nothing can be
         // marked with a token that was never handed out, so nothing is lost by replacing it.
         owner_ = new_owner();

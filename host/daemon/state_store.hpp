@@ -34,8 +34,6 @@ public:
     // Throws std::system_error when the directory cannot be written.
     void save(const std::vector<registry::session_record>& records) const;
 
-    [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
-
 private:
     // Write a temporary file, fsync, rename: a reader sees the old text or the new, never a mix.
     static void write_file(const std::filesystem::path& file, const std::string& text);

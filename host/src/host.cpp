@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 
@@ -28,9 +27,15 @@ std::string_view to_string(plugin_report::status s) noexcept {
     return "unknown";
 }
 
+bool valid_owner_token(std::string_view token) noexcept {
+    return !token.empty() && token.size() <= 32 &&
+           std::all_of(token.begin(), token.end(), [](char c) {
+               return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+           });
+}
+
 host::host(host_options options) : options_(std::move(options)) {
-    static const std::regex k_owner("[a-z0-9-]{1,32}");
-    if (!options_.owner.empty() && !std::regex_match(options_.owner, k_owner))
+    if (!options_.owner.empty() && !valid_owner_token(options_.owner))
         throw std::invalid_argument("host owner token '" + options_.owner +
                                     "' is invalid: expected 1 to 32 of [a-z0-9-]");
     const auto inputs = current_discovery_inputs();
@@ -83,7 +88,10 @@ std::vector<reclaim_report> host::reclaim_owned() {
 }
 
 host::rescan_summary host::scan() {
-    std::lock_guard lock(plugins_mutex_);
+    // One scan at a time. plugins_ and retired_ change only here, so reading them needs no
+    // other lock; plugins_mutex_ is taken for the swap only, so probing or loading a slow
+    // plugin never blocks find(), plugins() or open_session().
+    std::lock_guard scan_lock(scan_mutex_);
     rescan_summary summary;
     std::vector<plugin_report> reports;
     std::vector<std::shared_ptr<plugin>> active;
@@ -151,6 +159,7 @@ host::rescan_summary host::scan() {
         active.push_back(std::move(instance.value()));
         reports.push_back(std::move(report));
     }
+    std::lock_guard lock(plugins_mutex_);
     const auto replaced_by_new_file = [&](const std::shared_ptr<plugin>& p) {
         return std::any_of(active.begin(), active.end(), [&](const auto& a) {
             return a != p && a->path() == p->path() && a->runtime() == p->runtime();

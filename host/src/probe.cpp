@@ -44,7 +44,8 @@ std::string probe_plugin(const std::filesystem::path& probe, const std::filesyst
                ") in a probe process; not loaded into this process";
     }
     if (r.exit_code == 0) return {};
-    if (r.exit_code == k_probe_rejected && !trimmed(r.out).empty()) return trimmed(r.out);
+    if (const auto reason = trimmed(r.out); r.exit_code == k_probe_rejected && !reason.empty())
+        return reason;
     return "the probe process failed (" + r.message() + ")";
 }
 

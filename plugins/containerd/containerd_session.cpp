@@ -338,8 +338,4 @@ void containerd_session::close(std::chrono::milliseconds grace) {
 
 std::int64_t containerd_session::pid() const { return process_->pid(); }
 
-const std::string& containerd_session::container_id() const noexcept { return core_->container(); }
-
-const std::string& containerd_session::exec_id() const noexcept { return core_->exec_id; }
-
 }  // namespace berth::plugins::containerd

@@ -42,9 +42,6 @@ public:
     // The `ctr task exec` process.
     [[nodiscard]] std::int64_t pid() const override;
 
-    [[nodiscard]] const std::string& container_id() const noexcept;
-    [[nodiscard]] const std::string& exec_id() const noexcept;
-
     struct core;  // what the exit path needs; outlives nothing it points to
 
 private:

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "lxc_argv.hpp"
+#include "lxc_tools.hpp"
 
 namespace berth::plugins::lxc {
 namespace {
@@ -138,9 +139,11 @@ sdk::health_report check_health() {
     report.attributes.emplace_back(
         "overlayfs", overlay_loaded() ? "loaded" : "not loaded yet (ephemeral mode needs it)");
 
-    const std::string lxcpath = trimmed(query({"lxc-config", "lxc.lxcpath"}, problem));
-    if (lxcpath.empty()) {
-        report.detail = "cannot read lxc.lxcpath: " + (problem.empty() ? "empty answer" : problem);
+    std::string lxcpath;
+    try {
+        lxcpath = default_lxcpath(k_call_timeout);
+    } catch (const std::exception& e) {
+        report.detail = e.what();  // "cannot read lxc.lxcpath: ..."
         return report;
     }
     report.attributes.emplace_back("lxcpath", lxcpath);

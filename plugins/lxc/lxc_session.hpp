@@ -52,8 +52,6 @@ public:
     void close(std::chrono::milliseconds grace) override;
     [[nodiscard]] std::int64_t pid() const override;
 
-    [[nodiscard]] const std::string& target() const noexcept { return target_; }
-
 private:
     void on_output(berth_stream stream, std::span<const std::uint8_t> data);
     void finish(sdk::process_exit exit, const std::string& early_output);  // on worker_

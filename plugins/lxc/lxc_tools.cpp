@@ -207,8 +207,8 @@ std::string remove_container(std::string_view lxcpath, std::string_view name,
     }
 }
 
-std::string default_lxcpath() {
-    const auto r = run_tool({"lxc-config", "lxc.lxcpath"}, k_tool_timeout);
+std::string default_lxcpath(std::chrono::milliseconds timeout) {
+    const auto r = run_tool({"lxc-config", "lxc.lxcpath"}, timeout);
     std::string path = r.out;
     while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
     if (!r.ok() || path.empty())

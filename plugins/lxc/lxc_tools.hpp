@@ -60,7 +60,7 @@ void create_and_start(const lxc_options& options);
 
 // The lxcpath of sessions without the `lxcpath` option: `lxc-config lxc.lxcpath`. Throws
 // BERTH_ERR_UNAVAILABLE when LXC does not say.
-[[nodiscard]] std::string default_lxcpath();
+[[nodiscard]] std::string default_lxcpath(std::chrono::milliseconds timeout = k_tool_timeout);
 
 // Marks a container a session created with the host's owner token: a BERTH_OWNER_FILE in the
 // container's directory, which LXC ignores and removes with the container. Returns "" or why

@@ -39,6 +39,9 @@ struct host_options {
     std::chrono::milliseconds probe_timeout{10000};
 };
 
+// True for a valid owner token: 1 to 32 of [a-z0-9-].
+[[nodiscard]] bool valid_owner_token(std::string_view token) noexcept;
+
 // What reclaim_owned() did for one plugin.
 struct reclaim_report {
     std::string runtime;
@@ -107,7 +110,8 @@ private:
     std::vector<std::filesystem::path> dirs_;
     std::optional<std::filesystem::path> probe_;  // when probing and the binary exists
     registry::registry registry_;                 // before plugins: plugins push metrics into it
-    mutable std::mutex plugins_mutex_;
+    std::mutex scan_mutex_;                       // one scan at a time (see scan())
+    mutable std::mutex plugins_mutex_;  // plugins_, retired_ and reports_ as others see them
     std::vector<plugin_report> reports_;
     std::vector<std::shared_ptr<plugin>> plugins_;  // taking new sessions
     std::vector<std::shared_ptr<plugin>> retired_;  // file removed; kept for their sessions
