@@ -5,8 +5,9 @@ add_library(berth::options ALIAS berth_options)
 
 target_compile_options(berth_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
-    # No STB_GNU_UNIQUE symbols: a plugin exports its entry symbol and nothing else.
-    $<$<COMPILE_LANGUAGE:CXX>:-fno-gnu-unique>)
+    # No STB_GNU_UNIQUE symbols: a plugin exports its entry symbol and nothing else. (GCC's
+    # flag; clang, used for the fuzz build, never emits them.)
+    $<$<COMPILE_LANG_AND_ID:CXX,GNU>:-fno-gnu-unique>)
 
 if(BERTH_SANITIZE STREQUAL "address")
     # -O0 -g1 after the build type's flags: instrumented -O2 -g code compiles about four
@@ -21,6 +22,26 @@ elseif(BERTH_SANITIZE STREQUAL "thread")
     target_link_options(berth_options INTERFACE -fsanitize=thread)
 elseif(NOT BERTH_SANITIZE STREQUAL "")
     message(FATAL_ERROR "BERTH_SANITIZE must be empty, 'address' or 'thread', not '${BERTH_SANITIZE}'")
+endif()
+
+option(BERTH_BUILD_FUZZ "Build the libFuzzer targets in fuzz/ (clang only; implies ASan+UBSan)" OFF)
+if(BERTH_BUILD_FUZZ)
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "BERTH_BUILD_FUZZ needs clang (libFuzzer): configure with "
+                            "-DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++")
+    endif()
+    if(BERTH_SANITIZE STREQUAL "thread")
+        message(FATAL_ERROR "BERTH_BUILD_FUZZ runs under ASan+UBSan, which cannot be mixed with "
+                            "BERTH_SANITIZE=thread")
+    endif()
+    # fuzzer-no-link: the coverage the fuzzer steers by, in every library a target links;
+    # libFuzzer's own main is linked into the fuzz executables only (fuzz/CMakeLists.txt).
+    # Plugins (MODULEs linked with -z defs) do not link with clang's static sanitizer
+    # runtime: a fuzz build builds the fuzz targets, not `all` (scripts/fuzz.sh).
+    target_compile_options(berth_options INTERFACE
+        -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+        -fno-sanitize-recover=undefined)
+    target_link_options(berth_options INTERFACE -fsanitize=address,undefined)
 endif()
 
 find_program(BERTH_CCACHE ccache)
