@@ -109,9 +109,20 @@ void check_tail(const argv_t& argv, const argv_t& before, const argv_t& tail) {
           "the command does not reach the end of argv unchanged");
 }
 
-std::size_t count_prefix(const argv_t& argv, std::string_view prefix) {
-    return static_cast<std::size_t>(std::count_if(
-        argv.begin(), argv.end(), [&](const std::string& a) { return a.starts_with(prefix); }));
+// How many elements of argv's flags part (before `flags_end`: the positional and the command
+// are no flags) start with `prefix`; with `flag`, how many values following that flag do.
+std::size_t count_flags(const argv_t& argv, std::size_t flags_end, std::string_view prefix,
+                        std::string_view flag = {}) {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < flags_end; ++i) {
+        if (flag.empty()) {
+            n += argv[i].starts_with(prefix) ? 1 : 0;
+        } else if (argv[i] == flag && i + 1 < flags_end && argv[i + 1].starts_with(prefix)) {
+            ++n;
+            ++i;
+        }
+    }
+    return n;
 }
 
 // Runs a plugin's parser; true if it accepted. Anything but an invalid-argument sdk::error
@@ -198,14 +209,15 @@ void fuzz_podman(std::string_view /*schema*/, std::string_view json, bool valid)
     check_tail(argv, {positional}, o.command);
     // Between the subcommand and the positional only flags: every value is joined to its
     // flag, so none can be taken for the image.
-    const auto flags_end = argv.end() - static_cast<std::ptrdiff_t>(o.command.size() + 1);
-    check(std::all_of(argv.begin() + static_cast<std::ptrdiff_t>(prefix.size() + 1), flags_end,
+    const std::size_t flags_end = argv.size() - o.command.size() - 1;
+    check(std::all_of(argv.begin() + static_cast<std::ptrdiff_t>(prefix.size() + 1),
+                      argv.begin() + static_cast<std::ptrdiff_t>(flags_end),
                       [](const std::string& a) { return a.starts_with('-'); }),
           "a podman flag value stands alone in argv");
-    check(count_prefix(argv, "--env=" + std::string(pm::k_token_env) + "=") == 1,
+    check(count_flags(argv, flags_end, "--env=" + std::string(pm::k_token_env) + "=") == 1,
           "the session token variable is not set exactly once");
     if (o.mode == pm::session_mode::run)
-        check(count_prefix(argv, std::string("--label=") + BERTH_OWNER_LABEL + "=") == 1,
+        check(count_flags(argv, flags_end, std::string("--label=") + BERTH_OWNER_LABEL + "=") == 1,
               "the owner label is not set exactly once");
     check_no_nul(pm::remove_argv(o, ids.name.empty() ? o.container : ids.name));
     check_no_nul(pm::owned_list_argv(o, k_owner));
@@ -226,10 +238,10 @@ void fuzz_containerd(std::string_view /*schema*/, std::string_view json, bool va
         const argv_t run = cd::run_detached(c, id);
         check_no_nul(run);
         check(!c.image->empty() && c.image->front() != '-', "containerd's image starts with '-'");
-        argv_t positional{"--", *c.image, id};
-        check_tail(run, positional, c.init);
+        check_tail(run, {"--", *c.image, id}, c.init);
+        const std::size_t flags_end = run.size() - c.init.size() - 3;
         for (const char* label : {BERTH_OWNER_LABEL, "berth.plugin"})
-            check(count_prefix(run, std::string(label) + "=") == 1,
+            check(count_flags(run, flags_end, std::string(label) + "=", "--label") == 1,
                   "a label berth reserves is not set exactly once");
     }
     const argv_t exec = cd::exec_command(c, id, "berth-fuzz-exec", "/tmp/berth-fuzz-fifos");
