@@ -15,6 +15,7 @@
 
 #include "base64.hpp"
 #include "daemon_client.hpp"
+#include "session_json.hpp"
 #include "terminal.hpp"
 
 namespace berth::cli {
@@ -187,11 +188,16 @@ int session_read(const std::string& socket, const std::string& id, std::uint64_t
         if (v.value("dropped", 0) > 0)
             std::cerr << "berth: " << v["dropped"].get<std::uint64_t>()
                       << " bytes were dropped (buffer wrapped)\n";
-        const auto data = wire::base64_decode(v.value("data", "")).value_or("");
-        write_all(STDOUT_FILENO, data.data(), data.size());
+        // A container's stderr goes to ours, as `podman logs` does.
+        bool any = false;
+        for (const auto& run : wire::output_runs(v)) {
+            write_all(run.stream == "stderr" ? STDERR_FILENO : STDOUT_FILENO, run.bytes.data(),
+                      run.bytes.size());
+            any = any || !run.bytes.empty();
+        }
         cursor = v.value("next_cursor", cursor);
         if (!follow) return 0;
-        if (data.empty() && is_final(v.value("state", ""))) return status_of(v);
+        if (!any && is_final(v.value("state", ""))) return status_of(v);
     }
 }
 
@@ -314,10 +320,14 @@ int session_attach(const std::string& socket, const std::string& id,
                 lost = r.err();
                 break;
             }
-            const auto data = wire::base64_decode(r.value().value("data", "")).value_or("");
-            write_all(STDOUT_FILENO, data.data(), data.size());
+            // One terminal: every stream goes to it, in order.
+            bool any = false;
+            for (const auto& run : wire::output_runs(r.value())) {
+                write_all(STDOUT_FILENO, run.bytes.data(), run.bytes.size());
+                any = any || !run.bytes.empty();
+            }
             cursor = r.value().value("next_cursor", cursor);
-            if (data.empty() && is_final(r.value().value("state", ""))) {
+            if (!any && is_final(r.value().value("state", ""))) {
                 status = status_of(r.value());
                 break;
             }

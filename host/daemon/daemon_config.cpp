@@ -62,6 +62,16 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
                 c.idle_timeout = std::chrono::seconds(n);
             else if (key == "max_frame_bytes")
                 c.max_frame_bytes = n;
+            else if (key == "max_connections")
+                c.max_connections = n;
+            else if (key == "max_blocking_calls")
+                c.max_blocking_calls = n;
+            else if (key == "max_connection_requests")
+                c.max_connection_requests = n;
+            else if (key == "max_connection_output_bytes")
+                c.max_connection_output_bytes = n;
+            else if (key == "stall_timeout_ms")
+                c.stall_timeout = std::chrono::milliseconds(n);
             else if (key == "max_wait_ms")
                 c.max_wait = std::chrono::milliseconds(n);
             else if (key == "health_interval_s")
@@ -75,7 +85,9 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
                            "unknown key '" + key +
                                "' (known: socket, socket_group, state_dir, max_sessions, "
                                "max_sessions_per_runtime, output_buffer_bytes, idle_timeout_s, "
-                               "max_frame_bytes, max_wait_ms, health_interval_s, "
+                               "max_frame_bytes, max_connections, max_blocking_calls, "
+                               "max_connection_requests, max_connection_output_bytes, "
+                               "stall_timeout_ms, max_wait_ms, health_interval_s, "
                                "health_timeout_ms, close_grace_ms)");
         }
     }

@@ -28,7 +28,12 @@ struct daemon_config {
     std::size_t output_buffer_bytes = std::size_t{1} << 20;
     std::chrono::seconds idle_timeout{600};  // an ended session is forgotten this long after
     std::size_t max_frame_bytes = std::size_t{1} << 20;  // one JSON-RPC request line
-    std::chrono::milliseconds max_wait{60000};           // cap on read/wait long-polls
+    std::size_t max_connections = 128;                   // clients connected at once
+    std::size_t max_blocking_calls = 256;     // long polls, opens, closes running at once
+    std::size_t max_connection_requests = 8;  // calls of one connection running at once
+    std::size_t max_connection_output_bytes = std::size_t{4} << 20;  // its unsent replies
+    std::chrono::milliseconds stall_timeout{10000};  // partial request / unread replies
+    std::chrono::milliseconds max_wait{60000};       // cap on read/wait long-polls
     std::chrono::seconds health_interval{30};
     std::chrono::milliseconds health_timeout{10000};
     std::chrono::milliseconds close_grace{5000};  // default grace for session.close / shutdown

@@ -4,7 +4,9 @@
 #include <spdlog/spdlog.h>
 #include <berth/host/host.hpp>
 
+#include <malloc.h>
 #include <CLI/CLI.hpp>
+
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
@@ -70,6 +72,11 @@ int real_main(int argc, char** argv) {
     if (!state_dir.empty()) config.state_dir = state_dir;
 
     ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up shows as EPIPE on its connection
+    // Replies and session buffers of a megabyte come and go with clients. With glibc's
+    // default, the mmap threshold rises to the largest block freed, after which such blocks
+    // come from arenas that keep their pages: berthd's memory would stay at its peak for good.
+    // A fixed threshold sends them to mmap, and their memory back to the system when freed.
+    ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     berth::daemon::state_store store(config.state_dir.empty() ? berth::daemon::default_state_dir()
                                                               : config.state_dir);
     berth::host::host host(berth::host::host_options{

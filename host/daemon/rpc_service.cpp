@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base64.hpp"
+#include "json_limits.hpp"
 #include "plugin_json.hpp"
 #include "prometheus.hpp"
 #include "rpc_errors.hpp"
@@ -44,8 +45,8 @@ T param(const json& params, const char* name, std::optional<T> fallback = std::n
                                : std::is_same_v<T, bool>      ? "a boolean"
                                : std::is_same_v<T, json>      ? "JSON"
                                                               : "a non-negative integer";
-        fail(err::invalid_params,
-             std::string("parameter '") + name + "' must be " + expected + ", got " + it->dump());
+        fail(err::invalid_params, std::string("parameter '") + name + "' must be " + expected +
+                                      ", got " + wire::preview_value(*it));
     }
 }
 
@@ -74,8 +75,8 @@ std::string encode(std::string_view bytes, const std::string& encoding) {
 std::string encoding_of(const json& params) {
     const auto e = param<std::string>(params, "encoding", std::string("text"));
     if (e != "text" && e != "base64")
-        fail(err::invalid_params,
-             "parameter 'encoding' must be \"text\" or \"base64\", got \"" + e + "\"");
+        fail(err::invalid_params, "parameter 'encoding' must be \"text\" or \"base64\", got \"" +
+                                      wire::preview(e) + "\"");
     return e;
 }
 
@@ -83,6 +84,18 @@ std::chrono::milliseconds capped(std::uint64_t ms, std::chrono::milliseconds cap
     return std::min(std::chrono::milliseconds(
                         static_cast<std::int64_t>(std::min<std::uint64_t>(ms, 1ULL << 40))),
                     cap);
+}
+
+// A cursor past the end of the output is a client's mistake (a cursor from another session,
+// or made up); answering with it would make the reader skip whatever comes next.
+std::uint64_t cursor_of(const json& params, const registry::session_entry& e) {
+    const auto cursor = param<std::uint64_t>(params, "cursor", 0);
+    const auto end = e.end_offset();
+    if (cursor > end)
+        fail(err::invalid_params, "parameter 'cursor' is " + std::to_string(cursor) +
+                                      ", past the end of the output (end_offset " +
+                                      std::to_string(end) + ")");
+    return cursor;
 }
 
 int signal_number(const json& v) {
@@ -100,57 +113,53 @@ int signal_number(const json& v) {
             if (name == n) return s;
     }
     fail(err::invalid_params,
-         "parameter 'signal' must be a signal number or name like \"INT\", got " + v.dump());
+         "parameter 'signal' must be a signal number or name like \"INT\", got " +
+             wire::preview_value(v));
 }
 
 }  // namespace
 
-rpc_service::rpc_service(host::host& h, const daemon_config& config) : host_(h), config_(config) {}
+rpc_service::rpc_service(host::host& h, const daemon_config& config,
+                         const limit_counters* limits_hit)
+    : host_(h), config_(config), limits_hit_(limits_hit) {}
 
-bool rpc_service::may_block(const json& request) {
-    const auto m = request.value("method", "");
-    if (m == "session.wait" || m == "session.close" || m == "session.open") return true;
-    if (m == "health.get")
-        return request.contains("params") && request["params"].value("refresh", false);
-    if (m == "session.read") {
-        const auto p = request.value("params", json::object());
-        return p.is_object() && p.value("wait_ms", 0) > 0;
+std::string rpc_service::handle_line(std::string_view line) { return execute(parse_line(line)); }
+
+std::string rpc_service::execute(const parsed_line& line, std::stop_token stop) {
+    if (!line.error_frame.empty()) return line.error_frame;
+    json replies = json::array();
+    for (const auto& item : line.items) {
+        if (const auto* call = std::get_if<rpc_call>(&item)) {
+            if (auto reply = handle(*call, stop)) replies.push_back(std::move(*reply));
+        } else {
+            replies.push_back(std::get<json>(item));
+        }
     }
-    return false;
+    if (replies.empty()) return {};
+    return wire::to_frame(line.batch ? replies : replies[0]);
 }
 
-std::optional<json> rpc_service::handle(const json& request) {
-    json id = nullptr;
-    const bool is_request = request.is_object() && request.contains("id");
-    if (is_request) id = request["id"];
+std::optional<json> rpc_service::handle(const rpc_call& call, std::stop_token stop) {
     const auto reply_error = [&](int code, const std::string& message) -> std::optional<json> {
-        return json{
-            {"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
+        if (call.notification) return std::nullopt;
+        return error_reply(call.id, code, message);
     };
-    if (!request.is_object() || request.value("jsonrpc", "") != "2.0" ||
-        !request.contains("method") || !request["method"].is_string())
-        return reply_error(
-            err::invalid_request,
-            "not a JSON-RPC 2.0 request: expected {\"jsonrpc\":\"2.0\",\"method\":...,\"id\":...}");
-    if (is_request && !(id.is_string() || id.is_number() || id.is_null()))
-        return reply_error(err::invalid_request, "'id' must be a string, a number or null");
-    json params = request.value("params", json::object());
-    if (!params.is_object())
-        return reply_error(err::invalid_params, "'params' must be an object (by-name parameters)");
+    // The one catch-all: a handler's bug costs its own reply, never the connection or berthd.
     try {
-        json result = dispatch(request["method"].get<std::string>(), params);
-        if (!is_request) return std::nullopt;
-        return json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+        json result = dispatch(call.method, call.params, stop);
+        if (call.notification) return std::nullopt;
+        return json{{"jsonrpc", "2.0"}, {"id", call.id}, {"result", std::move(result)}};
     } catch (const failure& f) {
-        if (!is_request) return std::nullopt;
         return reply_error(f.code, f.message);
     } catch (const std::exception& e) {
-        if (!is_request) return std::nullopt;
         return reply_error(err::internal_error, std::string("internal error: ") + e.what());
+    } catch (...) {
+        return reply_error(err::internal_error, "internal error: unknown exception");
     }
 }
 
-json rpc_service::dispatch(const std::string& method, const json& params) {
+json rpc_service::dispatch(const std::string& method, const json& params,
+                           const std::stop_token& stop) {
     if (method == "plugin.list") return plugin_list();
     if (method == "health.get") return health_get(params);
     if (method == "session.open") return session_open(params);
@@ -158,13 +167,13 @@ json rpc_service::dispatch(const std::string& method, const json& params) {
     if (method == "session.get") return session_get(params);
     if (method == "session.write") return session_write(params);
     if (method == "session.close_input") return session_close_input(params);
-    if (method == "session.read") return session_read(params);
-    if (method == "session.wait") return session_wait(params);
+    if (method == "session.read") return session_read(params, stop);
+    if (method == "session.wait") return session_wait(params, stop);
     if (method == "session.resize") return session_resize(params);
     if (method == "session.signal") return session_signal(params);
     if (method == "session.close") return session_close(params);
     if (method == "metrics.get") return json{{"text", metrics_text()}};
-    fail(err::method_not_found, "unknown method '" + method + "' (see docs/api.md)");
+    fail(err::method_not_found, "unknown method '" + wire::preview(method) + "' (see docs/api.md)");
 }
 
 json rpc_service::plugin_list() {
@@ -210,7 +219,7 @@ json rpc_service::health_get(const json& params) {
              {"transitions", transitions}});
     }
     if (!runtime.empty() && out.empty())
-        fail(err::unknown_runtime, "unknown runtime '" + runtime + "'");
+        fail(err::unknown_runtime, "unknown runtime '" + wire::preview(runtime) + "'");
     return out;
 }
 
@@ -223,7 +232,8 @@ json rpc_service::session_open(const json& params) {
     if (!plugin) {
         std::string known;
         for (const auto& p : host_.plugins()) known += (known.empty() ? "" : ", ") + p->runtime();
-        fail(err::unknown_runtime, "unknown runtime '" + runtime + "' (available: " + known + ")");
+        fail(err::unknown_runtime,
+             "unknown runtime '" + wire::preview(runtime) + "' (available: " + known + ")");
     }
     if (const auto m = host_.registry().metrics().get(plugin->name());
         m && (m->state == registry::health_state::unhealthy ||
@@ -270,15 +280,20 @@ std::shared_ptr<host::session> rpc_service::session_of(const json& params) {
     if (!s) {
         if (host_.registry().sessions().find(id))
             fail(err::session_state, "session " + id + " is no longer running (lost or reaped)");
-        fail(err::unknown_session, "unknown session '" + id + "'");
+        fail(err::unknown_session, "unknown session '" + wire::preview(id) + "'");
     }
     return s;
 }
 
-json rpc_service::session_get(const json& params) {
+std::shared_ptr<registry::session_entry> rpc_service::entry_of(const json& params) {
     const auto id = param<std::string>(params, "id");
     auto e = host_.registry().sessions().find(id);
-    if (!e) fail(err::unknown_session, "unknown session '" + id + "'");
+    if (!e) fail(err::unknown_session, "unknown session '" + wire::preview(id) + "'");
+    return e;
+}
+
+json rpc_service::session_get(const json& params) {
+    const auto e = entry_of(params);
     json j = wire::to_json(e->snapshot());
     j["end_offset"] = e->end_offset();
     return j;
@@ -303,29 +318,25 @@ json rpc_service::session_close_input(const json& params) {
     return json::object();
 }
 
-json rpc_service::session_read(const json& params) {
-    const auto id = param<std::string>(params, "id");
-    auto e = host_.registry().sessions().find(id);
-    if (!e) fail(err::unknown_session, "unknown session '" + id + "'");
-    const auto cursor = param<std::uint64_t>(params, "cursor", 0);
+json rpc_service::session_read(const json& params, const std::stop_token& stop) {
+    const auto e = entry_of(params);
+    const auto cursor = cursor_of(params, *e);
     const auto max_bytes = param<std::uint64_t>(params, "max_bytes", 65536);
     const auto wait_ms = param<std::uint64_t>(params, "wait_ms", 0);
     const auto encoding = encoding_of(params);
     const std::size_t max =
         static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, config_.output_buffer_bytes));
-    const auto r = wait_ms > 0 ? e->wait_read(cursor, max, capped(wait_ms, config_.max_wait))
+    const auto r = wait_ms > 0 ? e->wait_read(cursor, max, capped(wait_ms, config_.max_wait), stop)
                                : e->read(cursor, max);
+    // Each byte once: the chunks are the output, in order; a client that wants one stream of
+    // text joins them.
     json chunks = json::array();
-    std::string joined;
-    for (const auto& c : r.chunks) {
+    for (const auto& c : r.chunks)
         chunks.push_back({{"stream", std::string(registry::to_string(c.source))},
                           {"data", encode(c.bytes, encoding)}});
-        joined += c.bytes;
-    }
     const auto rec = e->snapshot();
-    json out = {{"data", encode(joined, encoding)},
-                {"encoding", encoding},
-                {"chunks", chunks},
+    json out = {{"encoding", encoding},
+                {"chunks", std::move(chunks)},
                 {"next_cursor", r.next_cursor},
                 {"dropped", r.dropped},
                 {"state", std::string(registry::to_string(rec.state))}};
@@ -334,21 +345,27 @@ json rpc_service::session_read(const json& params) {
     return out;
 }
 
-json rpc_service::session_wait(const json& params) {
-    const auto id = param<std::string>(params, "id");
-    auto e = host_.registry().sessions().find(id);
-    if (!e) fail(err::unknown_session, "unknown session '" + id + "'");
+json rpc_service::session_wait(const json& params, const std::stop_token& stop) {
+    const auto e = entry_of(params);
     const auto pattern_text = param<std::string>(params, "pattern");
-    const auto cursor = param<std::uint64_t>(params, "cursor", 0);
+    const auto cursor = cursor_of(params, *e);
     const auto timeout =
         capped(param<std::uint64_t>(params, "timeout_ms", 10000), config_.max_wait);
+    // RE2 bounds the compiled program's memory, not the parse: a 1 MB pattern cost ~75 MB
+    // before RE2 said no. Patterns people wait for are a line at most.
+    if (pattern_text.size() > k_max_pattern_bytes)
+        fail(err::invalid_params, "parameter 'pattern' is " + std::to_string(pattern_text.size()) +
+                                      " bytes long: at most " +
+                                      std::to_string(k_max_pattern_bytes) + " (pattern " +
+                                      wire::preview(pattern_text) + ")");
     re2::RE2::Options opts;
     opts.set_log_errors(false);
     opts.set_max_mem(std::int64_t{8} << 20);  // a hostile pattern cannot take the daemon's memory
     const re2::RE2 pattern(pattern_text, opts);
     if (!pattern.ok())
-        fail(err::invalid_params, "invalid pattern '" + pattern_text + "': " + pattern.error());
-    const auto w = e->wait_for_pattern(cursor, pattern, timeout);
+        fail(err::invalid_params, "invalid pattern '" + wire::preview(pattern_text) +
+                                      "': " + wire::preview(pattern.error(), 200));
+    const auto w = e->wait_for_pattern(cursor, pattern, timeout, stop);
     json out = {
         {"outcome", w.result == registry::pattern_wait_result::outcome::matched ? "matched"
                     : w.result == registry::pattern_wait_result::outcome::ended ? "ended"
@@ -396,7 +413,9 @@ json rpc_service::session_close(const json& params) {
 }
 
 std::string rpc_service::metrics_text() const {
-    return prometheus_text(host_.registry().metrics().snapshot(), host_.plugins());
+    auto text = prometheus_text(host_.registry().metrics().snapshot(), host_.plugins());
+    if (limits_hit_ != nullptr) text += limits_hit_->prometheus_text();
+    return text;
 }
 
 }  // namespace berth::daemon

@@ -8,22 +8,36 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stop_token>
 #include <string>
+#include <string_view>
 
 #include "daemon_config.hpp"
+#include "limit_counters.hpp"
+#include "rpc_request.hpp"
 
 namespace berth::daemon {
 
+// Longest pattern session.wait accepts.
+constexpr std::size_t k_max_pattern_bytes = 4096;
+
 class rpc_service {
 public:
-    rpc_service(host::host& h, const daemon_config& config);
+    // limits_hit (may be null) is added to metrics.get.
+    rpc_service(host::host& h, const daemon_config& config,
+                const limit_counters* limits_hit = nullptr);
 
-    // One request (already parsed). nullopt for a notification (no id): nothing to send.
-    [[nodiscard]] std::optional<nlohmann::json> handle(const nlohmann::json& request);
+    // One request line in, the reply frame out (newline-terminated; empty for a blank line or
+    // notifications only). Never throws: whatever a handler throws becomes a -32603 reply.
+    [[nodiscard]] std::string handle_line(std::string_view line);
 
-    // True for calls that may block for long (read with wait_ms, session.wait): the server
-    // runs them off its worker pool.
-    [[nodiscard]] static bool may_block(const nlohmann::json& request);
+    // The reply frame for an already parsed line; waits in it end early when `stop` is
+    // requested (the connection that asked went away).
+    [[nodiscard]] std::string execute(const parsed_line& line, std::stop_token stop = {});
+
+    // One checked call. nullopt for a notification: nothing to send.
+    [[nodiscard]] std::optional<nlohmann::json> handle(const rpc_call& call,
+                                                       std::stop_token stop = {});
 
     // Called after anything that changes the set or state of sessions (persistence).
     void on_change(std::function<void()> hook) { on_change_ = std::move(hook); }
@@ -39,7 +53,8 @@ public:
     };
 
 private:
-    nlohmann::json dispatch(const std::string& method, const nlohmann::json& params);
+    nlohmann::json dispatch(const std::string& method, const nlohmann::json& params,
+                            const std::stop_token& stop);
     nlohmann::json plugin_list();
     nlohmann::json health_get(const nlohmann::json& params);
     nlohmann::json session_open(const nlohmann::json& params);
@@ -47,19 +62,23 @@ private:
     nlohmann::json session_get(const nlohmann::json& params);
     nlohmann::json session_write(const nlohmann::json& params);
     nlohmann::json session_close_input(const nlohmann::json& params);
-    nlohmann::json session_read(const nlohmann::json& params);
-    nlohmann::json session_wait(const nlohmann::json& params);
+    nlohmann::json session_read(const nlohmann::json& params, const std::stop_token& stop);
+    nlohmann::json session_wait(const nlohmann::json& params, const std::stop_token& stop);
     nlohmann::json session_resize(const nlohmann::json& params);
     nlohmann::json session_signal(const nlohmann::json& params);
     nlohmann::json session_close(const nlohmann::json& params);
 
+    // The host's live session, or the registry's entry (also for ended and lost sessions),
+    // named by params.id; a failure naming the id when there is none.
     std::shared_ptr<host::session> session_of(const nlohmann::json& params);
+    std::shared_ptr<registry::session_entry> entry_of(const nlohmann::json& params);
     void changed() const {
         if (on_change_) on_change_();
     }
 
     host::host& host_;
     const daemon_config& config_;
+    const limit_counters* limits_hit_;
     std::function<void()> on_change_;
     std::atomic<bool> accepting_{true};
 };

@@ -1,126 +1,67 @@
 #include "server.hpp"
 
 #include <grp.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <boost/asio/write.hpp>
-#include <deque>
-#include <fstream>
-#include <set>
+#include <cstring>
+#include <map>
 #include <thread>
 
+#include "call_runner.hpp"
+#include "connection.hpp"
 #include "health_monitor.hpp"
 #include "rpc_errors.hpp"
 #include "rpc_service.hpp"
-#include "state_store.hpp"
+#include "session_persistence.hpp"
+#include "session_reaper.hpp"
 #include "systemd.hpp"
 
 namespace berth::daemon {
 namespace {
 namespace asio = boost::asio;
 using unix_socket = asio::local::stream_protocol;
-using json = nlohmann::json;
 namespace fs = std::filesystem;
+using namespace std::chrono_literals;
 
-std::string dump(const json& j) {
-    return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+// Quick calls (list, get, write, ...) take microseconds to milliseconds; a few threads keep
+// one slow plugin call from holding up the rest.
+constexpr std::size_t k_quick_threads = 4;
+// After an accept error (EMFILE at the fd limit, ENOBUFS), wait before the next try: an
+// immediate retry fails the same way and spins a core. Doubles up to the max.
+constexpr auto k_accept_backoff_min = 50ms;
+constexpr auto k_accept_backoff_max = 1000ms;
+
+// Forgotten sessions free many small blocks; glibc keeps freed pages inside its arenas
+// unless asked, so berthd's memory would stay at its peak after a burst of sessions.
+void give_memory_back() {
+#ifdef __GLIBC__
+    (void)::malloc_trim(0);
+#endif
 }
-
-std::string error_frame(int code, const std::string& message) {
-    return dump(
-        {{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", {{"code", code}, {"message", message}}}});
-}
-
-// Who may talk to the daemon: root, the daemon's own user, and members of the socket group.
-bool peer_allowed(int fd, std::optional<gid_t> group) {
-    ucred cred{};
-    socklen_t len = sizeof cred;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return false;
-    if (cred.uid == 0 || cred.uid == ::geteuid()) return true;
-    if (!group) return false;
-    if (cred.gid == *group) return true;
-    std::ifstream status("/proc/" + std::to_string(cred.pid) + "/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("Groups:", 0) != 0) continue;
-        std::istringstream ids(line.substr(7));
-        for (gid_t g; ids >> g;)
-            if (g == *group) return true;
-    }
-    return false;
-}
-
-// Runs blocking calls (long polls, opens, closes) on their own threads and waits for them all
-// at shutdown.
-class blocking_calls {
-public:
-    explicit blocking_calls(std::size_t limit) : limit_(limit) {}
-    ~blocking_calls() { wait_all(); }
-    bool start(std::function<void()> fn) {
-        {
-            std::lock_guard lock(mutex_);
-            if (running_ >= limit_) return false;
-            ++running_;
-        }
-        std::thread([this, fn = std::move(fn)] {
-            fn();
-            std::lock_guard lock(mutex_);
-            --running_;
-            done_.notify_all();
-        }).detach();
-        return true;
-    }
-    void wait_all() {
-        std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] { return running_ == 0; });
-    }
-
-private:
-    std::mutex mutex_;
-    std::condition_variable done_;
-    std::size_t running_ = 0;
-    const std::size_t limit_;
-};
-
-struct daemon_state;
-
-class connection : public std::enable_shared_from_this<connection> {
-public:
-    connection(unix_socket::socket socket, daemon_state& d) : socket_(std::move(socket)), d_(d) {}
-    void start();
-    void send(std::string frame);
-    void close() {
-        boost::system::error_code ignored;
-        socket_.close(ignored);
-    }
-
-private:
-    void read();
-    void consume(const char* data, std::size_t n);
-    void handle_line(std::string line);
-    void write_next();
-
-    unix_socket::socket socket_;
-    daemon_state& d_;
-    std::array<char, 64 * 1024> buf_{};
-    std::string pending_;
-    bool discarding_ = false;
-    std::deque<std::string> out_;
-    bool writing_ = false;
-};
 
 struct daemon_state {
-    daemon_state(host::host& h, const daemon_config& c) : host(h), config(c) {}
+    daemon_state(host::host& h, const daemon_config& c, state_store& store)
+        : host(h),
+          config(c),
+          calls(k_quick_threads, c.max_blocking_calls),
+          rpc(h, c, &limits_hit),
+          persistence(h, store),
+          services{rpc,
+                   calls,
+                   connection_limits{c.max_frame_bytes, c.max_connection_requests,
+                                     c.max_connection_output_bytes, c.stall_timeout},
+                   std::nullopt,
+                   limits_hit,
+                   [this](const connection* gone) { connections.erase(gone); }} {}
 
     host::host& host;
     const daemon_config& config;
@@ -129,143 +70,60 @@ struct daemon_state {
     // posted steps (closing connections, removing the socket) have yet to run.
     asio::executor_work_guard<asio::io_context::executor_type> keep_running{io.get_executor()};
     unix_socket::acceptor acceptor{io};
+    asio::steady_timer accept_retry{io};
+    std::chrono::milliseconds accept_backoff{0};
     asio::signal_set signals{io, SIGTERM, SIGINT, SIGHUP};
     asio::steady_timer tick{io};
-    asio::thread_pool pool{4};
-    blocking_calls blocking{1024};
-    rpc_service rpc{host, config};
-    state_store* store = nullptr;
-    std::optional<gid_t> group;
-    std::set<std::shared_ptr<connection>> connections;  // io thread only
-    std::atomic<bool> dirty{true};
-    std::mutex persist_mutex;  // guards last_saved_signature and the file
-    std::string last_saved_signature;
+    limit_counters limits_hit;  // before services, which refers to it
+    call_runner calls;
+    rpc_service rpc;
+    session_persistence persistence;
+    connection_services services;
+    std::map<const connection*, std::shared_ptr<connection>> connections;  // I/O thread only
     fs::path socket_path;  // removed at exit when we created it
     std::thread stopper;   // runs shutdown(); joined after the loop ends
 };
 
-void connection::start() {
-    if (!peer_allowed(socket_.native_handle(), d_.group)) {
-        spdlog::warn(
-            "refused a connection from a peer that is neither root nor the daemon's user or group");
-        send(error_frame(
-            wire::rpc_error::unauthorized,
-            "not authorized: only root, the daemon's user or its socket group may connect"));
-        return;
-    }
-    read();
-}
+void accept_next(daemon_state& d);
 
-void connection::read() {
-    socket_.async_read_some(
-        asio::buffer(buf_),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-            if (ec) {
-                self->d_.connections.erase(self);
-                return;
-            }
-            self->consume(self->buf_.data(), n);
-            self->read();
-        });
-}
-
-// Splits the byte stream into lines. A line longer than max_frame_bytes is skipped up to its
-// newline and answered with an error; the connection stays usable.
-void connection::consume(const char* data, std::size_t n) {
-    while (n > 0) {
-        const char* nl = static_cast<const char*>(std::memchr(data, '\n', n));
-        const std::size_t take = nl == nullptr ? n : static_cast<std::size_t>(nl - data);
-        if (!discarding_) {
-            pending_.append(data, take);
-            if (pending_.size() > d_.config.max_frame_bytes) {
-                discarding_ = true;
-                pending_.clear();
-                pending_.shrink_to_fit();
-            }
-        }
-        if (nl == nullptr) return;
-        if (discarding_) {
-            discarding_ = false;
-            send(error_frame(wire::rpc_error::invalid_request,
-                             "request too large: more than " +
-                                 std::to_string(d_.config.max_frame_bytes) +
-                                 " bytes before its newline (max_frame_bytes)"));
-        } else {
-            handle_line(std::move(pending_));
-            pending_.clear();
-        }
-        data = nl + 1;
-        n -= take + 1;
-    }
-}
-
-void connection::handle_line(std::string line) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) return;
-    json request = json::parse(line, nullptr, false);
-    if (request.is_discarded()) {
-        send(error_frame(wire::rpc_error::parse_error,
-                         "parse error: the request is not valid JSON"));
-        return;
-    }
-    auto self = shared_from_this();
-    auto run = [self, request = std::move(request)] {
-        std::string frame;
-        if (request.is_array()) {  // a JSON-RPC batch
-            json responses = json::array();
-            for (const auto& r : request)
-                if (auto reply = self->d_.rpc.handle(r)) responses.push_back(std::move(*reply));
-            if (request.empty())
-                frame = error_frame(wire::rpc_error::invalid_request, "empty batch");
-            else if (!responses.empty())
-                frame = dump(responses);
-        } else if (auto reply = self->d_.rpc.handle(request)) {
-            frame = dump(*reply);
-        }
-        if (!frame.empty())
-            asio::post(self->d_.io, [self, frame = std::move(frame)]() mutable {
-                self->send(std::move(frame));
-            });
-    };
-    const bool blocks = request.is_object() && rpc_service::may_block(request);
-    if (blocks) {
-        if (!d_.blocking.start(run))
-            send(error_frame(wire::rpc_error::limit_reached,
-                             "limit reached: too many waiting calls"));
+// Accept failed for a reason other than a closed acceptor: log once per episode, back off.
+void on_accept_error(daemon_state& d, const boost::system::error_code& ec) {
+    d.limits_hit.hit(limit::accept_error);
+    if (d.accept_backoff == 0ms) {
+        spdlog::warn("cannot accept connections: {} ({} open); retrying with back-off",
+                     ec.message(), d.connections.size());
+        d.accept_backoff = k_accept_backoff_min;
     } else {
-        asio::post(d_.pool, std::move(run));
+        d.accept_backoff =
+            std::min(d.accept_backoff * 2, std::chrono::milliseconds(k_accept_backoff_max));
     }
-}
-
-void connection::send(std::string frame) {
-    out_.push_back(std::move(frame));
-    if (!writing_) write_next();
-}
-
-void connection::write_next() {
-    if (out_.empty()) {
-        writing_ = false;
-        return;
-    }
-    writing_ = true;
-    asio::async_write(
-        socket_, asio::buffer(out_.front()),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-            self->out_.pop_front();
-            if (ec) {
-                self->out_.clear();
-                self->writing_ = false;
-                return;
-            }
-            self->write_next();
-        });
+    d.accept_retry.expires_after(d.accept_backoff);
+    d.accept_retry.async_wait([&d](const boost::system::error_code& e) {
+        if (!e) accept_next(d);
+    });
 }
 
 void accept_next(daemon_state& d) {
     d.acceptor.async_accept([&d](const boost::system::error_code& ec, unix_socket::socket s) {
         if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
-            auto c = std::make_shared<connection>(std::move(s), d);
-            d.connections.insert(c);
+        if (ec) {
+            on_accept_error(d, ec);
+            return;
+        }
+        if (d.accept_backoff != 0ms) {
+            spdlog::info("accepting connections again");
+            d.accept_backoff = 0ms;
+        }
+        auto c = std::make_shared<connection>(std::move(s), d.services);
+        d.connections.emplace(c.get(), c);
+        if (d.connections.size() > d.config.max_connections) {
+            d.limits_hit.hit(limit::max_connections);
+            spdlog::warn("refused a connection: {} are open (max_connections)",
+                         d.config.max_connections);
+            c->refuse(wire::rpc_error::limit_reached,
+                      "limit reached: " + std::to_string(d.config.max_connections) +
+                          " connections are open (max_connections); retry later");
+        } else {
             c->start();
         }
         accept_next(d);
@@ -291,80 +149,33 @@ void listen_on(daemon_state& d, const fs::path& path) {
     if (ec) throw std::runtime_error("cannot bind " + path.string() + ": " + ec.message());
     d.acceptor.listen(asio::socket_base::max_listen_connections);
     d.socket_path = path;
-    if (d.group) {
-        if (::chown(path.c_str(), static_cast<uid_t>(-1), *d.group) != 0 ||
+    if (d.services.group) {
+        if (::chown(path.c_str(), static_cast<uid_t>(-1), *d.services.group) != 0 ||
             ::chmod(path.c_str(), 0660) != 0)
             throw std::runtime_error("cannot give " + path.string() +
                                      " to its group: " + std::strerror(errno));
     }
 }
 
-std::string signature(const std::vector<registry::session_record>& records) {
-    std::string s;
-    for (const auto& r : records) s += r.id + ":" + std::string(registry::to_string(r.state)) + ";";
-    return s;
-}
-
-void persist(daemon_state& d) {
-    if (!d.store) return;
-    std::lock_guard lock(d.persist_mutex);
-    const auto records = d.host.registry().sessions().list();
-    auto sig = signature(records);
-    if (!d.dirty.exchange(false) && sig == d.last_saved_signature) return;
-    try {
-        d.store->save(records);
-        d.last_saved_signature = std::move(sig);
-    } catch (const std::exception& e) {
-        spdlog::error("cannot save session state: {}", e.what());
-    }
-}
-
-// Forgets sessions that ended more than idle_timeout ago.
-void reap(daemon_state& d) {
-    const auto now = registry::clock::now();
-    for (const auto& r : d.host.registry().sessions().list()) {
-        if (!registry::is_final(r.state)) continue;
-        const auto since = r.ended.value_or(r.created);
-        if (now - since < d.config.idle_timeout) continue;
-        d.host.forget_session(r.id);
-        d.host.registry().sessions().remove(r.id);
-        d.dirty = true;
-        spdlog::debug("reaped session {} ({} for {} s)", r.id, registry::to_string(r.state),
-                      std::chrono::duration_cast<std::chrono::seconds>(now - since).count());
-    }
-}
-
 void on_tick(daemon_state& d) {
-    d.tick.expires_after(std::chrono::seconds(1));
+    d.tick.expires_after(1s);
     d.tick.async_wait([&d](const boost::system::error_code& ec) {
         if (ec) return;
-        asio::post(d.pool, [&d] {
-            reap(d);
-            persist(d);
+        const auto now = connection::clock::now();
+        // Copied: a check may close a connection, which erases it from the map.
+        std::vector<std::shared_ptr<connection>> open;
+        open.reserve(d.connections.size());
+        for (const auto& [key, c] : d.connections) open.push_back(c);
+        for (const auto& c : open) c->check(now);
+        d.calls.run_quick([&d] {
+            if (reap_ended_sessions(d.host, d.config.idle_timeout) > 0) {
+                d.persistence.mark_dirty();
+                give_memory_back();
+            }
+            d.persistence.save_if_changed();
         });
         on_tick(d);
     });
-}
-
-// Sessions from before a restart are listed as lost, with their last known state.
-void restore_lost(daemon_state& d) {
-    std::string problem;
-    for (auto r : d.store->load(problem)) {
-        if (d.host.registry().sessions().find(r.id)) continue;
-        const std::string last(registry::to_string(r.state));
-        if (r.state != registry::session_state::lost) {
-            r.reason = "berthd restarted; last known state: " + last +
-                       (r.reason.empty() ? "" : " (" + r.reason + ")");
-            if (!r.ended) r.ended = registry::clock::now();
-            r.state = registry::session_state::lost;
-        }
-        try {
-            (void)d.host.registry().sessions().add(std::move(r), 1);
-        } catch (const std::exception& e) {
-            spdlog::warn("skipped a persisted session: {}", e.what());
-        }
-    }
-    if (!problem.empty()) spdlog::warn("{}", problem);
 }
 
 // Runs on its own thread: closing sessions blocks, and the I/O loop keeps answering meanwhile.
@@ -375,6 +186,7 @@ void shutdown(daemon_state& d) {
     asio::post(d.io, [&d] {
         boost::system::error_code ignored;
         d.acceptor.close(ignored);
+        d.accept_retry.cancel();
         d.signals.cancel(ignored);
         d.tick.cancel();
     });
@@ -386,11 +198,13 @@ void shutdown(daemon_state& d) {
                 [s, grace = d.config.close_grace] { (void)s->close(grace, "berthd shut down"); });
     }
     for (auto& t : closers) t.join();
-    d.dirty = true;
-    persist(d);
+    d.persistence.mark_dirty();
+    d.persistence.save_if_changed();
     asio::post(d.io, [&d] {
-        for (const auto& c : d.connections) c->close();
-        d.connections.clear();
+        // Copied: close() erases each from the map.
+        std::vector<std::shared_ptr<connection>> open;
+        for (const auto& [key, c] : d.connections) open.push_back(c);
+        for (const auto& c : open) c->close();
         if (!d.socket_path.empty()) {
             std::error_code ec;
             fs::remove(d.socket_path, ec);
@@ -404,7 +218,7 @@ void on_signal(daemon_state& d) {
     d.signals.async_wait([&d](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         if (signo == SIGHUP) {
-            asio::post(d.pool, [&d] {
+            d.calls.run_quick([&d] {
                 const auto s = d.host.rescan();
                 spdlog::info("SIGHUP: plugins rescanned ({} added, {} removed, {} reloaded)",
                              s.added.size(), s.removed.size(), s.reloaded.size());
@@ -420,20 +234,19 @@ void on_signal(daemon_state& d) {
 }  // namespace
 
 int run_daemon(host::host& h, const daemon_config& config, state_store& store) {
-    daemon_state d{h, config};
+    daemon_state d{h, config, store};
     if (config.socket_group) {
         const group* g = ::getgrnam(config.socket_group->c_str());
         if (g == nullptr)
             throw std::runtime_error("socket_group '" + *config.socket_group + "' does not exist");
-        d.group = g->gr_gid;
+        d.services.group = g->gr_gid;
     }
-    d.store = &store;
-    restore_lost(d);
+    d.persistence.restore();
     // Saved before the reply goes out: a session a client was told about is listed (as lost)
     // by the next berthd even if this one dies right after. The tick saves the rest (exits).
     d.rpc.on_change([&d] {
-        d.dirty = true;
-        persist(d);
+        d.persistence.mark_dirty();
+        d.persistence.save_if_changed();
     });
 
     if (const int fd = systemd_listen_fd(); fd >= 0) {
@@ -448,12 +261,11 @@ int run_daemon(host::host& h, const daemon_config& config, state_store& store) {
     accept_next(d);
     on_signal(d);
     on_tick(d);
-    persist(d);
+    d.persistence.save_if_changed();
     systemd_notify("READY=1");
     d.io.run();
     if (d.stopper.joinable()) d.stopper.join();
-    d.blocking.wait_all();
-    d.pool.join();
+    d.calls.wait_all();
     return 0;
 }
 

@@ -1,7 +1,7 @@
-// berthd's process: the Unix socket, its connections (newline-delimited JSON-RPC frames),
-// signals (SIGTERM: orderly shutdown; SIGHUP: rescan plugins), persistence and reaping of
-// ended sessions. One Asio I/O thread; requests run on a worker pool, long polls on their
-// own threads, so no call can stall the others.
+// berthd's process: the Unix socket and its accept loop (max_connections, back-off on
+// errors), signals (SIGTERM: orderly shutdown; SIGHUP: rescan plugins) and the once-a-second
+// tick (stalled connections, reaping, persistence). One Asio I/O thread; each connection is
+// in connection.hpp, requests run on the call_runner.
 #pragma once
 
 #include <berth/host/host.hpp>

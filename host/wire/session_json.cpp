@@ -1,5 +1,7 @@
 #include "session_json.hpp"
 
+#include "base64.hpp"
+
 namespace berth::wire {
 namespace {
 using json = nlohmann::json;
@@ -67,6 +69,20 @@ std::optional<registry::session_record> record_from_json(const json& j) {
     } catch (const json::exception&) {
         return std::nullopt;
     }
+}
+
+std::vector<output_run> output_runs(const json& read_result) {
+    std::vector<output_run> runs;
+    const bool base64 = read_result.value("encoding", "text") == "base64";
+    const auto chunks = read_result.find("chunks");
+    if (chunks == read_result.end() || !chunks->is_array()) return runs;
+    for (const auto& c : *chunks) {
+        if (!c.is_object()) continue;
+        std::string data = c.value("data", "");
+        if (base64) data = base64_decode(data).value_or("");
+        runs.push_back({c.value("stream", "stdout"), std::move(data)});
+    }
+    return runs;
 }
 
 }  // namespace berth::wire

@@ -167,23 +167,25 @@ read_result session_entry::read(std::uint64_t cursor, std::size_t max_bytes) con
 }
 
 read_result session_entry::wait_read(std::uint64_t cursor, std::size_t max_bytes,
-                                     std::chrono::milliseconds timeout) const {
+                                     std::chrono::milliseconds timeout,
+                                     std::stop_token stop) const {
     const auto deadline = deadline_after(timeout);
     std::unique_lock lock(mutex_);
     // The predicate form re-checks after every wake-up, so spurious ones just wait again.
-    changed_.wait_until(lock, deadline,
+    changed_.wait_until(lock, stop, deadline,
                         [&] { return output_.end_offset() > cursor || is_final(record_.state); });
     return output_.read(cursor, max_bytes);
 }
 
-bool session_entry::wait_ended(std::chrono::milliseconds timeout) const {
+bool session_entry::wait_ended(std::chrono::milliseconds timeout, std::stop_token stop) const {
     const auto deadline = deadline_after(timeout);
     std::unique_lock lock(mutex_);
-    return changed_.wait_until(lock, deadline, [&] { return is_final(record_.state); });
+    return changed_.wait_until(lock, stop, deadline, [&] { return is_final(record_.state); });
 }
 
 pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const re2::RE2& pattern,
-                                                    std::chrono::milliseconds timeout) const {
+                                                    std::chrono::milliseconds timeout,
+                                                    std::stop_token stop) const {
     const auto deadline = deadline_after(timeout);
     pattern_wait_result result;
     std::unique_lock lock(mutex_);
@@ -217,15 +219,16 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
         }
         // Checked before waiting so a zero timeout searches exactly once, and a stream of
         // appends cannot keep an expired wait looping.
-        if (steady::now() >= deadline) {
+        if (steady::now() >= deadline || stop.stop_requested()) {
             result.result = pattern_wait_result::outcome::timeout;
             return result;
         }
         lock.lock();
         // `to` is the larger of the cursor and the old end: output that stays short of the
         // cursor cannot produce a match, so it is no reason to search again.
-        const bool changed = changed_.wait_until(
-            lock, deadline, [&] { return output_.end_offset() > to || is_final(record_.state); });
+        const bool changed = changed_.wait_until(lock, stop, deadline, [&] {
+            return output_.end_offset() > to || is_final(record_.state);
+        });
         if (!changed) {
             result.result = pattern_wait_result::outcome::timeout;
             return result;

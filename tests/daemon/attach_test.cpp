@@ -359,7 +359,7 @@ TEST_F(BerthAttach, DetachKeyLeavesTheSessionRunningAndRestoresTheTerminal) {
     EXPECT_TRUE(session_prints(d, id, "pre7"));
     // The key itself stayed in attach: the session's terminal would have echoed it as ^].
     const auto seen = d.call("session.read", {{"id", id}, {"cursor", 0}});
-    EXPECT_EQ(seen.value("data", "").find("^]"), std::string::npos) << seen.dump();
+    EXPECT_EQ(joined_output(seen).find("^]"), std::string::npos) << seen.dump();
     const auto rec = d.call("session.get", {{"id", id}});
     EXPECT_EQ(rec.value("state", ""), "running") << rec.dump();
 

@@ -1,5 +1,7 @@
 #include "daemon_fixture.hpp"
 
+#include "session_json.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -115,6 +117,12 @@ nlohmann::json daemon_process::call(const std::string& method, const nlohmann::j
         return nullptr;
     }
     return r.value();
+}
+
+std::string joined_output(const nlohmann::json& read_result) {
+    std::string out;
+    for (const auto& run : wire::output_runs(read_result)) out += run.bytes;
+    return out;
 }
 
 }  // namespace berth::test

@@ -51,6 +51,9 @@ private:
     int exit_status_ = -1;
 };
 
+// A session.read result's output, all streams joined in order.
+[[nodiscard]] std::string joined_output(const nlohmann::json& read_result);
+
 // True if a process with this pid still runs (zombies count as gone).
 [[nodiscard]] bool process_alive(std::int64_t pid);
 

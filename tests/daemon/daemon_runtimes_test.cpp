@@ -55,8 +55,7 @@ TEST_P(BerthdRuntime, OpenSendWaitReadMetricsClose) {
     ASSERT_TRUE(w) << w.err().message;
     EXPECT_EQ(w.value()["outcome"], "matched") << w.value().dump();
     auto r = client.call("session.read", {{"id", id}});
-    EXPECT_NE(r.value()["data"].get<std::string>().find("ready-42"), std::string::npos)
-        << r.value().dump();
+    EXPECT_NE(joined_output(r.value()).find("ready-42"), std::string::npos) << r.value().dump();
     const auto metrics =
         client.call("metrics.get", json::object()).value()["text"].get<std::string>();
     EXPECT_NE(metrics.find("berth_sessions_active{plugin=\"berth-" + std::string(c.runtime) +

@@ -100,7 +100,10 @@ TEST(BerthdSystemd, ServesThePassedSocketAndNotifiesReadyAndStopping) {
         char* out = listen_pid + 11;
         while (n > 0) *out++ = digits[--n];
         *out = '\0';
-        if (::dup2(listen_fd, 3) < 0) ::_exit(126);
+        // dup2 onto itself (the socket may already be fd 3) keeps FD_CLOEXEC, and exec would
+        // close the very socket being passed: clear it either way.
+        if (listen_fd != 3 && ::dup2(listen_fd, 3) < 0) ::_exit(126);
+        if (::fcntl(3, F_SETFD, 0) != 0) ::_exit(126);
         ::execve(argv[0], const_cast<char* const*>(argv.data()), envp.data());
         ::_exit(127);
     }

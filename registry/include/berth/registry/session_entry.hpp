@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -78,25 +79,32 @@ public:
     [[nodiscard]] read_result read(std::uint64_t cursor, std::size_t max_bytes) const;
 
     // Long-poll: returns as soon as there is output at or past `cursor`, the session has
-    // ended, or the timeout passed; then reads like read().
+    // ended, the timeout passed or `stop` was requested (its caller went away); then reads
+    // like read().
     [[nodiscard]] read_result wait_read(std::uint64_t cursor, std::size_t max_bytes,
-                                        std::chrono::milliseconds timeout) const;
+                                        std::chrono::milliseconds timeout,
+                                        std::stop_token stop = {}) const;
 
-    // Blocks until the session reaches a final state or the timeout passes. True if final.
-    [[nodiscard]] bool wait_ended(std::chrono::milliseconds timeout) const;
+    // Blocks until the session reaches a final state, the timeout passes or `stop` is
+    // requested. True if final.
+    [[nodiscard]] bool wait_ended(std::chrono::milliseconds timeout,
+                                  std::stop_token stop = {}) const;
 
     // Search output from `cursor` on for `pattern` (RE2, linear time), across chunk
-    // boundaries, as output arrives, until matched, ended or timed out.
+    // boundaries, as output arrives, until matched, ended or timed out. A requested `stop`
+    // ends the wait as a timeout.
     [[nodiscard]] pattern_wait_result wait_for_pattern(std::uint64_t cursor,
                                                        const re2::RE2& pattern,
-                                                       std::chrono::milliseconds timeout) const;
+                                                       std::chrono::milliseconds timeout,
+                                                       std::stop_token stop = {}) const;
 
     [[nodiscard]] std::uint64_t end_offset() const;
 
 private:
     std::string id_;
     mutable std::mutex mutex_;
-    mutable std::condition_variable changed_;
+    // _any: waits also end when their stop_token is requested.
+    mutable std::condition_variable_any changed_;
     session_record record_;
     output_buffer output_;
     metrics_store* metrics_;  // not owned; may be null; outlives the entry

@@ -1,0 +1,274 @@
+#include "connection.hpp"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "call_runner.hpp"
+#include "json_limits.hpp"
+#include "peer_check.hpp"
+#include "rpc_errors.hpp"
+#include "rpc_request.hpp"
+#include "rpc_service.hpp"
+
+namespace berth::daemon {
+namespace {
+namespace asio = boost::asio;
+namespace err = wire::rpc_error;
+
+// A read of 0 bytes means the peer shut down its sending side; it may still read our
+// replies (`printf REQ | socat - UNIX:...` does exactly that). Only when both sides are shut
+// (close, or the process died) does the kernel raise POLLHUP on a Unix stream socket.
+bool peer_hung_up(int fd) {
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
+
+// How long a finished connection waits for its peer to close before berthd closes it.
+constexpr auto k_linger = std::chrono::seconds(1);
+
+std::string line_error(int code, const std::string& message) {
+    return wire::to_frame(error_reply(nullptr, code, message));
+}
+
+}  // namespace
+
+connection::connection(socket_type socket, connection_services& services)
+    : socket_(std::move(socket)), services_(services), framer_(services.limits.max_frame_bytes) {}
+
+void connection::start() {
+    if (!peer_allowed(socket_.native_handle(), services_.group)) {
+        services_.limits_hit.hit(limit::unauthorized);
+        spdlog::warn(
+            "refused a connection from a peer that is neither root nor the daemon's user or group");
+        refuse(err::unauthorized,
+               "not authorized: only root, the daemon's user or its socket group may connect");
+        return;
+    }
+    pump();
+}
+
+void connection::refuse(int code, const std::string& message) { finish(line_error(code, message)); }
+
+void connection::close() {
+    if (closed_) return;
+    closed_ = true;
+    stop_.request_stop();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    out_.clear();
+    queued_bytes_ = 0;
+    if (services_.on_closed) services_.on_closed(this);
+}
+
+void connection::finish(const std::string& frame) {
+    if (finishing_) return;
+    finishing_ = true;
+    if (!frame.empty()) queue(frame);
+    if (out_.empty()) linger();
+}
+
+void connection::linger() {
+    if (!linger_since_) {
+        boost::system::error_code ignored;
+        socket_.shutdown(socket_type::shutdown_send, ignored);
+        linger_since_ = clock::now();
+    }
+    if (reading_) return;  // the read under way will see the EOF
+    reading_ = true;
+    socket_.async_read_some(
+        asio::buffer(buf_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+            self->reading_ = false;
+            if (self->closed_) return;
+            if (ec) {
+                self->close();
+                return;
+            }
+            self->linger();  // discard it and wait on
+        });
+}
+
+void connection::check(clock::time_point now) {
+    if (closed_) return;
+    if (linger_since_) {
+        if (now - *linger_since_ > k_linger) close();
+        return;
+    }
+    const auto timeout = services_.limits.stall_timeout;
+    if (reading_ && partial_since_ && now - *partial_since_ > timeout) {
+        services_.limits_hit.hit(limit::stall_timeout);
+        spdlog::info("closing a connection that left a request without its newline for {} ms",
+                     timeout.count());
+        partial_since_.reset();
+        finish(
+            line_error(err::invalid_request, "incomplete request: no newline within " +
+                                                 std::to_string(timeout.count()) +
+                                                 " ms (stall_timeout_ms); closing the connection"));
+        return;
+    }
+    if (over_since_ && now - *over_since_ > timeout) {
+        services_.limits_hit.hit(limit::stall_timeout);
+        spdlog::warn("closing a connection that left {} bytes of replies unread for {} ms",
+                     queued_bytes_, timeout.count());
+        close();
+        return;
+    }
+    if (eof_ && peer_hung_up(socket_.native_handle())) close();
+}
+
+void connection::read() {
+    reading_ = true;
+    // The partial line's clock runs only while berthd waits on the client.
+    if (framer_.partial()) partial_since_ = clock::now();
+    socket_.async_read_some(asio::buffer(buf_),
+                            [self = shared_from_this()](const boost::system::error_code& ec,
+                                                        std::size_t n) { self->on_read(ec, n); });
+}
+
+void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (linger_since_) {  // finished while this read was under way
+        if (ec)
+            close();
+        else
+            linger();
+        return;
+    }
+    if (ec) {
+        if (ec != asio::error::eof || peer_hung_up(socket_.native_handle())) {
+            close();
+            return;
+        }
+        // Half-closed: answer what it sent, then close.
+        eof_ = true;
+        partial_since_.reset();
+        framer_.finish();
+        pump();
+        return;
+    }
+    const bool had_partial = framer_.partial();
+    const bool had_ready = framer_.ready();
+    framer_.feed({buf_.data(), n});
+    if (!framer_.partial()) {
+        partial_since_.reset();
+    } else if (!had_partial || framer_.ready() != had_ready) {
+        partial_since_ = clock::now();  // a new line began in this read
+    }
+    pump();
+}
+
+// Runs what can run, reads when there is room: the one place that decides, after every
+// event, whether this connection may take more work.
+void connection::pump() {
+    if (closed_ || finishing_) return;
+    const auto& limits = services_.limits;
+    while (!in_pool_ && in_flight_ < limits.max_requests_in_flight && !over_output() &&
+           framer_.ready()) {
+        auto f = framer_.next();
+        if (f->too_long) {
+            services_.limits_hit.hit(limit::max_frame_bytes);
+            queue(line_error(err::invalid_request,
+                             "request too large: more than " +
+                                 std::to_string(limits.max_frame_bytes) +
+                                 " bytes before its newline (max_frame_bytes)"));
+        } else {
+            dispatch(std::move(f->line));
+        }
+    }
+    if (eof_) {
+        if (in_flight_ == 0 && !in_pool_ && !framer_.ready()) finish({});
+        return;
+    }
+    if (!reading_ && !framer_.ready() && !over_output() &&
+        in_flight_ < limits.max_requests_in_flight)
+        read();
+}
+
+void connection::dispatch(std::string line) {
+    ++in_flight_;
+    in_pool_ = true;
+    auto self = shared_from_this();
+    // Parsing runs off the I/O thread too: a 1 MiB line takes milliseconds, and the I/O thread
+    // serves everyone.
+    services_.calls.run_quick([self, line = std::move(line)] {
+        auto& s = self->services_;
+        const auto post = [self](auto fn) {
+            asio::post(self->socket_.get_executor(), std::move(fn));
+        };
+        const auto reply = [self, post](std::string frame) {
+            post([self, frame = std::move(frame)]() mutable { self->on_reply(std::move(frame)); });
+        };
+        auto parsed = std::make_shared<parsed_line>(parse_line(line));
+        if (!may_block(*parsed)) {
+            reply(s.rpc.execute(*parsed, self->stop_.get_token()));
+            post([self] { self->on_pool_done(); });
+            return;
+        }
+        const bool started = s.calls.run_blocking([self, parsed, reply] {
+            reply(self->services_.rpc.execute(*parsed, self->stop_.get_token()));
+        });
+        if (!started) {
+            s.limits_hit.hit(limit::max_blocking_calls);
+            spdlog::warn("refused a waiting call: {} are running (max_blocking_calls)",
+                         s.calls.max_blocking());
+            reply(error_frame_for(*parsed, err::limit_reached,
+                                  "limit reached: " + std::to_string(s.calls.max_blocking()) +
+                                      " waiting calls are running (max_blocking_calls); retry "
+                                      "later"));
+        }
+        post([self] { self->on_pool_done(); });
+    });
+}
+
+// The line left the pool (answered, or handed to a thread of its own): the next may go.
+void connection::on_pool_done() {
+    in_pool_ = false;
+    pump();
+}
+
+void connection::on_reply(std::string frame) {
+    --in_flight_;
+    if (closed_) return;
+    if (!frame.empty()) queue(std::move(frame));
+    pump();
+}
+
+void connection::queue(std::string frame) {
+    queued_bytes_ += frame.size();
+    out_.push_back(std::move(frame));
+    if (over_output() && !over_since_) over_since_ = clock::now();
+    if (!writing_) write_next();
+}
+
+void connection::write_next() {
+    if (out_.empty() || closed_) {
+        writing_ = false;
+        return;
+    }
+    writing_ = true;
+    asio::async_write(
+        socket_, asio::buffer(out_.front()),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+            self->writing_ = false;
+            if (self->closed_) return;
+            if (ec) {  // the peer is gone: nothing it asked for matters any more
+                self->close();
+                return;
+            }
+            self->queued_bytes_ -= self->out_.front().size();
+            self->out_.pop_front();
+            if (!self->over_output()) self->over_since_.reset();
+            if (self->out_.empty() && self->finishing_) {
+                self->linger();
+                return;
+            }
+            self->write_next();
+            self->pump();
+        });
+}
+
+}  // namespace berth::daemon

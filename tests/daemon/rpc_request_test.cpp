@@ -1,0 +1,269 @@
+// berthd's request layer without a socket: every hostile shape of a line gets an answer that
+// names the problem, echoes nothing unbounded, and leaves the service working.
+#include <gtest/gtest.h>
+
+#include <berth/host/host.hpp>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "json_limits.hpp"
+#include "rpc_errors.hpp"
+#include "rpc_request.hpp"
+#include "rpc_service.hpp"
+
+namespace berth::daemon {
+namespace {
+using json = nlohmann::json;
+namespace err = wire::rpc_error;
+
+// A host with no plugins: nothing can be spawned, the request layer is all there is.
+class RpcService : public ::testing::Test {
+protected:
+    host::host host_{host::host_options{.plugin_dirs = std::vector<std::filesystem::path>{}}};
+    daemon_config config_;
+    rpc_service rpc_{host_, config_};
+
+    json call(const std::string& line) {
+        const std::string frame = rpc_.handle_line(line);
+        EXPECT_FALSE(frame.empty()) << line.substr(0, 200);
+        EXPECT_EQ(frame.back(), '\n');
+        EXPECT_EQ(frame.find('\n'), frame.size() - 1) << "one line per reply";
+        return json::parse(frame);
+    }
+
+    // A session in the registry with the given output, as if a plugin had produced it.
+    std::shared_ptr<registry::session_entry> session_with(const std::string& out,
+                                                          const std::string& err_out = "") {
+        registry::session_record r;
+        r.id = "s-test";
+        r.runtime = "local";
+        auto e = host_.registry().sessions().add(r, 1 << 20);
+        e->mark_running(1);
+        e->append_output(registry::stream::out, out);
+        if (!err_out.empty()) e->append_output(registry::stream::err, err_out);
+        return e;
+    }
+};
+
+std::string deep(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+TEST(RpcRequest, NestingIsCountedOutsideStringsOnly) {
+    EXPECT_FALSE(wire::nesting_exceeds(R"({"a":[1,{"b":"[[[[[[[["}]})", 3));
+    EXPECT_TRUE(wire::nesting_exceeds("[[[[", 3));
+    EXPECT_FALSE(wire::nesting_exceeds(R"(["\"[[[[[["])", 1));
+    EXPECT_FALSE(wire::nesting_exceeds("]]]]][", 1));
+}
+
+TEST(RpcRequest, PreviewCutsOnACharacterBoundary) {
+    const std::string s =
+        "ab\xC3\xA9"
+        "cd";  // é is two bytes
+    EXPECT_EQ(wire::preview(s, 3), "ab...");
+    EXPECT_EQ(wire::preview(s, 4), "ab\xC3\xA9...");
+    EXPECT_EQ(wire::preview(s, 64), s);
+}
+
+TEST(RpcRequest, BlockingCallsAreToldApartBeforeAnythingRuns) {
+    const auto one = [](const std::string& line) {
+        const auto p = parse_line(line);
+        return may_block(p);
+    };
+    EXPECT_TRUE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{}})"));
+    EXPECT_TRUE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"wait_ms":5}})"));
+    EXPECT_FALSE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"wait_ms":0}})"));
+    EXPECT_FALSE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.list"})"));
+    EXPECT_TRUE(one(R"({"jsonrpc":"2.0","id":1,"method":"health.get","params":{"refresh":true}})"));
+    EXPECT_FALSE(one(R"({"jsonrpc":"2.0","id":1,"method":"health.get","params":{"refresh":1}})"));
+    EXPECT_TRUE(one(R"([{"jsonrpc":"2.0","method":"session.list"},)"
+                    R"({"jsonrpc":"2.0","id":2,"method":"session.open"}])"));
+}
+
+// Issue 10, item 1: {"jsonrpc":2,...} ended in std::terminate.
+TEST_F(RpcService, AJsonrpcMemberThatIsNotAStringIsAnInvalidRequest) {
+    for (const char* v : {"2", "null", "[2]", "{\"a\":1}", "true", "\"1.0\""}) {
+        const auto r =
+            call(std::string(R"({"jsonrpc":)") + v + R"(,"id":7,"method":"session.list"})");
+        EXPECT_EQ(r["error"]["code"], err::invalid_request) << v;
+        EXPECT_EQ(r["id"], 7) << v;
+        EXPECT_NE(r["error"]["message"].get<std::string>().find("jsonrpc"), std::string::npos);
+    }
+    EXPECT_TRUE(call(R"({"jsonrpc":"2.0","id":8,"method":"session.list"})").contains("result"));
+}
+
+TEST_F(RpcService, EveryEnvelopeMemberIsTypeChecked) {
+    EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1,"method":7})")["error"]["code"],
+              err::invalid_request);
+    EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":1})")["error"]["code"], err::invalid_request);
+    EXPECT_EQ(
+        call(R"({"jsonrpc":"2.0","id":1,"method":"session.get","params":[1]})")["error"]["code"],
+        err::invalid_params);
+    EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":{"a":1},"method":"session.list"})")["error"]["code"],
+              err::invalid_request);
+    EXPECT_EQ(call(R"(17)")["error"]["code"], err::invalid_request);
+    EXPECT_EQ(call(R"({"jsonrpc":"2.0")")["error"]["code"], err::parse_error);
+    EXPECT_EQ(call("[]")["error"]["code"], err::invalid_request);
+}
+
+// Issue 10, item 10: an id of 2^64 came back as a float.
+TEST_F(RpcService, IdsAreEchoedExactlyOrRefused) {
+    EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":18446744073709551615,"method":"session.list"})")["id"]
+                  .get<std::uint64_t>(),
+              18446744073709551615ULL);
+    EXPECT_EQ(call(R"({"jsonrpc":"2.0","id":-9223372036854775808,"method":"session.list"})")["id"]
+                  .get<std::int64_t>(),
+              INT64_MIN);
+    for (const char* id : {"18446744073709551616", "1.5", "1e3"}) {
+        const auto r =
+            call(std::string(R"({"jsonrpc":"2.0","id":)") + id + R"(,"method":"session.list"})");
+        EXPECT_EQ(r["error"]["code"], err::invalid_request) << id;
+        EXPECT_TRUE(r["id"].is_null()) << id;
+    }
+    const auto long_id = call(R"({"jsonrpc":"2.0","id":")" + std::string(100000, 'x') +
+                              R"(","method":"session.list"})");
+    EXPECT_EQ(long_id["error"]["code"], err::invalid_request);
+    EXPECT_LT(long_id.dump().size(), 600u) << "the id is not echoed whole";
+}
+
+// Issue 10, item 2: a 100,000-deep array crashed berthd where it was written back out.
+TEST_F(RpcService, DeepNestingIsRefusedWhereverItIs) {
+    const std::string d = deep(100000);
+    for (
+        const std::string& line :
+        {R"({"jsonrpc":"2.0","id":)" + d + R"(,"method":"session.list"})",
+         R"({"jsonrpc":"2.0","id":1,"method":"session.get","params":{"id":)" + d + "}}",
+         R"({"jsonrpc":"2.0","id":1,"method":"session.open","params":{"runtime":"local","options":{"env":)" +
+             d + "}}}",
+         d}) {
+        const auto r = call(line);
+        EXPECT_EQ(r["error"]["code"], err::invalid_request);
+        EXPECT_NE(r["error"]["message"].get<std::string>().find("nested too deeply"),
+                  std::string::npos);
+    }
+    // Up to the limit is fine, and is answered without echoing the value whole.
+    const auto ok = call(R"({"jsonrpc":"2.0","id":1,"method":"session.get","params":{"id":)" +
+                         deep(wire::k_max_json_depth - 2) + "}}");
+    EXPECT_EQ(ok["error"]["code"], err::invalid_params);
+    EXPECT_LT(ok["error"]["message"].get<std::string>().size(), 200u);
+}
+
+TEST_F(RpcService, ClientValuesInMessagesAreBounded) {
+    const std::string big(1 << 20, 'm');
+    for (const std::string& line :
+         {R"({"jsonrpc":"2.0","id":1,"method":")" + big + R"("})",
+          R"({"jsonrpc":"2.0","id":1,"method":"session.get","params":{"id":")" + big + R"("}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"session.open","params":{"runtime":")" + big +
+              R"("}})",
+          R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s","encoding":")" +
+              big + R"("}})"}) {
+        const auto r = call(line);
+        ASSERT_TRUE(r.contains("error"));
+        EXPECT_LT(r["error"]["message"].get<std::string>().size(), 300u);
+    }
+}
+
+TEST_F(RpcService, NotificationsGetNoReplyAndBatchesAnswerEach) {
+    EXPECT_EQ(rpc_.handle_line(R"({"jsonrpc":"2.0","method":"session.list"})"), "");
+    EXPECT_EQ(rpc_.handle_line("   \r"), "");
+    const auto r = call(R"([{"jsonrpc":"2.0","id":1,"method":"session.list"},)"
+                        R"({"jsonrpc":"2.0","method":"session.list"},)"
+                        R"({"jsonrpc":2,"id":3,"method":"session.list"}])");
+    ASSERT_TRUE(r.is_array());
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0]["id"], 1);
+    EXPECT_EQ(r[1]["error"]["code"], err::invalid_request);
+    std::string batch = "[";
+    for (std::size_t i = 0; i <= k_max_batch; ++i)
+        batch += std::string(i ? "," : "") + R"({"jsonrpc":"2.0","id":1,"method":"session.list"})";
+    EXPECT_EQ(call(batch + "]")["error"]["code"], err::invalid_request);
+}
+
+// Issue 10, item 9: a 1 MB pattern cost ~75 MB and its error echoed the pattern whole.
+TEST_F(RpcService, PatternsAreCappedAndNotEchoedWhole) {
+    session_with("hello\n");
+    std::string alternation;
+    while (alternation.size() < (1 << 20)) alternation += "ab|";
+    alternation += "ab";
+    const auto big = call(
+        R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{"id":"s-test","pattern":")" +
+        alternation + R"(","timeout_ms":0}})");
+    EXPECT_EQ(big["error"]["code"], err::invalid_params);
+    const auto message = big["error"]["message"].get<std::string>();
+    EXPECT_NE(message.find("at most 4096"), std::string::npos) << message;
+    EXPECT_LT(message.size(), 300u);
+    const auto invalid = call(
+        R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{"id":"s-test","pattern":"(()" +
+        std::string(4000, 'x') + R"(","timeout_ms":0}})");
+    EXPECT_EQ(invalid["error"]["code"], err::invalid_params);
+    EXPECT_LT(invalid["error"]["message"].get<std::string>().size(), 400u);
+    const auto matched = call(
+        R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{"id":"s-test","pattern":"l+o","timeout_ms":0}})");
+    EXPECT_EQ(matched["result"]["outcome"], "matched");
+    EXPECT_EQ(matched["result"]["match"], "llo");
+}
+
+// Issue 10, item 10: a cursor past the end came back as next_cursor, and the reader skipped
+// whatever came next.
+TEST_F(RpcService, ACursorPastTheEndIsAnError) {
+    session_with("0123456789");
+    const auto past = call(
+        R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","cursor":11}})");
+    EXPECT_EQ(past["error"]["code"], err::invalid_params);
+    EXPECT_NE(past["error"]["message"].get<std::string>().find("end_offset 10"), std::string::npos);
+    const auto wait = call(
+        R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{"id":"s-test","pattern":"x","cursor":99,"timeout_ms":0}})");
+    EXPECT_EQ(wait["error"]["code"], err::invalid_params);
+    const auto at_end = call(
+        R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","cursor":10}})");
+    EXPECT_EQ(at_end["result"]["next_cursor"], 10);
+    EXPECT_TRUE(at_end["result"]["chunks"].empty());
+}
+
+// Each output byte crosses the socket once: the chunks are the output.
+TEST_F(RpcService, AReadCarriesEachOutputByteOnce) {
+    // Letters that appear in no key or value of a reply, so counting them counts output.
+    const std::string out(3000, 'Q');
+    const std::string errs(2000, 'Z');
+    session_with(out, errs);
+    for (const char* encoding : {"text", "base64"}) {
+        const std::string frame = rpc_.handle_line(
+            std::string(
+                R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","encoding":")") +
+            encoding + R"("}})");
+        const auto r = json::parse(frame)["result"];
+        ASSERT_EQ(r["chunks"].size(), 2u);
+        EXPECT_EQ(r["chunks"][0]["stream"], "stdout");
+        EXPECT_EQ(r["chunks"][1]["stream"], "stderr");
+        EXPECT_FALSE(r.contains("data"));
+        if (std::string(encoding) == "text") {
+            EXPECT_EQ(std::count(frame.begin(), frame.end(), 'Q'), 3000);
+            EXPECT_EQ(std::count(frame.begin(), frame.end(), 'Z'), 2000);
+        }
+        // base64: 4/3 of the bytes, once, plus the envelope.
+        EXPECT_LT(frame.size(), (out.size() + errs.size()) * 4 / 3 + 300) << encoding;
+    }
+}
+
+TEST_F(RpcService, WaitsEndWhenTheirCallerGoesAway) {
+    session_with("x");
+    for (
+        const char* line :
+        {R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","cursor":1,"wait_ms":30000}})",
+         R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{"id":"s-test","pattern":"never","timeout_ms":30000}})"}) {
+        std::stop_source stop;
+        const auto parsed = parse_line(line);
+        std::thread canceller([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            stop.request_stop();
+        });
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto frame = rpc_.execute(parsed, stop.get_token());
+        canceller.join();
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5)) << line;
+        EXPECT_TRUE(json::parse(frame).contains("result")) << frame;
+    }
+}
+
+}  // namespace
+}  // namespace berth::daemon
