@@ -61,7 +61,7 @@ struct process_session::state : std::enable_shared_from_this<state> {
     std::size_t queued_bytes = 0;
     bool stdin_close_requested = false;
     bool stdin_gone = false;  // closed, broken or the session ended
-    bool reaped = false;
+    bool reaped = false;      // exited: a zombie until deliver() reaps it (see watch_exit)
     bool fds_closed = false;
     bool delivered = false;
     std::uint8_t last_written = '\n';
@@ -126,9 +126,15 @@ struct process_session::state : std::enable_shared_from_this<state> {
         pidfd->async_wait(descriptor::wait_read, [self = shared_from_this()](
                                                      const boost::system::error_code& ec) {
             if (self->delivered_on_loop || ec == asio::error::operation_aborted) return;
-            int status = 0;
-            const pid_t r = ::waitpid(self->pid, &status, WNOHANG);
-            if (r == 0) {  // spurious wake-up
+            // WNOWAIT: read the status but leave the child a zombie until deliver() has
+            // killed its process group. A reaped pid (and so its group id) is free for the
+            // next process the machine starts; killing -pid after that hits a stranger's
+            // process group (seen: a shell of another user of the machine, on a busy host
+            // where pids wrap at 32768).
+            siginfo_t info{};
+            if (::waitid(P_PID, static_cast<id_t>(self->pid), &info,
+                         WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                info.si_pid == 0) {  // spurious wake-up
                 self->watch_exit();
                 return;
             }
@@ -136,11 +142,11 @@ struct process_session::state : std::enable_shared_from_this<state> {
                 std::lock_guard lock(self->mutex);
                 self->reaped = true;
             }
-            if (r == self->pid) {
-                if (WIFSIGNALED(status)) {
-                    self->result.term_signal = WTERMSIG(status);
+            if (info.si_pid == self->pid) {
+                if (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) {
+                    self->result.term_signal = info.si_status;
                 } else {
-                    self->result.exit_code = WEXITSTATUS(status);
+                    self->result.exit_code = info.si_status;
                 }
             }
             self->exited = true;
@@ -218,8 +224,11 @@ struct process_session::state : std::enable_shared_from_this<state> {
         {
             std::lock_guard lock(mutex);
             // The session owns its process group: whatever the command left running in it
-            // goes with it.
+            // goes with it. The leader is still a zombie here (watch_exit peeked with
+            // WNOWAIT), so the group id is still ours; then it is reaped.
             ::kill(-pid, SIGKILL);
+            int status = 0;
+            (void)::waitpid(pid, &status, WNOHANG);
             fds_closed = true;
             stdin_gone = true;
             queue.clear();
@@ -317,7 +326,8 @@ void process_session::signal(int signo) {
 
 void process_session::signal_group(int signo) {
     std::lock_guard lock(state_->mutex);
-    if (state_->delivered) return;
+    // fds_closed: deliver() reaped the leader, so -pid may name someone else's group now.
+    if (state_->delivered || state_->fds_closed) return;
     ::kill(-state_->pid, signo);
 }
 
