@@ -1,17 +1,23 @@
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 #include <berth/host/discovery.hpp>
 #include <berth/host/host.hpp>
+#include <berth/host/plugin_trust.hpp>
 #include <berth/sdk/options.hpp>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "probe.hpp"
 
 namespace berth::host {
+
+bool in_session_callback() noexcept;  // session.cpp
 
 std::string_view to_string(plugin_report::status s) noexcept {
     switch (s) {
@@ -87,6 +93,29 @@ std::vector<reclaim_report> host::reclaim_owned() {
     return reports;
 }
 
+namespace {
+
+// dirs, each with where it came from. The host computed them from this process's discovery
+// inputs unless the embedder gave its own (then they are all dir_origin::other).
+std::vector<search_dir> tag_dirs(const std::vector<std::filesystem::path>& dirs,
+                                 bool given_by_embedder) {
+    std::vector<search_dir> standard;
+    if (!given_by_embedder) standard = plugin_search_dirs_tagged(current_discovery_inputs());
+    std::vector<search_dir> tagged;
+    for (const auto& d : dirs) {
+        search_dir t{d, dir_origin::other};
+        for (const auto& s : standard)
+            if (s.path == d) {
+                t.origin = s.origin;
+                break;
+            }
+        tagged.push_back(std::move(t));
+    }
+    return tagged;
+}
+
+}  // namespace
+
 host::rescan_summary host::scan() {
     // One scan at a time. plugins_ and retired_ change only here, so reading them needs no
     // other lock; plugins_mutex_ is taken for the swap only, so probing or loading a slow
@@ -100,9 +129,26 @@ host::rescan_summary host::scan() {
             if (p->runtime() == runtime) return p;
         return nullptr;
     };
-    for (const auto& path : plugin_candidates(dirs_)) {
+    const auto euid = static_cast<std::uint32_t>(::geteuid());
+    std::map<std::filesystem::path, dir_origin> origin_of;  // of every candidate
+    std::set<std::filesystem::path> untrusted;              // refused by plugin_trust_problem()
+    for (const auto& [path, origin] :
+         tagged_plugin_candidates(tag_dirs(dirs_, options_.plugin_dirs.has_value()))) {
+        origin_of.emplace(path, origin);
         plugin_report report;
         report.path = path;
+        // Before anything opens the file, here or in the probe: who could have written it, or
+        // the directories on the way to it? Checked on every scan, so a loaded plugin whose
+        // file or directory becomes untrusted stops taking new sessions, as it would after a
+        // restart. (Why checking the path and then loading it by path is safe enough:
+        // plugin_trust.hpp.)
+        if (auto why = plugin_trust_problem(path, euid); !why.empty()) {
+            report.reason = std::move(why);
+            spdlog::warn("plugin {} rejected: {}", path.string(), report.reason);
+            untrusted.insert(path);
+            reports.push_back(std::move(report));
+            continue;
+        }
         // A file already loaded stays as it is: its instance may have live sessions.
         std::shared_ptr<plugin> existing;
         for (const auto& p : plugins_)
@@ -140,7 +186,22 @@ host::rescan_summary host::scan() {
             report.state = plugin_report::status::shadowed;
             report.reason = "runtime '" + report.info.runtime + "' is already provided by " +
                             winner->path().string();
-            spdlog::info("plugin {} shadowed: {}", path.string(), report.reason);
+            const auto w = origin_of.find(winner->path());
+            const dir_origin winner_origin = w == origin_of.end() ? dir_origin::other : w->second;
+            if (winner_origin == dir_origin::plugin_path && is_builtin(origin)) {
+                // A file in BERTH_PLUGIN_PATH takes the place of one berth ships: fine for a
+                // developer on purpose, a hijack otherwise. Say so loudly either way.
+                report.reason += ", from " + std::string(describe(winner_origin)) +
+                                 ", which replaces this built-in plugin from " +
+                                 std::string(describe(origin));
+                spdlog::warn(
+                    "plugin {} from {} replaces the built-in runtime '{}' of {} ({}): sessions "
+                    "for '{}' run the {} file",
+                    winner->path().string(), describe(winner_origin), report.info.runtime,
+                    path.string(), describe(origin), report.info.runtime, describe(winner_origin));
+            } else {
+                spdlog::info("plugin {} shadowed: {}", path.string(), report.reason);
+            }
             reports.push_back(std::move(report));
             continue;
         }
@@ -171,6 +232,10 @@ host::rescan_summary host::scan() {
             spdlog::info(
                 "plugin {} ({}) was replaced: new sessions use the new file; open ones go on",
                 p->path().string(), p->runtime());
+        } else if (untrusted.contains(p->path())) {
+            spdlog::warn("plugin {} ({}) is no longer trusted: no new sessions; open ones go on",
+                         p->path().string(), p->runtime());
+            summary.removed.push_back(p->runtime());
         } else {
             spdlog::info("plugin {} ({}) is gone: no new sessions; open ones go on",
                          p->path().string(), p->runtime());
@@ -188,6 +253,9 @@ host::rescan_summary host::scan() {
         report.reason = replaced_by_new_file(p)
                             ? "file replaced: the new file takes new sessions; these open "
                               "sessions go on with the old one"
+                        : untrusted.contains(p->path())
+                            ? "file no longer trusted (see its rejected entry): takes no new "
+                              "sessions; its open sessions go on"
                             : "file removed: takes no new sessions; its open sessions go on";
         reports.push_back(std::move(report));
     }
@@ -265,6 +333,28 @@ void host::forget_session(std::string_view id) {
         sessions_.erase(it);
     }
     // s is destroyed here, outside the lock: its destructor may wait for the plugin.
+}
+
+std::size_t host::release_ended_sessions() {
+    if (in_session_callback()) {
+        spdlog::warn(
+            "release_ended_sessions called from a plugin callback: nothing released (a plugin "
+            "cannot destroy a session from its own thread)");
+        return 0;
+    }
+    std::vector<std::shared_ptr<session>> ended;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        for (const auto& [id, s] : sessions_)
+            if (registry::is_final(s->entry()->snapshot().state) && !s->released())
+                ended.push_back(s);
+    }
+    // Outside the lock: session_destroy may wait for a plugin's threads, and open_session,
+    // find_session and forget_session go on meanwhile.
+    std::size_t released = 0;
+    for (const auto& s : ended)
+        if (s->release()) ++released;
+    return released;
 }
 
 }  // namespace berth::host

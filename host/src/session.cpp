@@ -1,20 +1,52 @@
 #include <berth/host/plugin.hpp>
 #include <berth/host/session.hpp>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 
 namespace berth::host {
 
 std::string describe_status(berth_status s);  // plugin.cpp
+
+namespace {
+constexpr std::chrono::milliseconds k_exit_delivery_wait{100};
+
+// How deep this thread is in a session's sink callbacks: destroying a plugin's handle from
+// there would wait for the very thread it runs on.
+thread_local int callback_depth = 0;
+
+struct in_callback {
+    in_callback() noexcept { ++callback_depth; }
+    ~in_callback() { --callback_depth; }
+    in_callback(const in_callback&) = delete;
+    in_callback& operator=(const in_callback&) = delete;
+};
+}  // namespace
+
+// True on a thread that is inside a session's on_output or on_exit (host.cpp asks).
+bool in_session_callback() noexcept { return callback_depth > 0; }
 
 // The plugin's callbacks land here. Lives as long as the session object, which releases the
 // plugin's handle (after which no callback comes) before this goes.
 struct session::sink_context {
     std::shared_ptr<registry::session_entry> entry;
     output_observer observer;
+    // Set once on_exit has recorded the end: no callback comes after it, and the handle may
+    // be destroyed without ending anything.
+    std::mutex exit_mutex;
+    std::condition_variable exit_changed;
+    bool exited = false;
+
+    // True once on_exit has recorded the end, waiting up to `timeout` for it.
+    bool wait_exited(std::chrono::milliseconds timeout) {
+        std::unique_lock lock(exit_mutex);
+        return exit_changed.wait_for(lock, timeout, [this] { return exited; });
+    }
 
     static void on_output(void* ctx, berth_stream stream, const std::uint8_t* data,
                           std::uint32_t length) {
+        const in_callback guard;
         auto* self = static_cast<sink_context*>(ctx);
         const std::string_view bytes(reinterpret_cast<const char*>(data), length);
         const auto s = stream == BERTH_STREAM_STDERR ? registry::stream::err
@@ -25,6 +57,7 @@ struct session::sink_context {
     }
 
     static void on_exit(void* ctx, const berth_exit_status* status) {
+        const in_callback guard;
         auto* self = static_cast<sink_context*>(ctx);
         berth_exit_status st{};
         if (status != nullptr)
@@ -37,6 +70,11 @@ struct session::sink_context {
         info.reason = st.reason == nullptr ? "" : st.reason;
         if (info.failed && info.reason.empty()) info.reason = "the plugin reported no exit status";
         self->entry->mark_ended(info);
+        {
+            const std::lock_guard lock(self->exit_mutex);
+            self->exited = true;
+        }
+        self->exit_changed.notify_all();
     }
 };
 
@@ -112,7 +150,33 @@ result<void> session::check(int status, const char* what) {
     return error{code, message};
 }
 
+error session::ended_error() const { return error{errc::state, "session " + id() + " has ended"}; }
+
+bool session::released() const {
+    const std::shared_lock lock(handle_mutex_);
+    return handle_ == nullptr;
+}
+
+bool session::release() {
+    if (in_session_callback()) return false;
+    // Not blocking: a call in progress (a close waiting out its grace period) keeps the
+    // handle until a later try.
+    const std::unique_lock lock(handle_mutex_, std::try_to_lock);
+    if (!lock.owns_lock() || handle_ == nullptr) return false;
+    // The record turns final inside on_exit, a moment before the callback is done; a session
+    // closed by the host whose plugin never reported the exit (its close failed) is not
+    // waited for longer than that moment.
+    if (!sink_->wait_exited(k_exit_delivery_wait)) return false;
+    plugin_->api().session_destroy(handle_);
+    handle_ = nullptr;
+    // No callback comes after session_destroy: what the observer holds can go too.
+    sink_->observer = nullptr;
+    return true;
+}
+
 result<void> session::write(std::span<const std::uint8_t> data) {
+    const std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) return ended_error();
     const auto r = check(
         plugin_->api().session_write(handle_, data.data(), static_cast<std::uint32_t>(data.size())),
         "write");
@@ -125,24 +189,33 @@ result<void> session::write(std::string_view text) {
 }
 
 result<void> session::close_input() {
+    const std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) return ended_error();
     if (plugin_->api().session_close_stdin == nullptr)
         return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot close stdin"};
     return check(plugin_->api().session_close_stdin(handle_), "close stdin");
 }
 
 result<void> session::resize(std::uint16_t rows, std::uint16_t cols) {
+    const std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) return ended_error();
     if (plugin_->api().session_resize == nullptr)
         return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot resize"};
     return check(plugin_->api().session_resize(handle_, rows, cols), "resize");
 }
 
 result<void> session::signal(int signo) {
+    const std::shared_lock lock(handle_mutex_);
+    if (handle_ == nullptr) return ended_error();
     if (plugin_->api().session_signal == nullptr)
         return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot send signals"};
     return check(plugin_->api().session_signal(handle_, signo), "signal");
 }
 
 result<void> session::close(std::chrono::milliseconds grace, std::string_view reason) {
+    const std::shared_lock lock(handle_mutex_);
+    // Released: it ended and its plugin objects are gone; the record says how it ended.
+    if (handle_ == nullptr) return {};
     // Closed first: the exit the plugin reports while closing is recorded under it.
     entry_->mark_closed(reason);
     return check(plugin_->api().session_close(handle_, static_cast<std::uint32_t>(grace.count())),

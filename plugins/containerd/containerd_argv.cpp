@@ -69,6 +69,12 @@ argv list_owned(const connection& conn, std::string_view owner) {
     return a;
 }
 
+argv list_tasks(const connection& conn) {
+    argv a = ctr_base(conn);
+    a.insert(a.end(), {"tasks", "ls"});
+    return a;
+}
+
 argv kill_exec(const connection& conn, std::string_view container_id, std::string_view exec_id,
                int signo) {
     argv a = ctr_base(conn);

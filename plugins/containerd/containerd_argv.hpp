@@ -28,6 +28,9 @@ using argv = std::vector<std::string>;
 // The ids of every container labelled BERTH_OWNER_LABEL=owner, one a line.
 [[nodiscard]] argv list_owned(const connection& conn, std::string_view owner);
 
+// Every task of the namespace: TASK, PID, STATUS columns.
+[[nodiscard]] argv list_tasks(const connection& conn);
+
 // A signal to the session's exec process (signo as a number; ctr accepts it).
 [[nodiscard]] argv kill_exec(const connection& conn, std::string_view container_id,
                              std::string_view exec_id, int signo);

@@ -1,5 +1,9 @@
 #include "containerd_errors.hpp"
 
+#include <string.h>  // sigabbrev_np
+
+#include <sstream>
+
 namespace berth::plugins::containerd {
 namespace {
 
@@ -163,6 +167,7 @@ sdk::exit_status session_exit(int exit_code, int term_signal, std::string_view o
     sdk::exit_status s;
     if (term_signal > 0) {
         s.term_signal = term_signal;
+        s.reason = "ctr was ended by " + signal_text(term_signal);
         return s;
     }
     if (exit_code == 1) {
@@ -180,11 +185,43 @@ sdk::exit_status session_exit(int exit_code, int term_signal, std::string_view o
     }
     constexpr int k_last_standard_signal = 31;
     if (exit_code > 128 && exit_code <= 128 + k_last_standard_signal) {
+        // ctr prints nothing for it: without a reason an external `ctr task kill` would leave
+        // the record with a bare signal number.
         s.term_signal = exit_code - 128;
+        s.reason = "the command was killed by " + signal_text(s.term_signal);
         return s;
     }
     s.exit_code = exit_code;
     return s;
+}
+
+std::string signal_text(int signo) {
+    const char* name = signo > 0 ? ::sigabbrev_np(signo) : nullptr;
+    if (name == nullptr) return "signal " + std::to_string(signo);
+    return "SIG" + std::string(name) + " (signal " + std::to_string(signo) + ")";
+}
+
+std::string task_status(std::string_view tasks_table, std::string_view container_id) {
+    std::istringstream lines{std::string(tasks_table)};
+    std::string line;
+    std::getline(lines, line);  // the header: TASK PID STATUS
+    while (std::getline(lines, line)) {
+        std::istringstream fields(line);
+        std::string task, pid, status;
+        if (fields >> task >> pid >> status && task == container_id) return status;
+    }
+    return {};
+}
+
+void explain_signal(sdk::exit_status& status, std::string_view tasks_table,
+                    std::string_view container_id) {
+    const std::string task = task_status(tasks_table, container_id);
+    if (task == "RUNNING" || task == "PAUSED" || task == "PAUSING") return;
+    const std::string how = task == "STOPPED" ? ""
+                            : task.empty()    ? " (its task is gone)"
+                                              : " (task " + task + ")";
+    status.reason = "container '" + std::string(container_id) + "' stopped" + how +
+                    " while the session ran: " + status.reason;
 }
 
 }  // namespace berth::plugins::containerd

@@ -52,15 +52,31 @@ struct ctr_failure {
 
 // The exit the host sees when a session's `ctr task exec` ended with exit_code/term_signal
 // (from waitpid) and printed output_tail last (its stderr, or the terminal's output).
-//  - ctr killed by a signal: that signal.
+//  - ctr killed by a signal: that signal, reason "ctr was ended by SIGKILL (signal 9)".
 //  - exit 1 with a "ctr: " error line: the classified failure; a command that is missing or
 //    not executable in the container reads as 127 / 126 with the reason, like a shell's.
 //  - 129..159: containerd reports a process killed by signal N as 128+N (the shim folds the
-//    two), so it is reported as signal N; an explicit `exit 143` reads the same way.
+//    two), so it is reported as signal N, reason "the command was killed by SIGKILL
+//    (signal 9)" (ctr prints nothing then); an explicit `exit 143` reads the same way. The
+//    session adds whether the container's task stopped with it (explain_signal).
 //  - otherwise the exit code.
 [[nodiscard]] sdk::exit_status session_exit(int exit_code, int term_signal,
                                             std::string_view output_tail,
                                             const session_config& config,
                                             std::string_view container_id);
+
+// "SIGKILL (signal 9)"; "signal 40" for a number without a name.
+[[nodiscard]] std::string signal_text(int signo);
+
+// The STATUS column of `ctr tasks ls` for container_id's task ("RUNNING", "STOPPED",
+// "PAUSED", ...), or "" when it has no task.
+[[nodiscard]] std::string task_status(std::string_view tasks_table, std::string_view container_id);
+
+// A session's command ended by a signal that the session did not send (status from
+// session_exit; tasks_table: `ctr tasks ls` right after). When the container's task is gone or
+// no longer running, that is the story: "container 'X' stopped while the session ran: the
+// command was killed by SIGKILL (signal 9)". Otherwise the reason stays.
+void explain_signal(sdk::exit_status& status, std::string_view tasks_table,
+                    std::string_view container_id);
 
 }  // namespace berth::plugins::containerd

@@ -122,6 +122,11 @@ struct containerd_session::core {
             std::lock_guard lock(mutex);
             closed = closing;
         }
+        // The command was killed by a signal the session did not send through close: did
+        // its container go with it (`ctr task kill` of the task)? Asked before clean-up
+        // removes a run-mode container.
+        if (!closed && e.term_signal == 0 && status.term_signal > 0 && !status.failed)
+            explain(status);
         // ctr removes its exec process itself when it ends normally; not when it was killed,
         // lost the daemon, or the session is being closed.
         const bool run = config.run_mode();
@@ -152,6 +157,20 @@ struct containerd_session::core {
         std::lock_guard lock(mutex);
         delivered = true;
         changed.notify_all();  // under the lock: a waiter may destroy us right after
+    }
+
+    void explain(sdk::exit_status& status) const {
+        try {
+            const sdk::command_result r =
+                sdk::run_command(list_tasks(config.conn), call_timeout(k_kill_margin));
+            if (r.ok()) {
+                explain_signal(status, r.out, container());
+                return;
+            }
+            host.log(BERTH_LOG_DEBUG, "ctr tasks ls after a signal: " + r.message());
+        } catch (const std::exception& ex) {
+            host.log(BERTH_LOG_DEBUG, std::string("ctr tasks ls after a signal: ") + ex.what());
+        }
     }
 
     bool wait_delivered(std::chrono::milliseconds timeout) const {

@@ -89,6 +89,14 @@ std::vector<std::string> remove_argv(const podman_options& o, std::string_view n
     return argv;
 }
 
+std::vector<std::string> state_argv(const podman_options& o, std::string_view name) {
+    std::vector<std::string> argv = podman_prefix(o);
+    for (const char* a : {"container", "inspect", "--format={{.State.Status}}"})
+        argv.emplace_back(a);
+    argv.emplace_back(name);
+    return argv;
+}
+
 std::vector<std::string> owned_list_argv(const podman_options& o, std::string_view owner) {
     std::vector<std::string> argv = podman_prefix(o);
     for (const char* a : {"ps", "--all", "--format={{.Names}}"}) argv.emplace_back(a);

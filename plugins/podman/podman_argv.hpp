@@ -33,6 +33,11 @@ struct session_ids {
 [[nodiscard]] std::vector<std::string> remove_argv(const podman_options& options,
                                                    std::string_view name);
 
+// Prints the container's state ("running", "exited", ...); fails when there is no such
+// container.
+[[nodiscard]] std::vector<std::string> state_argv(const podman_options& options,
+                                                  std::string_view name);
+
 // The names of every container (running or not) labelled BERTH_OWNER_LABEL=owner, one a line.
 [[nodiscard]] std::vector<std::string> owned_list_argv(const podman_options& options,
                                                        std::string_view owner);

@@ -1,5 +1,7 @@
 #include "podman_exit.hpp"
 
+#include <string.h>  // sigabbrev_np
+
 #include <csignal>
 
 namespace berth::plugins::podman {
@@ -26,6 +28,12 @@ bool contains(std::string_view haystack, std::string_view needle) {
 }
 
 }  // namespace
+
+std::string signal_text(int signo) {
+    const char* name = signo > 0 ? ::sigabbrev_np(signo) : nullptr;
+    if (name == nullptr) return "signal " + std::to_string(signo);
+    return "SIG" + std::string(name) + " (signal " + std::to_string(signo) + ")";
+}
 
 void output_tail::append(std::span<const std::uint8_t> data) {
     if (data.size() >= k_capacity) {
@@ -59,7 +67,8 @@ bool is_name_conflict(std::string_view tail) {
     return message && contains(*message, "is already in use");
 }
 
-sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view tail) {
+sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view tail,
+                               session_mode mode) {
     sdk::exit_status s;
     if (podman.term_signal > 0) {
         // podman itself was killed (berth's close, or someone else): what became of the
@@ -84,7 +93,12 @@ sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view
         }
     }
     if (code > 128 && code - 128 < NSIG) {
+        // podman prints nothing for it: without a reason an external `podman kill` would leave
+        // the record with a bare signal number.
         s.term_signal = code - 128;
+        s.reason = (mode == session_mode::run ? "container was killed by "
+                                              : "the command was killed by ") +
+                   signal_text(s.term_signal);
         return s;
     }
     s.exit_code = code;

@@ -14,8 +14,13 @@
 //    command's exit status (as for a shell, and as `berth run` reports it for any runtime),
 //    with podman's message as the reason.
 //  - 128+N (N a signal number) reads as "killed by signal N": podman reports a signalled
-//    container process that way and keeps nothing else. A command that itself exits with
-//    130 reads as SIGINT; podman leaves no way to tell the two apart.
+//    container process that way and keeps nothing else (nor prints anything: an external
+//    `podman kill` ends `podman run` with 137 and not a word). The reason says so, e.g.
+//    "container was killed by SIGKILL (signal 9)" in run mode, where the command is the
+//    container's main process; in exec mode "the command was killed by ...", which the
+//    session turns into "container 'X' stopped while the session ran: ..." when the
+//    container itself went. A command that itself exits with 130 reads as SIGINT; podman
+//    leaves no way to tell the two apart.
 #pragma once
 
 #include <berth/sdk/plugin.hpp>
@@ -27,7 +32,12 @@
 #include <string>
 #include <string_view>
 
+#include "podman_options.hpp"
+
 namespace berth::plugins::podman {
+
+// "SIGKILL (signal 9)"; "signal 40" for a number without a name.
+[[nodiscard]] std::string signal_text(int signo);
 
 // The last few KiB of a stream: enough for podman's final error line, bounded whatever the
 // session prints.
@@ -53,8 +63,8 @@ private:
 [[nodiscard]] bool is_name_conflict(std::string_view tail);
 
 // The session's exit status from podman's. `tail` is the end of podman's stderr (pipes) or
-// of the terminal output (tty).
-[[nodiscard]] sdk::exit_status classify_exit(const sdk::process_exit& podman,
-                                             std::string_view tail);
+// of the terminal output (tty); `mode` words the reason of a signalled command.
+[[nodiscard]] sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view tail,
+                                             session_mode mode = session_mode::run);
 
 }  // namespace berth::plugins::podman

@@ -34,6 +34,14 @@ constexpr int k_sweep_rounds = 10;
 constexpr milliseconds k_sweep_interval{100};
 // Bounds close() after podman is gone: the worker may first finish other sessions' jobs.
 constexpr milliseconds k_cleanup_timeout{60000};
+// `podman container inspect` after an exec'd command was killed by a signal.
+constexpr milliseconds k_state_timeout{10000};
+
+std::string trimmed(std::string text) {
+    text.erase(text.find_last_not_of(" \t\r\n") + 1);
+    text.erase(0, text.find_first_not_of(" \t\r\n"));
+    return text;
+}
 
 }  // namespace
 
@@ -70,23 +78,56 @@ struct podman_session::state : std::enable_shared_from_this<state> {
 
     // On the event loop's thread, after podman's last output.
     void podman_exited(const sdk::process_exit& e) {
-        sdk::exit_status status = classify_exit(e, tail.text());
+        sdk::exit_status status = classify_exit(e, tail.text(), options.mode);
         const bool podman_killed = e.term_signal > 0 || podman_signalled;
         // A closed session's container goes whatever podman did; a name taken by another
         // container means podman created nothing of ours.
         const bool remove =
             run_mode() && (closing || podman_killed) && !is_name_conflict(tail.text());
         const bool sweep = !run_mode() && options.local() && (closing || podman_killed);
-        if (!remove && !sweep) {
+        // An exec'd command killed by a signal nobody here sent: was it the container that
+        // went (`podman kill`, `podman stop`)? Only podman can say, and it may block.
+        const bool explain = !run_mode() && !closing && !podman_killed && status.term_signal > 0;
+        if (!remove && !sweep && !explain) {
             report(status);
             return;
         }
-        worker.post([self = shared_from_this(), status = std::move(status), remove, sweep,
+        worker.post([self = shared_from_this(), status = std::move(status), remove, sweep, explain,
                      podman_killed]() mutable {
+            if (explain) self->explain_signal(status);
             if (remove) self->remove_container(status);
             if (sweep) self->kill_stragglers(podman_killed ? k_sweep_rounds : 1);
             self->report(status);
         });
+    }
+
+    // Worker thread. The command of an exec session ended by a signal: if its container is
+    // no longer running, that is what happened to the command.
+    void explain_signal(sdk::exit_status& status) const {
+        const std::string& name = options.container;
+        try {
+            const auto r = sdk::run_command(state_argv(options, name), k_state_timeout);
+            const std::string state = trimmed(r.out);
+            // Still there: the command alone was killed.
+            if (r.ok() && (state == "running" || state == "paused")) return;
+            if (r.ok() && !state.empty()) {
+                // "exited", or "stopped" while podman still cleans up: stopped either way.
+                status.reason =
+                    "container '" + name + "' stopped while the session ran: " + status.reason;
+                return;
+            }
+            const std::string words = r.message();
+            if (!r.timed_out && words.find("no such container") != std::string::npos) {
+                status.reason =
+                    "container '" + name + "' was removed while the session ran: " + status.reason;
+                return;
+            }
+            host.log(BERTH_LOG_DEBUG,
+                     "cannot tell what became of container " + name + ": " + words);
+        } catch (const std::exception& ex) {
+            host.log(BERTH_LOG_DEBUG,
+                     "cannot tell what became of container " + name + ": " + ex.what());
+        }
     }
 
     // Worker thread.

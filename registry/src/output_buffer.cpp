@@ -32,24 +32,52 @@ std::string read_result::joined() const {
     return out;
 }
 
-output_buffer::output_buffer(std::size_t capacity) : data_(capacity) {
+output_buffer::output_buffer(std::size_t capacity) : capacity_(capacity) {
     if (capacity == 0) {
         throw std::invalid_argument("output_buffer capacity must be at least 1 byte");
     }
+}
+
+void output_buffer::reallocate(std::size_t bytes) {
+    std::unique_ptr<char[]> fresh;
+    if (bytes > 0) {
+        // new char[] leaves the bytes uninitialised: pages not yet written are not touched.
+        fresh.reset(new char[bytes]);
+        const std::size_t first = std::min(size_, allocated_ - head_);
+        if (size_ > 0) {
+            std::memcpy(fresh.get(), data_.get() + head_, first);
+            std::memcpy(fresh.get() + first, data_.get(), size_ - first);
+        }
+    }
+    data_ = std::move(fresh);
+    allocated_ = bytes;
+    head_ = 0;
+}
+
+void output_buffer::shrink_to_fit() {
+    if (allocated_ > size_) {
+        reallocate(size_);
+    }
+    segments_.shrink_to_fit();
 }
 
 void output_buffer::append(stream source, std::string_view bytes) {
     if (bytes.empty()) {
         return;  // an empty run would leave a zero-length segment behind
     }
-    const std::size_t cap = data_.size();
+    const std::size_t cap = capacity_;
     const std::uint64_t old_end = end_offset();
 
     if (bytes.size() >= cap) {
         // Only the newest `cap` bytes survive; everything older, including what was held,
-        // becomes dropped for readers. Restart the ring at index 0 for a single copy.
+        // becomes dropped for readers. Restart the ring at index 0 for a single copy; nothing
+        // held needs to move, so a smaller ring is replaced rather than copied.
+        if (allocated_ < cap) {
+            data_.reset(new char[cap]);
+            allocated_ = cap;
+        }
         const std::size_t skip = bytes.size() - cap;
-        std::memcpy(data_.data(), bytes.data() + skip, cap);
+        std::memcpy(data_.get(), bytes.data() + skip, cap);
         head_ = 0;
         size_ = cap;
         begin_ = old_end + skip;
@@ -59,17 +87,25 @@ void output_buffer::append(stream source, std::string_view bytes) {
     }
 
     const std::size_t n = bytes.size();
-    if (size_ + n > cap) {
-        const std::size_t overflow = size_ + n - cap;
-        head_ = (head_ + overflow) % cap;
+    if (size_ + n > allocated_ && allocated_ < cap) {
+        // Grow geometrically (amortised O(1) per byte), to at least what is needed, never past
+        // the bound. The held bytes move to the front of the new ring.
+        const std::size_t grown = std::max({size_ + n, allocated_ * 2, k_initial_allocation});
+        reallocate(std::min(grown, cap));
+    }
+    // The ring is now either big enough, or at capacity: then the oldest bytes make room.
+    const std::size_t ring = allocated_;
+    if (size_ + n > ring) {
+        const std::size_t overflow = size_ + n - ring;
+        head_ = (head_ + overflow) % ring;
         size_ -= overflow;
         begin_ += overflow;
     }
 
-    const std::size_t tail = (head_ + size_) % cap;
-    const std::size_t first = std::min(n, cap - tail);
-    std::memcpy(data_.data() + tail, bytes.data(), first);
-    std::memcpy(data_.data(), bytes.data() + first, n - first);
+    const std::size_t tail = (head_ + size_) % ring;
+    const std::size_t first = std::min(n, ring - tail);
+    std::memcpy(data_.get() + tail, bytes.data(), first);
+    std::memcpy(data_.get(), bytes.data() + first, n - first);
     size_ += n;
 
     if (segments_.empty() || segments_.back().source != source) {
@@ -125,14 +161,15 @@ std::string output_buffer::copy_range(std::uint64_t from, std::uint64_t to) cons
     if (from >= to) {
         return {};
     }
-    const std::size_t cap = data_.size();
+    // from < to <= end_offset(), so something is held and the ring is allocated.
+    const std::size_t ring = allocated_;
     const std::size_t len = to - from;
-    const std::size_t index = (head_ + (from - begin_)) % cap;
-    const std::size_t first = std::min(len, cap - index);
+    const std::size_t index = (head_ + (from - begin_)) % ring;
+    const std::size_t first = std::min(len, ring - index);
 
     std::string out(len, '\0');
-    std::memcpy(out.data(), data_.data() + index, first);
-    std::memcpy(out.data() + first, data_.data(), len - first);
+    std::memcpy(out.data(), data_.get() + index, first);
+    std::memcpy(out.data() + first, data_.get(), len - first);
     return out;
 }
 

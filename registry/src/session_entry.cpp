@@ -66,6 +66,10 @@ void session_entry::mark_ended(const exit_info& info) {
             record_.term_signal = info.term_signal;
             record_.ended = clock::now();
         }
+        // The plugin reports the exit after the last output, so what is held now is all there
+        // will be: keep exactly that (also when the host closed the session first, and output
+        // came after mark_closed).
+        output_.shrink_to_fit();
         if (is_final(record_.state)) {
             return;
         }
@@ -97,6 +101,9 @@ void session_entry::mark_closed(std::string_view reason) {
         record_.ended = clock::now();
         record_.reason = reason;
         record_.state = session_state::closed;
+        // Output may still come while the plugin closes; the buffer grows again for it, and
+        // mark_ended gives the rest back.
+        output_.shrink_to_fit();
     }
     if (was_running && metrics_ != nullptr) {
         metrics_->session_ended(record_.plugin);
@@ -120,6 +127,7 @@ void session_entry::mark_failed(std::string_view reason) {
         record_.ended = clock::now();
         record_.reason = reason;
         record_.state = session_state::failed;
+        output_.shrink_to_fit();
     }
     if (metrics_ != nullptr) {
         if (was_running) {
@@ -239,6 +247,11 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
 std::uint64_t session_entry::end_offset() const {
     const std::lock_guard lock(mutex_);
     return output_.end_offset();
+}
+
+std::size_t session_entry::output_allocated() const {
+    const std::lock_guard lock(mutex_);
+    return output_.allocated();
 }
 
 }  // namespace berth::registry

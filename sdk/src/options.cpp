@@ -1,7 +1,9 @@
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 namespace berth::sdk {
 namespace {
@@ -81,6 +83,104 @@ std::string check(const json& schema, const json& value, const std::string& wher
     return {};
 }
 
+// Bytes of an option's value echoed in a message, at most (before JSON escaping).
+constexpr std::size_t k_preview_bytes = 48;
+// Characters of the quoted, escaped preview, at most (NULs escape to six each).
+constexpr std::size_t k_preview_chars = 64;
+
+bool utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
+
+std::string quoted(const std::string& s) {
+    return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// `s` as a JSON string literal of at most about k_preview_chars, for a message: a long value
+// shows the part around its first NUL, with "..." where it was cut. Cuts fall between UTF-8
+// sequences, so the message stays valid UTF-8.
+std::string preview(const std::string& s) {
+    const std::size_t nul = s.find('\0');
+    std::size_t from = 0;
+    if (s.size() > k_preview_bytes && nul != std::string::npos && nul > k_preview_bytes / 2)
+        from = nul - k_preview_bytes / 2;
+    while (from > 0 && utf8_continuation(s[from])) --from;
+    std::size_t to = std::min(s.size(), from + k_preview_bytes);
+    while (to < s.size() && to > from && utf8_continuation(s[to])) --to;
+    std::string out = quoted(s.substr(from, to - from));
+    while (out.size() > k_preview_chars && to > from + 1) {
+        do {
+            --to;
+        } while (to > from + 1 && utf8_continuation(s[to]));
+        out = quoted(s.substr(from, to - from));
+    }
+    if (to < s.size()) out.insert(out.size() - 1, "...");
+    if (from > 0) out.insert(1, "...");
+    return out;
+}
+
+bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
+
+// The first string in `value` (at any depth, object member names included) holding a NUL,
+// named like check() names options ('env.A', 'command[2]'); "" when there is none. A NUL
+// would end the string in an argv, an environment entry or a path without a word, so no
+// runtime gets one. Iterative, and linear in the size of the value: how deep the options
+// nest is the client's choice, so a name is put together only for the string reported.
+std::string nul_problem(const json& value, const std::string& where) {
+    constexpr std::size_t k_none = std::string::npos;
+    struct node {
+        const json* value;
+        std::size_t parent = k_none;  // index in nodes; k_none for the option itself
+        std::size_t index = 0;        // in the parent array, or
+        const std::string* key{};     // the member name in the parent object
+        [[nodiscard]] std::string step() const {
+            return key != nullptr ? "." + *key : "[" + std::to_string(index) + "]";
+        }
+    };
+    std::vector<node> nodes{{&value}};
+    std::vector<std::size_t> pending{0};
+    // The option's name for node i, cut in the middle (between steps) when the options nest
+    // deeper than a message should show.
+    const auto name_of = [&](std::size_t i) {
+        std::vector<std::string> steps;  // innermost first
+        for (; nodes[i].parent != k_none; i = nodes[i].parent) steps.push_back(nodes[i].step());
+        std::string head = where.substr(0, where.size() - 1);  // without the closing quote
+        std::size_t outer = steps.size();                      // steps[outer..) are in head
+        while (outer > 0 && head.size() + steps[outer - 1].size() <= k_preview_chars)
+            head += steps[--outer];
+        std::string tail;
+        std::size_t inner = 0;  // steps[0, inner) are in tail, innermost first
+        while (inner < outer && tail.size() + steps[inner].size() <= k_preview_chars)
+            tail.insert(0, steps[inner++]);
+        return head + (inner < outer ? "..." : "") + tail + "'";
+    };
+    while (!pending.empty()) {
+        const std::size_t at = pending.back();
+        pending.pop_back();
+        const json& v = *nodes[at].value;
+        if (v.is_string()) {
+            if (has_nul(v.get_ref<const std::string&>()))
+                return "option " + name_of(at) + " value " +
+                       preview(v.get_ref<const std::string&>()) + " contains a NUL byte";
+            continue;
+        }
+        // Children in order (pushed last to first onto the stack); only what can hold text.
+        const std::size_t first = nodes.size();
+        if (v.is_array()) {
+            for (std::size_t i = 0; i < v.size(); ++i)
+                if (v[i].is_string() || v[i].is_structured()) nodes.push_back({&v[i], at, i});
+        } else if (v.is_object()) {
+            for (const auto& [k, unused] : v.items())
+                if (has_nul(k))
+                    return "option " + name_of(at) + " has the name " + preview(k) +
+                           ", which contains a NUL byte";
+            for (auto it = v.begin(); it != v.end(); ++it)
+                if (it->is_string() || it->is_structured())
+                    nodes.push_back({&*it, at, 0, &it.key()});
+        }
+        for (std::size_t n = nodes.size(); n-- > first;) pending.push_back(n);
+    }
+    return {};
+}
+
 std::string validate(const json& schema, const json& options) {
     if (!schema.is_object() || !schema.contains("properties") || !schema["properties"].is_object())
         return "the plugin's options schema is broken: it has no 'properties' object";
@@ -88,15 +188,22 @@ std::string validate(const json& schema, const json& options) {
     const json& props = schema["properties"];
     const bool closed = schema.value("additionalProperties", true) == false;
     for (const auto& [key, value] : options.items()) {
+        if (has_nul(key)) return "option " + preview(key) + " contains a NUL byte in its name";
         auto p = props.find(key);
         if (p == props.end()) {
-            if (!closed) continue;
+            // Not in the schema, but a plugin may still read it: no NUL there either.
+            if (!closed) {
+                if (auto problem = nul_problem(value, "'" + key + "'"); !problem.empty())
+                    return problem;
+                continue;
+            }
             std::string accepted;
             for (const auto& [name, unused] : props.items())
                 accepted += (accepted.empty() ? "" : ", ") + name;
             return "unknown option '" + key + "' (accepted: " + accepted + ")";
         }
         if (auto problem = check(*p, value, "'" + key + "'"); !problem.empty()) return problem;
+        if (auto problem = nul_problem(value, "'" + key + "'"); !problem.empty()) return problem;
     }
     if (auto req = schema.find("required"); req != schema.end() && req->is_array()) {
         for (const auto& r : *req) {

@@ -51,6 +51,14 @@ TEST(Host, InvalidOptionsSpawnNothingAndNameTheOption) {
              {R"({"command":["true"],"env":{"A":1}})",
               "runtime local: option 'env.A' must be a string, got an integer"},
              {R"([1,2])", "runtime local: options must be a JSON object, got an array"},
+             // The local plugin would cut argv, env and workdir at a NUL, while the record
+             // showed the whole value.
+             {R"({"command":["echo","a\u0000b"]})",
+              R"(runtime local: option 'command[1]' value "a\u0000b" contains a NUL byte)"},
+             {R"({"command":["pwd"],"workdir":"/tmp\u0000/x"})",
+              R"(runtime local: option 'workdir' value "/tmp\u0000/x" contains a NUL byte)"},
+             {R"({"command":["env"],"env":{"A":"b\u0000c"}})",
+              R"(runtime local: option 'env.A' value "b\u0000c" contains a NUL byte)"},
          }) {
         auto s = h.open_session("local", options);
         ASSERT_FALSE(s) << options;
@@ -58,6 +66,24 @@ TEST(Host, InvalidOptionsSpawnNothingAndNameTheOption) {
         EXPECT_EQ(s.err().message.rfind(message, 0), 0U) << s.err().message;
     }
     EXPECT_TRUE(h.registry().sessions().list().empty());  // nothing was even registered
+}
+
+// The plugin refuses a NUL on its own too (sdk::session_options), for a host that does not
+// validate first: through the C ABI, with no process started.
+TEST(Host, LocalPluginItselfRefusesNulBytes) {
+    auto h = local_host();
+    auto p = h.find("local");
+    ASSERT_TRUE(p);
+    berth_session_sink sink{};
+    sink.struct_size = sizeof sink;
+    sink.on_output = [](void*, berth_stream, const std::uint8_t*, std::uint32_t) {};
+    sink.on_exit = [](void*, const berth_exit_status*) { ADD_FAILURE() << "a session ran"; };
+    berth_session* handle = nullptr;
+    const auto status =
+        p->api().session_open(p->instance(), R"({"command":["echo","a\u0000b"]})", &sink, &handle);
+    EXPECT_EQ(status, BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(handle, nullptr);
+    EXPECT_EQ(p->last_error(), R"(option 'command[1]' value "a\u0000b" contains a NUL byte)");
 }
 
 TEST(Host, CommandNotFoundIsAClearFailure) {

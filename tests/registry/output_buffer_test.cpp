@@ -6,6 +6,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -288,6 +289,233 @@ TEST(OutputBuffer, MatchesReferenceModelUnderRandomAppends) {
                 if (i > 0) {
                     ASSERT_NE(chunk.source, r.chunks[i - 1].source);  // runs are maximal
                 }
+                at += chunk.bytes.size();
+            }
+        }
+    }
+}
+
+// --- memory follows the output ---------------------------------------------------------------
+
+constexpr std::size_t k_initial = output_buffer::k_initial_allocation;
+
+// Every byte kept, with its stream, read back as (stream, text) runs from begin_offset().
+std::vector<std::pair<stream, std::string>> runs(const output_buffer& buf) {
+    std::vector<std::pair<stream, std::string>> out;
+    for (auto& c : buf.read(buf.begin_offset(), k_all).chunks) out.emplace_back(c.source, c.bytes);
+    return out;
+}
+
+TEST(OutputBufferMemory, StartsWithNoStorage) {
+    const output_buffer buf;
+    EXPECT_EQ(buf.capacity(), output_buffer::k_default_capacity);
+    EXPECT_EQ(buf.allocated(), 0U);
+    EXPECT_EQ(buf.size(), 0U);
+    EXPECT_TRUE(buf.read(0, k_all).chunks.empty());
+    EXPECT_EQ(buf.copy_range(0, 100), "");
+}
+
+TEST(OutputBufferMemory, SmallOutputTakesASmallAllocation) {
+    output_buffer buf;  // 1 MiB bound
+    buf.append(stream::out, "hello\n");
+    EXPECT_EQ(buf.allocated(), k_initial);
+    EXPECT_EQ(buf.size(), 6U);
+    EXPECT_EQ(buf.capacity(), output_buffer::k_default_capacity);
+    EXPECT_EQ(buf.read(0, k_all).joined(), "hello\n");
+}
+
+TEST(OutputBufferMemory, NeverAllocatesPastCapacity) {
+    output_buffer tiny(16);
+    tiny.append(stream::out, "a");
+    EXPECT_EQ(tiny.allocated(), 16U);  // the bound is below the first allocation
+    output_buffer buf(10000);
+    buf.append(stream::out, std::string(9000, 'x'));
+    EXPECT_EQ(buf.allocated(), 9000U);  // a first append larger than 4 KiB takes what it needs
+    buf.append(stream::out, std::string(5000, 'y'));
+    EXPECT_EQ(buf.allocated(), 10000U);
+    EXPECT_EQ(buf.size(), 10000U);
+}
+
+TEST(OutputBufferMemory, GrowsGeometricallyWithOutput) {
+    constexpr std::size_t cap = std::size_t{1} << 20;
+    output_buffer buf(cap);
+    std::size_t grows = 0;
+    std::size_t last = 0;
+    std::string all;
+    const std::string line = "0123456789abcdefghijklmnopqrstuvwxyz\n";  // 37 bytes
+    while (all.size() < cap) {
+        buf.append(stream::out, line);
+        all += line;
+        ASSERT_GE(buf.allocated(), std::min(all.size(), cap));
+        // Within a factor of two of what is held (or the first allocation), never past the cap.
+        ASSERT_LE(buf.allocated(), std::min(cap, std::max(k_initial, 2 * all.size())));
+        if (buf.allocated() != last) {
+            ++grows;
+            last = buf.allocated();
+        }
+    }
+    EXPECT_EQ(buf.allocated(), cap);
+    EXPECT_LE(grows, 10U);  // 4 KiB, 8 KiB, ... 1 MiB: doubling, not a step per append
+    // Every byte kept across the re-linearising copies.
+    EXPECT_EQ(buf.begin_offset(), all.size() - cap);
+    EXPECT_EQ(buf.read(0, k_all).joined(), all.substr(all.size() - cap));
+}
+
+TEST(OutputBufferMemory, WrapsAfterGrowingAndKeepsStreams) {
+    constexpr std::size_t cap = 3 * k_initial + 100;  // grows 4 KiB, 8 KiB, then cap
+    output_buffer buf(cap);
+    std::string all;
+    std::vector<stream> sources;
+    for (int i = 0; all.size() < 3 * cap; ++i) {
+        const stream s = i % 3 == 0 ? stream::err : stream::out;
+        const std::string bytes(100 + i % 77, static_cast<char>('a' + i % 26));
+        buf.append(s, bytes);
+        all += bytes;
+        sources.insert(sources.end(), bytes.size(), s);
+        ASSERT_LE(buf.allocated(), cap);
+        ASSERT_EQ(buf.end_offset(), all.size());
+        ASSERT_EQ(buf.begin_offset(), all.size() - std::min(all.size(), cap));
+    }
+    EXPECT_EQ(buf.allocated(), cap);
+    const auto r = buf.read(0, k_all);
+    EXPECT_EQ(r.dropped, all.size() - cap);
+    EXPECT_EQ(r.joined(), all.substr(all.size() - cap));
+    std::uint64_t at = buf.begin_offset();
+    for (const auto& chunk : r.chunks) {
+        for (std::size_t k = 0; k < chunk.bytes.size(); ++k)
+            ASSERT_EQ(chunk.source, sources[at + k]) << "offset " << at + k;
+        at += chunk.bytes.size();
+    }
+    // Reads that straddle the ring's seam.
+    for (std::uint64_t from = buf.begin_offset(); from < all.size(); from += 997)
+        ASSERT_EQ(buf.copy_range(from, from + 1500), all.substr(from, 1500)) << from;
+}
+
+TEST(OutputBufferMemory, ShrinkKeepsEveryByteOffsetAndStream) {
+    output_buffer buf(64 * 1024);
+    buf.append(stream::out, "out one\n");
+    buf.append(stream::err, "err one\n");
+    buf.append(stream::pty, "pty\n");
+    buf.append(stream::out, "out two\n");
+    const auto before = runs(buf);
+    const auto begin = buf.begin_offset();
+    const auto end = buf.end_offset();
+    EXPECT_EQ(buf.allocated(), k_initial);
+
+    buf.shrink_to_fit();
+    EXPECT_EQ(buf.allocated(), buf.size());
+    EXPECT_EQ(buf.allocated(), 28U);
+    EXPECT_EQ(buf.capacity(), 64U * 1024);  // the bound stays
+    EXPECT_EQ(buf.begin_offset(), begin);
+    EXPECT_EQ(buf.end_offset(), end);
+    EXPECT_EQ(runs(buf), before);
+    const auto mid = buf.read(10, 9);  // "r one\npty" across a stream change
+    ASSERT_EQ(mid.chunks.size(), 2U);
+    EXPECT_EQ(mid.chunks[0].bytes, "r one\n");
+    EXPECT_EQ(mid.chunks[1].source, stream::pty);
+    EXPECT_EQ(mid.next_cursor, 19U);
+
+    buf.shrink_to_fit();  // twice is the same as once
+    EXPECT_EQ(buf.allocated(), 28U);
+    EXPECT_EQ(runs(buf), before);
+
+    // Output after a shrink grows the buffer again and continues the same offsets and runs.
+    buf.append(stream::out, "out three\n");
+    EXPECT_GT(buf.allocated(), 28U);
+    EXPECT_EQ(buf.read(0, k_all).joined(), "out one\nerr one\npty\nout two\nout three\n");
+    EXPECT_EQ(runs(buf).size(), 4U);  // "out two\n" and "out three\n" stay one run
+}
+
+TEST(OutputBufferMemory, ShrinkOfAWrappedRingKeepsItsBytes) {
+    // A full ring at capacity holds capacity bytes; after a shrink the bytes are the same. Then
+    // a ring smaller than capacity (after a shrink) wraps only once it grew back to the cap.
+    output_buffer buf(8);
+    buf.append(stream::out, "abcde");
+    buf.append(stream::err, "fghij");  // wrapped: begin 2
+    buf.shrink_to_fit();
+    EXPECT_EQ(buf.allocated(), 8U);
+    EXPECT_EQ(buf.read(0, k_all).joined(), "cdefghij");
+    EXPECT_EQ(buf.read(0, k_all).dropped, 2U);
+
+    output_buffer big(16);
+    big.append(stream::out, "0123456789");
+    big.shrink_to_fit();
+    EXPECT_EQ(big.allocated(), 10U);
+    big.append(stream::err, "ABCDEFGHIJ");  // grows to 16 and drops the 4 oldest
+    EXPECT_EQ(big.allocated(), 16U);
+    EXPECT_EQ(big.begin_offset(), 4U);
+    const auto r = big.read(0, k_all);
+    EXPECT_EQ(r.dropped, 4U);
+    ASSERT_EQ(r.chunks.size(), 2U);
+    EXPECT_EQ(r.chunks[0].bytes, "456789");
+    EXPECT_EQ(r.chunks[1].source, stream::err);
+    EXPECT_EQ(r.chunks[1].bytes, "ABCDEFGHIJ");
+}
+
+TEST(OutputBufferMemory, ShrinkOfAnEmptyBufferHoldsNothing) {
+    output_buffer buf(1 << 20);  // a session that printed nothing (`true`)
+    buf.shrink_to_fit();
+    EXPECT_EQ(buf.allocated(), 0U);
+    EXPECT_TRUE(buf.read(0, k_all).chunks.empty());
+    buf.append(stream::out, "after");
+    EXPECT_EQ(buf.allocated(), k_initial);
+    EXPECT_EQ(buf.read(0, k_all).joined(), "after");
+}
+
+TEST(OutputBufferMemory, OversizeAppendAllocatesOnlyTheCapacity) {
+    output_buffer buf(100);
+    buf.append(stream::out, "ab");
+    buf.append(stream::err, std::string(1000, 'z'));
+    EXPECT_EQ(buf.allocated(), 100U);
+    EXPECT_EQ(buf.begin_offset(), 902U);
+    buf.shrink_to_fit();
+    EXPECT_EQ(buf.allocated(), 100U);  // full: nothing to give back
+}
+
+// The reference model again, with capacities past the first allocation (so the ring grows
+// while it fills) and shrink_to_fit at random points.
+TEST(OutputBufferMemory, MatchesReferenceModelWithGrowthAndShrinks) {
+    std::mt19937 rng(777);
+    for (const std::size_t capacity : {std::size_t{1}, std::size_t{100}, k_initial - 1, k_initial,
+                                       k_initial + 1, 5 * k_initial + 3}) {
+        output_buffer buf(capacity);
+        std::string all;
+        std::vector<stream> sources;
+        for (int step = 0; step < 600; ++step) {
+            if (std::uniform_int_distribution<int>(0, 9)(rng) == 0) {
+                buf.shrink_to_fit();
+                ASSERT_EQ(buf.allocated(), buf.size());
+            }
+            // Mostly small appends, sometimes up to twice the capacity.
+            const std::size_t most = std::uniform_int_distribution<int>(0, 9)(rng) == 0
+                                         ? capacity * 2
+                                         : std::min<std::size_t>(capacity, 300);
+            const auto len = std::uniform_int_distribution<std::size_t>(0, most)(rng);
+            const auto src = static_cast<stream>(std::uniform_int_distribution<int>(1, 3)(rng));
+            std::string bytes;
+            for (std::size_t i = 0; i < len; ++i)
+                bytes += static_cast<char>('a' + (all.size() + i) % 26);
+            buf.append(src, bytes);
+            all += bytes;
+            sources.insert(sources.end(), len, src);
+
+            ASSERT_EQ(buf.end_offset(), all.size());
+            ASSERT_EQ(buf.begin_offset(), all.size() - std::min(all.size(), capacity));
+            ASSERT_EQ(buf.size(), std::min(all.size(), capacity));
+            ASSERT_GE(buf.allocated(), buf.size());
+            ASSERT_LE(buf.allocated(), capacity);
+
+            const auto cursor = std::uniform_int_distribution<std::uint64_t>(0, all.size())(rng);
+            const auto max = std::uniform_int_distribution<std::size_t>(0, capacity + 1)(rng);
+            const auto r = buf.read(cursor, max);
+            const std::uint64_t start = std::max<std::uint64_t>(cursor, buf.begin_offset());
+            ASSERT_EQ(r.dropped, start - cursor);
+            ASSERT_EQ(r.joined(), all.substr(start, max));
+            std::uint64_t at = start;
+            for (const auto& chunk : r.chunks) {
+                ASSERT_FALSE(chunk.bytes.empty());
+                for (std::size_t k = 0; k < chunk.bytes.size(); ++k)
+                    ASSERT_EQ(chunk.source, sources[at + k]) << "offset " << at + k;
                 at += chunk.bytes.size();
             }
         }

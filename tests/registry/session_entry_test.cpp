@@ -664,5 +664,88 @@ TEST(SessionEntry, ConcurrentReadersAccountForDroppedBytes) {
     }
 }
 
+// --- memory follows the output ---------------------------------------------------------------
+
+constexpr std::size_t k_mib = std::size_t{1} << 20;
+
+TEST(SessionEntryMemory, ASessionThatPrintsNothingHoldsNoBuffer) {
+    session_entry e(make_record(), k_mib, nullptr);  // a `true` session
+    EXPECT_EQ(e.output_allocated(), 0U);
+    e.mark_running(1);
+    e.mark_ended({.exit_code = 0});
+    EXPECT_EQ(e.output_allocated(), 0U);
+    EXPECT_TRUE(e.read(0, k_all).chunks.empty());
+}
+
+TEST(SessionEntryMemory, BufferGrowsWithOutputNotWithTheCapacity) {
+    session_entry e(make_record(), k_mib, nullptr);
+    e.mark_running(1);
+    e.append_output(stream::out, "hello\n");
+    EXPECT_LE(e.output_allocated(), output_buffer::k_initial_allocation);
+    std::string big(300 * 1024, 'x');
+    e.append_output(stream::out, big);
+    EXPECT_GE(e.output_allocated(), big.size() + 6);
+    EXPECT_LE(e.output_allocated(), 2 * (big.size() + 6));
+    EXPECT_LT(e.output_allocated(), k_mib);
+}
+
+// Each final state gives back what is not holding output; the output stays readable by
+// cursor, at the same offsets.
+TEST(SessionEntryMemory, FinalStatesKeepExactlyTheOutput) {
+    const auto check_final = [](const char* how, auto&& finish) {
+        SCOPED_TRACE(how);
+        session_entry e(make_record(), k_mib, nullptr);
+        e.mark_running(1);
+        e.append_output(stream::out, "line one\n");
+        e.append_output(stream::err, "oops\n");
+        EXPECT_GT(e.output_allocated(), 14U);
+        finish(e);
+        EXPECT_TRUE(is_final(e.snapshot().state));
+        EXPECT_EQ(e.output_allocated(), 14U);
+        EXPECT_EQ(e.end_offset(), 14U);
+        const auto r = e.read(0, k_all);
+        EXPECT_EQ(r.joined(), "line one\noops\n");
+        ASSERT_EQ(r.chunks.size(), 2U);
+        EXPECT_EQ(r.chunks[1].source, stream::err);
+        const auto tail = e.wait_read(9, k_all, 0ms);
+        EXPECT_EQ(tail.joined(), "oops\n");
+        EXPECT_EQ(tail.next_cursor, 14U);
+    };
+    check_final("exited", [](session_entry& e) { e.mark_ended({.exit_code = 0}); });
+    check_final("killed", [](session_entry& e) { e.mark_ended({.term_signal = 9}); });
+    check_final("closed", [](session_entry& e) { e.mark_closed("closed"); });
+    check_final("failed", [](session_entry& e) { e.mark_failed("the runtime went away"); });
+}
+
+TEST(SessionEntryMemory, OutputAfterCloseIsKeptAndGivenBackAtTheExit) {
+    // The host marks the session closed before the plugin stops it; the process may still
+    // print on its way out, and the plugin reports the exit after the last output.
+    session_entry e(make_record(), k_mib, nullptr);
+    e.mark_running(1);
+    e.append_output(stream::out, "working\n");
+    e.mark_closed("closed by client");
+    EXPECT_EQ(e.output_allocated(), 8U);
+    e.append_output(stream::err, "got SIGTERM, bye\n");
+    EXPECT_GT(e.output_allocated(), 25U);
+    e.mark_ended({.term_signal = 15});
+    EXPECT_EQ(e.output_allocated(), 25U);
+    EXPECT_EQ(e.read(0, k_all).joined(), "working\ngot SIGTERM, bye\n");
+    const auto r = e.snapshot();
+    EXPECT_EQ(r.state, session_state::closed);
+    EXPECT_EQ(r.term_signal, 15);
+}
+
+TEST(SessionEntryMemory, AWrappedBufferStaysWholeWhenTheSessionEnds) {
+    session_entry e(make_record(), 16, nullptr);
+    e.mark_running(1);
+    e.append_output(stream::out, "0123456789");
+    e.append_output(stream::out, "abcdefghij");  // wrapped: begin 4
+    e.mark_ended({.exit_code = 0});
+    EXPECT_EQ(e.output_allocated(), 16U);
+    const auto r = e.read(0, k_all);
+    EXPECT_EQ(r.dropped, 4U);
+    EXPECT_EQ(r.joined(), "456789abcdefghij");
+}
+
 }  // namespace
 }  // namespace berth::registry

@@ -67,5 +67,94 @@ TEST(SessionOptions, ThrowsInvalidArgument) {
     }
 }
 
+// A NUL ends a C string: in an argv, an environment entry or a path it would cut the value
+// short without a word. The validator refuses it in every string, naming the option.
+TEST(OptionsSchema, RefusesNulBytesNamingTheOption) {
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"bus\u0000ybox"})"),
+              R"(option 'image' value "bus\u0000ybox" contains a NUL byte)");
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"x","env":{"A":"b\u0000c"}})"),
+              R"(option 'env.A' value "b\u0000c" contains a NUL byte)");
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"x","env":{"A\u0000B":"c"}})"),
+              R"(option 'env' has the name "A\u0000B", which contains a NUL byte)");
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"x","ports":["80:80","8\u00001:81"]})"),
+              R"(option 'ports[1]' value "8\u00001:81" contains a NUL byte)");
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"x","pull":"never\u0000"})"),
+              R"(option 'pull' must be one of ["never","missing","always"], got "never\u0000")");
+    // A lone NUL, and one at the very end, count too.
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"\u0000"})"),
+              R"(option 'image' value "\u0000" contains a NUL byte)");
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"x","env":{"A":"b\u0000"}})"),
+              R"(option 'env.A' value "b\u0000" contains a NUL byte)");
+}
+
+TEST(OptionsSchema, RefusesNulBytesAlsoWhereTheSchemaDoesNotLook) {
+    // An open schema: options it does not list still reach the plugin.
+    constexpr const char* open_schema = R"({"type":"object","properties":{
+        "command":{"type":"array"},"extra":{"type":"object"}}})";
+    EXPECT_EQ(validate_options(open_schema, R"({"other":"a\u0000b"})"),
+              R"(option 'other' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(validate_options(open_schema, R"({"o\u0000ther":1})"),
+              R"(option "o\u0000ther" contains a NUL byte in its name)");
+    // No "items" and no "additionalProperties" schema: the strings inside are checked anyway.
+    EXPECT_EQ(validate_options(open_schema, R"({"command":["ls",["-l","\u0000"]]})"),
+              R"(option 'command[1][1]' value "\u0000" contains a NUL byte)");
+    EXPECT_EQ(validate_options(open_schema, R"({"extra":{"a":{"b":"c\u0000"}}})"),
+              R"(option 'extra.a.b' value "c\u0000" contains a NUL byte)");
+    // A closed schema names an unknown option as before; a NUL in the name is named first.
+    EXPECT_EQ(validate_options(k_schema, R"({"image":"x","b\u0000gus":1})"),
+              R"(option "b\u0000gus" contains a NUL byte in its name)");
+    EXPECT_EQ(validate_options(open_schema, R"({"command":["ls","-l"],"extra":{"a":[1,"x"]}})"),
+              "");
+}
+
+TEST(OptionsSchema, EchoesAtMostAShortPartOfALongValue) {
+    const std::string long_value = std::string(1000, 'a') + "\\u0000" + std::string(1000, 'b');
+    const std::string problem = validate_options(k_schema, R"({"image":")" + long_value + R"("})");
+    EXPECT_EQ(problem.rfind("option 'image' value \"...", 0), 0U) << problem;
+    EXPECT_NE(problem.find("aaa\\u0000bbb"), std::string::npos) << problem;  // around the NUL
+    EXPECT_NE(problem.find("...\" contains a NUL byte"), std::string::npos) << problem;
+    EXPECT_LE(problem.size(), 120U) << problem;
+
+    // All NULs: each escapes to six characters, the echo stays short anyway.
+    std::string nuls;
+    for (int i = 0; i < 500; ++i) nuls += "\\u0000";
+    const std::string all = validate_options(k_schema, R"({"image":")" + nuls + R"("})");
+    EXPECT_EQ(all.rfind("option 'image' value \"\\u0000", 0), 0U) << all;
+    EXPECT_LE(all.size(), 120U) << all;
+
+    // Multi-byte UTF-8 around the NUL is never cut in the middle of a character.
+    std::string wide;
+    for (int i = 0; i < 40; ++i) wide += "\u00e9";  // 2 bytes each
+    const std::string utf8 =
+        validate_options(k_schema, R"({"image":")" + wide + R"(\u0000)" + wide + R"("})");
+    EXPECT_NE(utf8.find("\u00e9\\u0000\u00e9"), std::string::npos) << utf8;
+    EXPECT_EQ(utf8.find("\xef\xbf\xbd"), std::string::npos) << utf8;  // no U+FFFD: no cut byte
+}
+
+// However deep the options nest, finding the NUL is linear and the option's name in the
+// message is cut short.
+TEST(OptionsSchema, ANulDeepDownIsFoundAndNamedBriefly) {
+    constexpr const char* schema = R"({"type":"object","properties":{"x":{"type":"array"}}})";
+    constexpr int depth = 100000;
+    const std::string deep =
+        R"({"x":)" + std::string(depth, '[') + R"("a\u0000b")" + std::string(depth, ']') + "}";
+    const std::string problem = validate_options(schema, deep);
+    EXPECT_EQ(problem.rfind("option 'x[0][0][0]", 0), 0U) << problem.substr(0, 200);
+    EXPECT_NE(problem.find("[0]...["), std::string::npos) << problem;
+    EXPECT_NE(problem.find(R"([0][0]' value "a\u0000b" contains a NUL byte)"), std::string::npos)
+        << problem;
+    EXPECT_LE(problem.size(), 200U) << problem;
+}
+
+TEST(SessionOptions, RefusesNulBytesAsInvalidArgument) {
+    try {
+        session_options o(k_schema, R"({"image":"x","ports":["a\u0000b"]})");
+        FAIL();
+    } catch (const error& e) {
+        EXPECT_EQ(e.status(), BERTH_ERR_INVALID_ARGUMENT);
+        EXPECT_STREQ(e.what(), R"(option 'ports[0]' value "a\u0000b" contains a NUL byte)");
+    }
+}
+
 }  // namespace
 }  // namespace berth::sdk

@@ -143,14 +143,63 @@ TEST(ContainerdErrors, SessionExitReportsSignals) {
     EXPECT_EQ(s.term_signal, SIGTERM);
     s = session_exit(137, 0, "", c, "web");
     EXPECT_EQ(s.term_signal, SIGKILL);
+    EXPECT_EQ(s.reason, "the command was killed by SIGKILL (signal 9)");
     // ctr itself killed.
     s = session_exit(-1, SIGKILL, "", c, "web");
     EXPECT_EQ(s.term_signal, SIGKILL);
     EXPECT_EQ(s.exit_code, -1);
+    EXPECT_EQ(s.reason, "ctr was ended by SIGKILL (signal 9)");
     // Beyond the standard signals it stays a code.
     s = session_exit(200, 0, "", c, "web");
     EXPECT_EQ(s.exit_code, 200);
     EXPECT_EQ(s.term_signal, 0);
+}
+
+TEST(ContainerdErrors, SignalsHaveNames) {
+    EXPECT_EQ(signal_text(SIGKILL), "SIGKILL (signal 9)");
+    EXPECT_EQ(signal_text(SIGTERM), "SIGTERM (signal 15)");
+    EXPECT_EQ(signal_text(0), "signal 0");
+}
+
+TEST(ContainerdErrors, TaskStatusIsReadFromTheTasksTable) {
+    const std::string table =
+        "TASK                 PID      STATUS    \n"
+        "berth-0123456789ab   23776    STOPPED    \n"
+        "web                  1200     RUNNING    \n"
+        "web2                 1300     PAUSED\n";
+    EXPECT_EQ(task_status(table, "web"), "RUNNING");
+    EXPECT_EQ(task_status(table, "berth-0123456789ab"), "STOPPED");
+    EXPECT_EQ(task_status(table, "web2"), "PAUSED");
+    EXPECT_EQ(task_status(table, "we"), "");
+    EXPECT_EQ(task_status(table, "TASK"), "");  // the header is no task
+    EXPECT_EQ(task_status("", "web"), "");
+}
+
+// An external `ctr task kill -s SIGKILL` of the container: the exec'd command dies with it,
+// ctr exits 137 and prints nothing. The reason says what happened; the signal stays exact.
+TEST(ContainerdErrors, AKilledContainerIsTheReasonOfItsCommandsSignal) {
+    const auto c = exec_config();
+    const std::string table = "TASK    PID    STATUS\nweb     12     STOPPED\n";
+    auto s = session_exit(137, 0, "", c, "web");
+    explain_signal(s, table, "web");
+    EXPECT_EQ(s.term_signal, SIGKILL);
+    EXPECT_EQ(s.exit_code, -1);
+    EXPECT_FALSE(s.failed);
+    EXPECT_EQ(s.reason,
+              "container 'web' stopped while the session ran: the command was killed by "
+              "SIGKILL (signal 9)");
+
+    s = session_exit(137, 0, "", c, "web");
+    explain_signal(s, "TASK    PID    STATUS\n", "web");
+    EXPECT_EQ(s.reason,
+              "container 'web' stopped (its task is gone) while the session ran: the command "
+              "was killed by SIGKILL (signal 9)");
+
+    // The container still runs: only the command was killed.
+    s = session_exit(143, 0, "", c, "web");
+    explain_signal(s, "TASK    PID    STATUS\nweb     12     RUNNING\n", "web");
+    EXPECT_EQ(s.term_signal, SIGTERM);
+    EXPECT_EQ(s.reason, "the command was killed by SIGTERM (signal 15)");
 }
 
 TEST(ContainerdErrors, SessionExitForCommandProblemsLooksLikeAShell) {

@@ -190,6 +190,33 @@ TEST(ContainerdOptions, RejectionsNameTheOptionAndWhatWasExpected) {
     }
 }
 
+// ctr's argv would end a value at a NUL without a word (the command, the workdir, an env
+// entry): the SDK's shared option check refuses it first, naming the option.
+TEST(ContainerdOptions, NulBytesAreRefusedNamingTheOption) {
+    struct bad {
+        const char* json;
+        const char* message;
+    };
+    for (const auto& [json, message] : std::initializer_list<bad>{
+             {R"({"image":"i","command":["echo","a\u0000b"]})",
+              R"(option 'command[1]' value "a\u0000b" contains a NUL byte)"},
+             {R"({"image":"i","command":["x"],"workdir":"/srv\u0000/x"})",
+              R"(option 'workdir' value "/srv\u0000/x" contains a NUL byte)"},
+             {R"({"image":"i","command":["x"],"env":{"A":"b\u0000c"}})",
+              R"(option 'env.A' value "b\u0000c" contains a NUL byte)"},
+             {R"({"image":"i","command":["x"],"env":{"A\u0000B":"c"}})",
+              R"(option 'env' has the name "A\u0000B", which contains a NUL byte)"},
+             {R"({"image":"img\u0000:1","command":["x"]})",
+              R"(option 'image' value "img\u0000:1" contains a NUL byte)"},
+             {R"({"image":"i","command":["x"],"labels":{"k":"v\u0000"}})",
+              R"(option 'labels.k' value "v\u0000" contains a NUL byte)"},
+             {R"({"image":"i","command":["x"],"user":"root\u0000"})",
+              R"(option 'user' value "root\u0000" contains a NUL byte)"},
+         }) {
+        EXPECT_EQ(rejection(json), message) << json;
+    }
+}
+
 TEST(ContainerdOptions, Durations) {
     EXPECT_EQ(parse_duration("2s"), 2000ms);
     EXPECT_EQ(parse_duration("500ms"), 500ms);

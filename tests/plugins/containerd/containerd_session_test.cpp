@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <thread>
 
 #include "containerd_test_env.hpp"
 
@@ -286,6 +288,106 @@ TEST(ContainerdSession, CloseInRunModeRemovesTheContainer) {
     EXPECT_FALSE(has_container(name));
     EXPECT_FALSE(has_snapshot(name));
     ASSERT_TRUE(s->close(1s));  // idempotent
+}
+
+// An external `ctr task kill -s SIGKILL` of the container ends the session's command with it;
+// ctr exits 137 and prints nothing. The record says what happened, with the exact signal.
+TEST(ContainerdSession, ExternalKillOfTheRunModeContainerIsTheReason) {
+    BERTH_REQUIRE_RUNTIME("ctr");
+    auto h = make_host();
+    const std::string name = unique_name("berth-t-killed");
+    auto s = open(h, {{"image", test_image()},
+                      {"name", name},
+                      {"command", {"sh", "-c", "echo ready; sleep 600"}}});
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(*s, "ready"));
+    const auto kill = ctr({"task", "kill", "-s", "SIGKILL", name});
+    ASSERT_EQ(kill.status, 0) << kill.err;
+    const auto r = ended(*s);
+    EXPECT_EQ(r.state, session_state::exited) << r.reason;
+    EXPECT_FALSE(r.exit_code);
+    EXPECT_EQ(r.term_signal, SIGKILL);
+    EXPECT_EQ(r.reason, "container '" + name +
+                            "' stopped while the session ran: the command was killed by "
+                            "SIGKILL (signal 9)");
+    EXPECT_FALSE(has_container(name));  // cleaned up as after any run-mode session
+}
+
+TEST(ContainerdSession, ExternalKillOfTheExecModeContainerIsTheReason) {
+    BERTH_REQUIRE_RUNTIME("ctr");
+    scoped_container box;
+    auto h = make_host();
+    auto s = open(h, {{"container", box.id()}, {"command", {"sh", "-c", "echo ready; sleep 600"}}});
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(*s, "ready"));
+    const auto kill = ctr({"task", "kill", "-s", "SIGKILL", box.id()});
+    ASSERT_EQ(kill.status, 0) << kill.err;
+    const auto r = ended(*s);
+    EXPECT_EQ(r.state, session_state::exited) << r.reason;
+    EXPECT_EQ(r.term_signal, SIGKILL);
+    EXPECT_EQ(r.reason, "container '" + box.id() +
+                            "' stopped while the session ran: the command was killed by "
+                            "SIGKILL (signal 9)");
+}
+
+TEST(ContainerdSession, AKilledCommandInARunningContainerSaysSo) {
+    BERTH_REQUIRE_RUNTIME("ctr");
+    scoped_container box;
+    auto h = make_host();
+    auto s = open(h, {{"container", box.id()}, {"command", {"sh", "-c", "echo ready; sleep 600"}}});
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(*s, "ready"));
+    ASSERT_TRUE(s->signal(SIGKILL));
+    const auto r = ended(*s);
+    EXPECT_EQ(r.term_signal, SIGKILL);
+    EXPECT_EQ(r.reason, "the command was killed by SIGKILL (signal 9)");
+    EXPECT_EQ(process_count(box.id()), 1);  // the container runs on
+}
+
+// Each containerd session keeps a worker thread until its handle is destroyed; the host's
+// release gives it back (berthd does so every second) while the record stays.
+TEST(ContainerdSession, ReleasingEndedSessionsGivesBackTheirThreads) {
+    BERTH_REQUIRE_RUNTIME("ctr");
+    scoped_container box;
+    auto h = make_host();
+    const auto threads = [] {
+        std::size_t n = 0;
+        for ([[maybe_unused]] const auto& e :
+             std::filesystem::directory_iterator("/proc/self/task"))
+            ++n;
+        return n;
+    };
+    // One session first: the plugin's own threads (its event loop) start with it.
+    auto first = open(h, {{"container", box.id()}, {"command", {"true"}}});
+    ASSERT_TRUE(first);
+    (void)ended(*first);
+    (void)h.release_ended_sessions();
+    const std::size_t before = threads();
+
+    std::vector<std::shared_ptr<host::session>> sessions;
+    for (int i = 0; i < 4; ++i) {
+        // The pause: ctr may drop the output of an exec that ends at once (not what this
+        // test is about).
+        auto s = open(
+            h, {{"container", box.id()}, {"command", {"sh", "-c", "echo $((6*7)); sleep 0.2"}}});
+        ASSERT_TRUE(s);
+        sessions.push_back(std::move(s));
+    }
+    for (const auto& s : sessions) (void)ended(*s);
+    EXPECT_EQ(threads(), before + sessions.size());  // ended, but each still has its worker
+    EXPECT_EQ(h.release_ended_sessions(), sessions.size());
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (threads() != before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(threads(), before);
+    for (const auto& s : sessions) {
+        EXPECT_TRUE(s->released());
+        EXPECT_EQ(output_of(*s).first, "42\n");
+        EXPECT_EQ(s->entry()->snapshot().exit_code, 0);
+        const auto w = s->write("x");
+        ASSERT_FALSE(w);
+        EXPECT_EQ(w.err().message, "session " + s->id() + " has ended");
+    }
 }
 
 }  // namespace

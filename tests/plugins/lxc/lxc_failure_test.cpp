@@ -124,5 +124,20 @@ TEST_F(LxcTest, InvalidOptionsAreNamed) {
     EXPECT_EQ(e.code, host::errc::invalid_argument);
 }
 
+// An external `lxc-stop -k` of the container a session attached to: lxc-attach exits 137 and
+// prints nothing, and the plugin asks LXC what became of the container, so the record says
+// what happened (podman and containerd said nothing there; LXC already did).
+TEST_F(LxcAttachTest, ExternalStopOfTheContainerIsTheReason) {
+    auto s = open(attach({"sh", "-c", "echo ready; sleep 600"}));
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(s, "ready"));
+    ASSERT_EQ(tool({"lxc-stop", "-k", "-n", container_->name()}).status, 0);
+    const auto end = finish(s, 20s);
+    EXPECT_EQ(end.record.state, session_state::failed);
+    EXPECT_THAT(end.record.reason,
+                HasSubstr("container '" + container_->name() + "' stopped while the session ran"));
+    EXPECT_THAT(end.record.reason, HasSubstr("exit status 137"));  // what lxc-attach said
+}
+
 }  // namespace
 }  // namespace berth::test::lxc

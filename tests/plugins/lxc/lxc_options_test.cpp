@@ -171,8 +171,30 @@ TEST(LxcOptions, EnvironmentRules) {
                 HasSubstr("option 'keep_vars'"));
     EXPECT_THAT(parse_error({{"container", "c"}, {"env", {{"A=B", "1"}}}}),
                 HasSubstr("option 'env'"));
-    EXPECT_THAT(parse_error({{"container", "c"}, {"command", {std::string("a\0b", 3)}}}),
-                HasSubstr("NUL"));
+}
+
+// lxc-attach's and lxc-create's argvs would end a value at a NUL without a word: the SDK's
+// shared option check refuses it first, naming the option.
+TEST(LxcOptions, NulBytesAreRefusedNamingTheOption) {
+    const std::string nul("a\0b", 3);
+    EXPECT_EQ(parse_error({{"container", "c"}, {"command", {"echo", nul}}}),
+              R"(option 'command[1]' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(parse_error({{"container", "c"}, {"env", {{"A", nul}}}}),
+              R"(option 'env.A' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(parse_error({{"container", "c"}, {"env", {{nul, "1"}}}}),
+              R"(option 'env' has the name "a\u0000b", which contains a NUL byte)");
+    EXPECT_EQ(parse_error({{"container", "c"}, {"clear_env", true}, {"keep_vars", {nul}}}),
+              R"(option 'keep_vars[0]' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(parse_error({{"container", "c"}, {"lxcpath", "/var/lib/" + nul}}),
+              R"(option 'lxcpath' value "/var/lib/a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(
+        parse_error(
+            {{"name", "n"}, {"lxc_template", "busybox"}, {"lxc_template_args", {"--flag", nul}}}),
+        R"(option 'lxc_template_args[1]' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(parse_error({{"name", "n"}, {"lxc_template", nul}}),
+              R"(option 'lxc_template' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(parse_error({{"container", nul}}),
+              R"(option 'container' value "a\u0000b" contains a NUL byte)");
 }
 
 TEST(LxcOptions, NamespacesAndPrivileges) {

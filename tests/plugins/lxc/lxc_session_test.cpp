@@ -1,6 +1,7 @@
 // Sessions in real LXC containers through the host library: every mode, pipes and terminal,
 // stdin EOF, resize, signals, exit status and what is left afterwards.
 #include <csignal>
+#include <filesystem>
 
 #include "lxc_fixture.hpp"
 
@@ -313,6 +314,41 @@ TEST_F(LxcTest, EnsureRunningStartsAStoppedContainer) {
     EXPECT_EQ(end.record.exit_code, 0) << end.record.reason;
     EXPECT_EQ(end.out, "up\n");
     EXPECT_EQ(state_of(stopped.name()), "RUNNING");  // it stays running, as documented
+}
+
+// Each LXC session keeps a worker thread until its handle is destroyed; the host's release
+// gives it back (berthd does so every second) while the record and output stay.
+TEST_F(LxcAttachTest, ReleasingEndedSessionsGivesBackTheirThreads) {
+    const auto threads = [] {
+        std::size_t n = 0;
+        for ([[maybe_unused]] const auto& e :
+             std::filesystem::directory_iterator("/proc/self/task"))
+            ++n;
+        return n;
+    };
+    // One session first: the plugin's own threads (its event loop) start with it.
+    (void)finish(open(attach({"true"})));
+    (void)host_->release_ended_sessions();
+    const std::size_t before = threads();
+
+    std::vector<std::shared_ptr<host::session>> sessions;
+    for (int i = 0; i < 4; ++i) {
+        auto s = open(attach({"sh", "-c", "echo $((6*7))"}));
+        ASSERT_TRUE(s);
+        sessions.push_back(std::move(s));
+    }
+    for (const auto& s : sessions) EXPECT_EQ(finish(s).record.exit_code, 0);
+    EXPECT_EQ(threads(), before + sessions.size());  // ended, but each still has its worker
+    EXPECT_EQ(host_->release_ended_sessions(), sessions.size());
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (threads() != before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(threads(), before);
+    for (const auto& s : sessions) {
+        EXPECT_TRUE(s->released());
+        EXPECT_EQ(finish(s).out, "42\n");
+        EXPECT_EQ(host_->find_session(s->id()), s);
+    }
 }
 
 }  // namespace

@@ -142,6 +142,13 @@ TEST(PodmanArgv, RemoveUsesTheSameServiceAndNoStopTimeout) {
                             "berth-1"));
 }
 
+TEST(PodmanArgv, StateIsAskedOfTheSameService) {
+    const auto o = parse_options(
+        R"({"container": "web", "command": ["true"], "binary": "/opt/podman", "url": "unix:///p"})");
+    EXPECT_THAT(state_argv(o, "web"), ElementsAre("/opt/podman", "--url=unix:///p", "container",
+                                                  "inspect", "--format={{.State.Status}}", "web"));
+}
+
 TEST(PodmanArgv, TokensAreFreshHex) {
     const std::string a = new_token();
     const std::string b = new_token();

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <vector>
 
 #include "podman_exit.hpp"
@@ -105,6 +106,24 @@ TEST(PodmanExit, SignalledContainerProcessReadsAsItsSignal) {
     EXPECT_EQ(classify_exit(exited(129), "").term_signal, 1);
     // Past the last signal number it is a plain exit code.
     EXPECT_EQ(classify_exit(exited(250), "").exit_code, 250);
+    EXPECT_EQ(classify_exit(exited(250), "").reason, "");
+}
+
+// An external `podman kill` ends `podman run` with 137 and not a word: the reason says what
+// happened, the signal stays exact.
+TEST(PodmanExit, SignalledContainerProcessHasAReason) {
+    auto s = classify_exit(exited(137), "", session_mode::run);
+    EXPECT_EQ(s.term_signal, SIGKILL);
+    EXPECT_EQ(s.reason, "container was killed by SIGKILL (signal 9)");
+    s = classify_exit(exited(143), "", session_mode::run);
+    EXPECT_EQ(s.reason, "container was killed by SIGTERM (signal 15)");
+    // In exec mode the command is not the container; the session adds whether the
+    // container went with it.
+    s = classify_exit(exited(137), "", session_mode::exec);
+    EXPECT_EQ(s.term_signal, SIGKILL);
+    EXPECT_EQ(s.reason, "the command was killed by SIGKILL (signal 9)");
+    EXPECT_EQ(signal_text(SIGINT), "SIGINT (signal 2)");
+    EXPECT_EQ(signal_text(0), "signal 0");
 }
 
 TEST(PodmanExit, KilledPodmanReportsTheSignal) {

@@ -1,5 +1,6 @@
 // podman's own failures as session failures, bad options, and closing sessions early with
 // nothing left behind.
+#include <csignal>
 #include <thread>
 
 #include "podman_fixture.hpp"
@@ -189,6 +190,49 @@ TEST_F(PodmanExecTest, CloseEndsAnInteractiveShell) {
     ASSERT_TRUE(s->close(2s));
     EXPECT_TRUE(s->entry()->wait_ended(1s));
     EXPECT_EQ(container_ps().find("sleep 996"), std::string::npos) << container_ps();
+}
+
+// An external `podman kill` ends `podman run` with 137 and not a word: the record says what
+// happened, with the exact signal.
+TEST_F(PodmanTest, ExternalKillOfTheContainerIsTheReason) {
+    const std::string name = "berth-test-killed-" + unique_suffix();
+    auto options = run_options({"sh", "-c", "echo ready; sleep 600"});
+    options["name"] = name;
+    auto s = open(options);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(s, "ready"));
+    ASSERT_EQ(podman({"kill", name}).status, 0);
+    const auto end = finish(s);
+    EXPECT_EQ(end.record.state, session_state::exited) << end.record.reason;
+    EXPECT_FALSE(end.record.exit_code);
+    EXPECT_EQ(end.record.term_signal, SIGKILL);
+    EXPECT_EQ(end.record.reason, "container was killed by SIGKILL (signal 9)");
+    EXPECT_FALSE(container_exists(name));
+}
+
+TEST_F(PodmanExecTest, ExternalKillOfTheContainerIsTheReason) {
+    auto s = open(exec_options({"sh", "-c", "echo ready; sleep 600"}));
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(s, "ready"));
+    ASSERT_EQ(podman({"kill", container_}).status, 0);
+    const auto end = finish(s);
+    EXPECT_EQ(end.record.state, session_state::exited) << end.record.reason;
+    EXPECT_FALSE(end.record.exit_code);
+    EXPECT_EQ(end.record.term_signal, SIGKILL);
+    EXPECT_EQ(end.record.reason, "container '" + container_ +
+                                     "' stopped while the session ran: the command was killed "
+                                     "by SIGKILL (signal 9)");
+}
+
+TEST_F(PodmanExecTest, AKilledCommandInARunningContainerSaysSo) {
+    auto s = open(exec_options({"sh", "-c", "echo ready; sleep 600"}));
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(wait_for(s, "ready"));
+    ASSERT_TRUE(s->signal(SIGKILL));
+    const auto end = finish(s);
+    EXPECT_EQ(end.record.state, session_state::exited) << end.record.reason;
+    EXPECT_EQ(end.record.term_signal, SIGKILL);
+    EXPECT_EQ(end.record.reason, "the command was killed by SIGKILL (signal 9)");
 }
 
 }  // namespace

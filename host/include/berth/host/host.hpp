@@ -100,6 +100,18 @@ public:
     [[nodiscard]] std::shared_ptr<session> find_session(std::string_view id) const;
     void forget_session(std::string_view id);
 
+    // Gives back what the plugins still hold for sessions that have ended (their handles,
+    // through session_destroy: a worker thread per containerd or LXC session, file
+    // descriptors, buffers), while the host keeps the session: find_session still finds it,
+    // its record and output stay readable, and write/close_input/resize/signal on it return
+    // errc::state "session ID has ended" (close returns at once). Returns how many sessions
+    // were released now. A session with a call in progress on another thread (a close
+    // waiting out its grace period), or whose plugin never delivered the exit (a close that
+    // failed), is left for a later call. Thread-safe; blocks while plugins destroy the
+    // handles (each bounded by the plugin). Must not be called from a plugin's callback (an
+    // output observer): there it releases nothing. berthd calls it from its periodic tick.
+    std::size_t release_ended_sessions();
+
     [[nodiscard]] registry::registry& registry() noexcept { return registry_; }
 
 private:

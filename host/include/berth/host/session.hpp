@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,8 @@ class plugin;
 // Called on the plugin's thread for each chunk, in order; may block (back-pressure).
 using output_observer = std::function<void(registry::stream, std::string_view)>;
 
+// Thread-safe: write, close_input, resize, signal and close may come from any threads at
+// once, also while the host releases the session (host::release_ended_sessions).
 class session {
 public:
     ~session();  // releases the plugin's handle (closing the session if it still runs)
@@ -35,13 +38,21 @@ public:
     }
     [[nodiscard]] const std::shared_ptr<host::plugin>& plugin() const noexcept { return plugin_; }
 
+    // On a released session these four return errc::state, "session ID has ended".
     result<void> write(std::span<const std::uint8_t> data);
     result<void> write(std::string_view text);
     result<void> close_input();
     result<void> resize(std::uint16_t rows, std::uint16_t cols);
     result<void> signal(int signo);
     // Ends the session (SIGTERM, SIGKILL after grace, runtime cleanup) and marks it closed.
+    // On a released session there is nothing left to end: returns success at once and the
+    // record (entry()) keeps how the session ended.
     result<void> close(std::chrono::milliseconds grace, std::string_view reason = "closed");
+
+    // True once the host gave the plugin's objects for this session back (it had ended): the
+    // record and the output stay readable through entry(); nothing reaches the plugin any
+    // more.
+    [[nodiscard]] bool released() const;
 
     struct sink_context;  // what the plugin's callbacks point at
 
@@ -53,11 +64,21 @@ private:
         std::shared_ptr<host::plugin> plugin, std::shared_ptr<registry::session_entry> entry,
         const std::string& options_json, output_observer observer);
     result<void> check(int status, const char* what);
+    [[nodiscard]] error ended_error() const;
+    // Destroys the plugin's handle (session_destroy) once the plugin has delivered the
+    // session's exit (waiting a moment for an exit being delivered right now). False,
+    // changing nothing, when the exit has not come, the handle is gone already, or another
+    // thread is in a call on the handle right now (a close waiting for its grace period): a
+    // later try gets it. Never from a plugin callback.
+    bool release();
 
     std::shared_ptr<host::plugin> plugin_;  // keeps the library loaded while we live
     std::shared_ptr<registry::session_entry> entry_;
     std::unique_ptr<sink_context> sink_;
-    berth_session* handle_ = nullptr;
+    // Calls on the handle hold it shared (the ABI lets them run concurrently); release()
+    // holds it exclusively, as session_destroy may overlap no other call on the handle.
+    mutable std::shared_mutex handle_mutex_;
+    berth_session* handle_ = nullptr;  // null once released
 };
 
 }  // namespace berth::host

@@ -5,12 +5,18 @@
 // still there, the next cursor, and how many bytes they missed because the buffer wrapped past
 // them. stdout and stderr stay distinguishable: each chunk carries the stream it came from.
 //
+// Memory follows the output: the buffer starts with no storage, grows geometrically as bytes
+// arrive (up to `capacity`, never past it), and shrink_to_fit() gives back whatever is not
+// holding bytes, e.g. once a session has ended. Growing and shrinking change only where the
+// bytes live, never offsets, `dropped` or stream runs.
+//
 // Not thread-safe on its own: session_entry guards it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +44,10 @@ struct read_result {
 class output_buffer {
 public:
     static constexpr std::size_t k_default_capacity = std::size_t{1} << 20;  // 1 MiB
+    // The first allocation, unless the first append needs more or capacity is smaller.
+    static constexpr std::size_t k_initial_allocation = std::size_t{4} << 10;  // 4 KiB
 
+    // Allocates nothing yet: storage comes with the first append.
     explicit output_buffer(std::size_t capacity = k_default_capacity);
 
     void append(stream source, std::string_view bytes);
@@ -53,7 +62,17 @@ public:
 
     [[nodiscard]] std::uint64_t begin_offset() const noexcept { return begin_; }
     [[nodiscard]] std::uint64_t end_offset() const noexcept { return begin_ + size_; }
-    [[nodiscard]] std::size_t capacity() const noexcept { return data_.size(); }
+    // The most bytes kept (the bound), whatever is allocated now.
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    // Bytes held: end_offset() - begin_offset().
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    // Bytes of ring storage allocated now: 0 before the first append, at most capacity(),
+    // exactly size() after shrink_to_fit().
+    [[nodiscard]] std::size_t allocated() const noexcept { return allocated_; }
+
+    // Gives back the storage not holding bytes: keeps exactly the bytes held, at the same
+    // offsets and with the same streams (none at all when empty). A later append grows again.
+    void shrink_to_fit();
 
 private:
     struct segment {
@@ -61,9 +80,15 @@ private:
         stream source;
     };
 
-    std::vector<char> data_;  // ring storage of capacity bytes
-    std::size_t head_ = 0;    // ring index of begin_
-    std::size_t size_ = 0;    // bytes held
+    // Makes the ring `bytes` long (size_ <= bytes <= capacity_), its held bytes laid out
+    // from index 0.
+    void reallocate(std::size_t bytes);
+
+    std::size_t capacity_;          // the bound
+    std::unique_ptr<char[]> data_;  // ring storage of allocated_ bytes (uninitialised)
+    std::size_t allocated_ = 0;     // <= capacity_
+    std::size_t head_ = 0;          // ring index of begin_ (0 while nothing is allocated)
+    std::size_t size_ = 0;          // bytes held, <= allocated_
     std::uint64_t begin_ = 0;
     std::deque<segment> segments_;  // run starts, ascending; front covers begin_
 };

@@ -99,6 +99,10 @@ public:
                                                        std::stop_token stop = {}) const;
 
     [[nodiscard]] std::uint64_t end_offset() const;
+    // Bytes the output buffer has allocated now. It grows with output up to the capacity, and
+    // once the session is final (mark_ended, mark_closed, mark_failed) holds exactly the bytes
+    // still readable.
+    [[nodiscard]] std::size_t output_allocated() const;
 
 private:
     std::string id_;

@@ -18,7 +18,11 @@ namespace berth::sdk {
 
 // An empty string when options_json is valid for schema_json; otherwise one line naming the
 // option and what was expected, e.g. "unknown option 'imgae' (accepted: command, env, tty)".
-// A broken schema is reported as such.
+// A broken schema is reported as such. Beyond the schema: no string in the options (values at
+// any depth, member names, options the schema does not list) may hold a NUL byte, which an
+// argv, an environment entry or a path would silently end at, e.g.
+// `option 'env.A' value "b\u0000c" contains a NUL byte` (an echoed value is cut to about 64
+// characters). This is the one place that rule lives; plugins need no check of their own.
 [[nodiscard]] std::string validate_options(std::string_view schema_json,
                                            std::string_view options_json);
 
