@@ -5,6 +5,9 @@
 # built from the same list, so they cannot drift apart.
 set(BERTH_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
 set(BERTH_FUZZ_TARGETS output_buffer_fuzz options_fuzz)
+if(BERTH_BUILD_CLI)  # berthd's library comes with the CLI
+    list(APPEND BERTH_FUZZ_TARGETS rpc_frame_fuzz)
+endif()
 
 function(berth_add_fuzz_code target name)
     target_sources(${target} PRIVATE ${BERTH_FUZZ_DIR}/${name}.cpp)
