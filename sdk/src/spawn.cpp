@@ -202,6 +202,13 @@ spawned_child spawn_child(const process_spec& spec) {
     child.pid = proc.id();
     // We reap through the pidfd; Boost.Process must neither wait for nor kill the child.
     proc.detach();
+    // At the fd limit Boost.Process can fail before it forks (its own error pipe) and still
+    // leave `ec` clear, with an id of -1. Every kill below takes -pid and pid: with -1 they
+    // are kill(1) and kill(-1, SIGKILL), which as root ends every process on the machine.
+    // So no pid, no child, and nothing is signalled.
+    if (child.pid <= 0)
+        fail(BERTH_ERR_RUNTIME,
+             "cannot start " + *exe + ": no process was created (" + errno_text(errno) + ")");
     if (!spec.tty) ::setpgid(child.pid, child.pid);  // closes the race with the child's own call
 
     const int pidfd = pidfd_open_fd(child.pid);

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <berth/sdk/plugin.hpp>
 #include <berth/sdk/run_command.hpp>
 
@@ -36,6 +38,24 @@ TEST(RunCommand, MissingBinaryIsNotFound) {
     } catch (const error& e) {
         EXPECT_EQ(e.status(), BERTH_ERR_NOT_FOUND);
     }
+}
+
+// At the fd limit Boost.Process failed before forking and still returned, with an id of -1;
+// spawn then sent SIGKILL to -pid and pid: to init and to every process on the machine (it
+// ended every shell and test of this machine while berthd's fd-limit test ran). The probe
+// runs run_command at every limit inside a PID namespace, beside a sentinel that must live.
+TEST(RunCommand, AtTheFdLimitFailsCleanlyAndSignalsNoOneElse) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::execlp("unshare", "unshare", "--pid", "--fork", "--kill-child", BERTH_FD_LIMIT_PROBE,
+                 static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "the sentinel was killed, or the probe never ran";
 }
 
 }  // namespace
