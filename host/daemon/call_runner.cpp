@@ -15,14 +15,19 @@ void call_runner::run_quick(std::function<void()> fn) { boost::asio::post(pool_,
 bool call_runner::run_blocking(std::function<void()> fn) {
     {
         const std::lock_guard lock(mutex_);
-        if (blocking_ >= max_blocking_) return false;
+        if (closing_ || blocking_ >= max_blocking_) return false;
         ++blocking_;
     }
     try {
         // Detached, but owned through the count: wait_all() (and so the destructor) returns
         // only after the thread's last touch of this object.
-        std::thread([this, fn = std::move(fn)] {
-            fn();
+        std::thread([this, fn = std::move(fn)]() mutable {
+            {
+                // Destroyed here, before the count drops: what it holds (a connection, and
+                // through it a socket of the I/O loop) must go while the daemon still stands.
+                auto call = std::move(fn);
+                call();
+            }
             const std::lock_guard lock(mutex_);
             --blocking_;
             done_.notify_all();
@@ -41,11 +46,12 @@ std::size_t call_runner::blocking_running() const {
 }
 
 void call_runner::wait_all() {
-    {
-        std::unique_lock lock(mutex_);
-        done_.wait(lock, [this] { return blocking_ == 0; });
-    }
+    // The pool first: a quick task may still hand a call to a thread of its own. Then no new
+    // thread starts, and the running ones are waited for.
     pool_.wait();
+    std::unique_lock lock(mutex_);
+    closing_ = true;
+    done_.wait(lock, [this] { return blocking_ == 0; });
 }
 
 }  // namespace berth::daemon

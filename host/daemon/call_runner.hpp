@@ -26,7 +26,7 @@ public:
     [[nodiscard]] std::size_t blocking_running() const;
     [[nodiscard]] std::size_t max_blocking() const noexcept { return max_blocking_; }
 
-    // Returns once every call started so far has finished.
+    // Returns once every call has finished; no call starts after it (run_blocking says false).
     void wait_all();
 
 private:
@@ -34,6 +34,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable done_;
     std::size_t blocking_ = 0;
+    bool closing_ = false;  // wait_all() began: no new blocking call
     const std::size_t max_blocking_;
 };
 

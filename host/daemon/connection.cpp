@@ -58,7 +58,8 @@ void connection::close() {
     stop_.request_stop();
     boost::system::error_code ignored;
     socket_.close(ignored);
-    out_.clear();
+    // The write under way (if any) still refers to the front until its handler runs.
+    while (out_.size() > (writing_ ? 1U : 0U)) out_.pop_back();
     queued_bytes_ = 0;
     if (services_.on_closed) services_.on_closed(this);
 }
@@ -66,6 +67,7 @@ void connection::close() {
 void connection::finish(const std::string& frame) {
     if (finishing_) return;
     finishing_ = true;
+    finishing_since_ = clock::now();
     if (!frame.empty()) queue(frame);
     if (out_.empty()) linger();
 }
@@ -93,11 +95,16 @@ void connection::linger() {
 
 void connection::check(clock::time_point now) {
     if (closed_) return;
+    const auto timeout = services_.limits.stall_timeout;
     if (linger_since_) {
         if (now - *linger_since_ > k_linger) close();
         return;
     }
-    const auto timeout = services_.limits.stall_timeout;
+    // Finished, but its last replies are not read: no more waiting than for any stall.
+    if (finishing_since_) {
+        if (now - *finishing_since_ > timeout) close();
+        return;
+    }
     if (reading_ && partial_since_ && now - *partial_since_ > timeout) {
         services_.limits_hit.hit(limit::stall_timeout);
         spdlog::info("closing a connection that left a request without its newline for {} ms",
@@ -121,8 +128,10 @@ void connection::check(clock::time_point now) {
 
 void connection::read() {
     reading_ = true;
-    // The partial line's clock runs only while berthd waits on the client.
-    if (framer_.partial()) partial_since_ = clock::now();
+    // The partial line's clock runs while berthd waits on the client: set when the line
+    // began (on_read) or when reading resumes after back-pressure (pump reset it), never
+    // moved by a read of a few more bytes of the same line.
+    if (framer_.partial() && !partial_since_) partial_since_ = clock::now();
     socket_.async_read_some(asio::buffer(buf_),
                             [self = shared_from_this()](const boost::system::error_code& ec,
                                                         std::size_t n) { self->on_read(ec, n); });
@@ -183,9 +192,12 @@ void connection::pump() {
         if (in_flight_ == 0 && !in_pool_ && !framer_.ready()) finish({});
         return;
     }
-    if (!reading_ && !framer_.ready() && !over_output() &&
-        in_flight_ < limits.max_requests_in_flight)
+    if (reading_) return;
+    if (!framer_.ready() && !over_output() && in_flight_ < limits.max_requests_in_flight) {
         read();
+    } else {
+        partial_since_.reset();  // berthd is not reading: the stall is not the client's
+    }
 }
 
 void connection::dispatch(std::string line) {
@@ -195,30 +207,50 @@ void connection::dispatch(std::string line) {
     // Parsing runs off the I/O thread too: a 1 MiB line takes milliseconds, and the I/O thread
     // serves everyone.
     services_.calls.run_quick([self, line = std::move(line)] {
-        auto& s = self->services_;
         const auto post = [self](auto fn) {
             asio::post(self->socket_.get_executor(), std::move(fn));
         };
         const auto reply = [self, post](std::string frame) {
             post([self, frame = std::move(frame)]() mutable { self->on_reply(std::move(frame)); });
         };
-        auto parsed = std::make_shared<parsed_line>(parse_line(line));
-        if (!may_block(*parsed)) {
-            reply(s.rpc.execute(*parsed, self->stop_.get_token()));
-            post([self] { self->on_pool_done(); });
-            return;
-        }
-        const bool started = s.calls.run_blocking([self, parsed, reply] {
-            reply(self->services_.rpc.execute(*parsed, self->stop_.get_token()));
+        // Whatever is thrown here (bad_alloc, a bug) costs this line its answer, never the
+        // process, and never the connection's slots: on_reply and on_pool_done always come.
+        const auto guarded = [](auto&& fn) -> std::string {
+            try {
+                return fn();
+            } catch (const std::exception& e) {
+                return wire::to_frame(error_reply(nullptr, err::internal_error,
+                                                  std::string("internal error: ") + e.what()));
+            } catch (...) {
+                return wire::to_frame(
+                    error_reply(nullptr, err::internal_error, "internal error: unknown exception"));
+            }
+        };
+        std::shared_ptr<parsed_line> parsed;
+        std::string frame = guarded([&] {
+            parsed = std::make_shared<parsed_line>(parse_line(line));
+            return std::string();
         });
-        if (!started) {
+        if (!parsed) {
+            reply(std::move(frame));
+        } else if (!may_block(*parsed)) {
+            reply(guarded(
+                [&] { return self->services_.rpc.execute(*parsed, self->stop_.get_token()); }));
+        } else if (!self->services_.calls.run_blocking([self, parsed, reply, guarded] {
+                       reply(guarded([&] {
+                           return self->services_.rpc.execute(*parsed, self->stop_.get_token());
+                       }));
+                   })) {
+            auto& s = self->services_;
             s.limits_hit.hit(limit::max_blocking_calls);
             spdlog::warn("refused a waiting call: {} are running (max_blocking_calls)",
                          s.calls.max_blocking());
-            reply(error_frame_for(*parsed, err::limit_reached,
-                                  "limit reached: " + std::to_string(s.calls.max_blocking()) +
-                                      " waiting calls are running (max_blocking_calls); retry "
-                                      "later"));
+            reply(guarded([&] {
+                return error_frame_for(*parsed, err::limit_reached,
+                                       "limit reached: " + std::to_string(s.calls.max_blocking()) +
+                                           " waiting calls are running (max_blocking_calls); "
+                                           "retry later");
+            }));
         }
         post([self] { self->on_pool_done(); });
     });

@@ -102,10 +102,11 @@ private:
     bool eof_ = false;        // the peer will send nothing more
     bool finishing_ = false;  // close once out_ is written
     bool closed_ = false;
-    std::optional<clock::time_point> partial_since_;  // a line without its newline, since
-    std::optional<clock::time_point> over_since_;     // replies over the cap, since
-    std::optional<clock::time_point> linger_since_;   // finished, waiting for the peer to go
-    std::stop_source stop_;                           // requested when the peer is gone
+    std::optional<clock::time_point> partial_since_;    // a line without its newline, since
+    std::optional<clock::time_point> over_since_;       // replies over the cap, since
+    std::optional<clock::time_point> finishing_since_;  // last replies queued, since
+    std::optional<clock::time_point> linger_since_;     // finished, waiting for the peer to go
+    std::stop_source stop_;                             // requested when the peer is gone
 };
 
 }  // namespace berth::daemon

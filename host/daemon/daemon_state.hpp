@@ -39,7 +39,6 @@ struct daemon_state {
     daemon_state(host::host& h, const daemon_config& c, state_store& store)
         : host(h),
           config(c),
-          calls(k_quick_threads, c.max_blocking_calls),
           rpc(h, c, &limits_hit),
           persistence(h, store),
           services{rpc,
@@ -48,7 +47,8 @@ struct daemon_state {
                                      c.max_connection_output_bytes, c.stall_timeout},
                    std::nullopt,
                    limits_hit,
-                   [this](const connection* gone) { connections.erase(gone); }} {}
+                   [this](const connection* gone) { connections.erase(gone); }},
+          calls(k_quick_threads, c.max_blocking_calls) {}
 
     host::host& host;
     const daemon_config& config;
@@ -62,13 +62,15 @@ struct daemon_state {
     asio::signal_set signals{io, SIGTERM, SIGINT, SIGHUP};
     asio::steady_timer tick{io};
     limit_counters limits_hit;  // before services, which refers to it
-    call_runner calls;
     rpc_service rpc;
     session_persistence persistence;
     connection_services services;
     std::map<const connection*, std::shared_ptr<connection>> connections;  // I/O thread only
     std::filesystem::path socket_path;  // removed at exit when we created it
     std::thread stopper;                // runs shutdown(); joined after the loop ends
+    // Last, so destroyed first: its destructor waits for every call, which use all of the
+    // above.
+    call_runner calls;
 };
 
 // Starts accepting on d.acceptor (listener.cpp).

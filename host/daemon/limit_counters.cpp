@@ -16,6 +16,8 @@ std::string_view to_string(limit l) noexcept {
             return "unauthorized_peer";
         case limit::accept_error:
             return "accept_error";
+        case limit::count_:
+            break;
     }
     return "unknown";
 }

@@ -17,6 +17,7 @@ enum class limit : std::uint8_t {
     stall_timeout,
     unauthorized,
     accept_error,
+    count_,  // not a limit: how many there are
 };
 
 class limit_counters {
@@ -29,7 +30,7 @@ public:
     [[nodiscard]] std::string prometheus_text() const;
 
 private:
-    static constexpr std::size_t k_limits = 6;
+    static constexpr std::size_t k_limits = static_cast<std::size_t>(limit::count_);
     std::array<std::atomic<std::uint64_t>, k_limits> counts_{};
 };
 

@@ -89,28 +89,40 @@ parsed_line parse_line(std::string_view line) {
         return out;
     }
     out.batch = true;
-    for (const auto& r : request) out.items.push_back(check_envelope(r));
+    for (const auto& r : request) {
+        auto item = check_envelope(r);
+        // A batch runs its calls one after another on one thread; a wait in it would hold
+        // that thread for the sum of its waits, outside every per-call bound.
+        if (const auto* call = std::get_if<rpc_call>(&item); call != nullptr && may_block(*call))
+            item = error_reply(call->id, err::invalid_request,
+                               "'" + wire::preview(call->method) +
+                                   "' cannot be batched: it may wait or call a plugin; send it "
+                                   "on its own");
+        out.items.push_back(std::move(item));
+    }
     return out;
 }
 
 bool may_block(const rpc_call& call) {
     const auto& m = call.method;
-    if (m == "session.wait" || m == "session.close" || m == "session.open") return true;
-    const auto flag = [&](const char* name) {
-        const auto it = call.params.find(name);
+    // These go to a plugin (write may wait for room in the session's stdin; signal, resize
+    // and close may run a runtime's CLI) or wait by design: a thread of their own.
+    if (m == "session.open" || m == "session.close" || m == "session.wait" ||
+        m == "session.write" || m == "session.close_input" || m == "session.resize" ||
+        m == "session.signal")
+        return true;
+    if (m == "health.get") {
+        const auto it = call.params.find("refresh");
         return it != call.params.end() && it->is_boolean() && it->get<bool>();
-    };
-    if (m == "health.get") return flag("refresh");
+    }
     if (m == "session.read") {
         const auto it = call.params.find("wait_ms");
         return it != call.params.end() && it->is_number() && *it > 0;
     }
+    // Answered from berthd's own memory (lists, records, metrics, a read without a wait), or
+    // an unknown method answered at once.
     return false;
 }
-
-}  // namespace berth::daemon
-
-namespace berth::daemon {
 
 bool may_block(const parsed_line& line) {
     for (const auto& item : line.items)

@@ -33,7 +33,8 @@ T param(const json& params, const char* name, std::optional<T> fallback = std::n
         if constexpr (std::is_same_v<T, std::uint64_t> || std::is_same_v<T, std::int64_t>) {
             if (!it->is_number_integer()) throw json::type_error::create(302, "", nullptr);
             if constexpr (std::is_same_v<T, std::uint64_t>)
-                if (it->get<std::int64_t>() < 0) throw json::type_error::create(302, "", nullptr);
+                if (!it->is_number_unsigned() && it->get<std::int64_t>() < 0)
+                    throw json::type_error::create(302, "", nullptr);
         }
         if constexpr (std::is_same_v<T, std::string>)
             if (!it->is_string()) throw json::type_error::create(302, "", nullptr);
@@ -63,8 +64,11 @@ int code_for(const host::error& e) {
     }
 }
 
+// A plugin's or the option validator's message may quote a client's value: bounded too.
+constexpr std::size_t k_max_message_bytes = 512;
+
 void check(const host::result<void>& r) {
-    if (!r) fail(code_for(r.err()), r.err().message);
+    if (!r) fail(code_for(r.err()), wire::preview(r.err().message, k_max_message_bytes));
 }
 
 std::string encode(std::string_view bytes, const std::string& encoding) {
@@ -100,8 +104,8 @@ std::uint64_t cursor_of(const json& params, const registry::session_entry& e) {
 
 int signal_number(const json& v) {
     if (v.is_number_integer()) {
-        const int n = v.get<int>();
-        if (n > 0 && n < NSIG) return n;
+        const auto n = v.get<std::int64_t>();  // range-checked before narrowing
+        if (n > 0 && n < NSIG) return static_cast<int>(n);
     } else if (v.is_string()) {
         std::string name = v.get<std::string>();
         if (name.rfind("SIG", 0) == 0) name = name.substr(3);
@@ -127,10 +131,11 @@ std::string rpc_service::handle_line(std::string_view line) { return execute(par
 
 std::string rpc_service::execute(const parsed_line& line, std::stop_token stop) {
     if (!line.error_frame.empty()) return line.error_frame;
+    call_context ctx{std::move(stop), config_.output_buffer_bytes};
     json replies = json::array();
     for (const auto& item : line.items) {
         if (const auto* call = std::get_if<rpc_call>(&item)) {
-            if (auto reply = handle(*call, stop)) replies.push_back(std::move(*reply));
+            if (auto reply = handle(*call, ctx)) replies.push_back(std::move(*reply));
         } else {
             replies.push_back(std::get<json>(item));
         }
@@ -139,14 +144,14 @@ std::string rpc_service::execute(const parsed_line& line, std::stop_token stop) 
     return wire::to_frame(line.batch ? replies : replies[0]);
 }
 
-std::optional<json> rpc_service::handle(const rpc_call& call, std::stop_token stop) {
+std::optional<json> rpc_service::handle(const rpc_call& call, call_context& ctx) {
     const auto reply_error = [&](int code, const std::string& message) -> std::optional<json> {
         if (call.notification) return std::nullopt;
         return error_reply(call.id, code, message);
     };
     // The one catch-all: a handler's bug costs its own reply, never the connection or berthd.
     try {
-        json result = dispatch(call.method, call.params, stop);
+        json result = dispatch(call.method, call.params, ctx);
         if (call.notification) return std::nullopt;
         return json{{"jsonrpc", "2.0"}, {"id", call.id}, {"result", std::move(result)}};
     } catch (const failure& f) {
@@ -158,8 +163,7 @@ std::optional<json> rpc_service::handle(const rpc_call& call, std::stop_token st
     }
 }
 
-json rpc_service::dispatch(const std::string& method, const json& params,
-                           const std::stop_token& stop) {
+json rpc_service::dispatch(const std::string& method, const json& params, call_context& ctx) {
     if (method == "plugin.list") return plugin_list();
     if (method == "health.get") return health_get(params);
     if (method == "session.open") return session_open(params);
@@ -167,8 +171,8 @@ json rpc_service::dispatch(const std::string& method, const json& params,
     if (method == "session.get") return session_get(params);
     if (method == "session.write") return session_write(params);
     if (method == "session.close_input") return session_close_input(params);
-    if (method == "session.read") return session_read(params, stop);
-    if (method == "session.wait") return session_wait(params, stop);
+    if (method == "session.read") return session_read(params, ctx);
+    if (method == "session.wait") return session_wait(params, ctx.stop);
     if (method == "session.resize") return session_resize(params);
     if (method == "session.signal") return session_signal(params);
     if (method == "session.close") return session_close(params);
@@ -223,8 +227,28 @@ json rpc_service::health_get(const json& params) {
     return out;
 }
 
+void rpc_service::stop_accepting() {
+    std::unique_lock lock(opening_mutex_);
+    accepting_ = false;
+    // An open that passed the check finishes (each plugin bounds its own runtime calls), so
+    // the shutdown that follows sees, closes and saves its session.
+    opening_done_.wait(lock, [this] { return opening_ == 0; });
+}
+
 json rpc_service::session_open(const json& params) {
-    if (!accepting_) fail(err::runtime_failure, "berthd is shutting down: no new sessions");
+    {
+        const std::lock_guard lock(opening_mutex_);
+        if (!accepting_) fail(err::runtime_failure, "berthd is shutting down: no new sessions");
+        ++opening_;
+    }
+    struct opening_guard {
+        rpc_service& self;
+        ~opening_guard() {
+            const std::lock_guard lock(self.opening_mutex_);
+            --self.opening_;
+            self.opening_done_.notify_all();
+        }
+    } guard{*this};
     const auto runtime = param<std::string>(params, "runtime");
     const json options = param<json>(params, "options", json::object());
     if (!options.is_object()) fail(err::invalid_params, "parameter 'options' must be an object");
@@ -262,7 +286,8 @@ json rpc_service::session_open(const json& params) {
                                      std::to_string(limit) + ")");
 
     auto opened = host_.open_session(plugin->runtime(), options.dump());
-    if (!opened) fail(code_for(opened.err()), opened.err().message);
+    if (!opened)
+        fail(code_for(opened.err()), wire::preview(opened.err().message, k_max_message_bytes));
     changed();
     const auto r = opened.value()->entry()->snapshot();
     return {{"id", r.id}, {"pid", r.pid}, {"state", std::string(registry::to_string(r.state))}};
@@ -318,16 +343,18 @@ json rpc_service::session_close_input(const json& params) {
     return json::object();
 }
 
-json rpc_service::session_read(const json& params, const std::stop_token& stop) {
+json rpc_service::session_read(const json& params, call_context& ctx) {
     const auto e = entry_of(params);
     const auto cursor = cursor_of(params, *e);
     const auto max_bytes = param<std::uint64_t>(params, "max_bytes", 65536);
     const auto wait_ms = param<std::uint64_t>(params, "wait_ms", 0);
     const auto encoding = encoding_of(params);
     const std::size_t max =
-        static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, config_.output_buffer_bytes));
-    const auto r = wait_ms > 0 ? e->wait_read(cursor, max, capped(wait_ms, config_.max_wait), stop)
-                               : e->read(cursor, max);
+        static_cast<std::size_t>(std::min<std::uint64_t>(max_bytes, ctx.read_budget));
+    const auto r = wait_ms > 0
+                       ? e->wait_read(cursor, max, capped(wait_ms, config_.max_wait), ctx.stop)
+                       : e->read(cursor, max);
+    for (const auto& c : r.chunks) ctx.read_budget -= std::min(ctx.read_budget, c.bytes.size());
     // Each byte once: the chunks are the output, in order; a client that wants one stream of
     // text joins them.
     json chunks = json::array();
@@ -408,13 +435,22 @@ json rpc_service::session_close(const json& params) {
                                 static_cast<std::int64_t>(std::min<std::uint64_t>(grace, 600000))),
                             "closed by client");
     changed();
-    if (!r) fail(code_for(r.err()), r.err().message);
+    if (!r) fail(code_for(r.err()), wire::preview(r.err().message, k_max_message_bytes));
     return wire::to_json(s->entry()->snapshot());
 }
 
 std::string rpc_service::metrics_text() const {
     auto text = prometheus_text(host_.registry().metrics().snapshot(), host_.plugins());
     if (limits_hit_ != nullptr) text += limits_hit_->prometheus_text();
+    if (calls_ != nullptr)
+        text +=
+            "# HELP berthd_waiting_calls Calls running on threads of their own (long polls, "
+            "opens, closes, plugin calls)\n# TYPE berthd_waiting_calls "
+            "gauge\nberthd_waiting_calls " +
+            std::to_string(calls_->blocking_running()) +
+            "\n# HELP berthd_waiting_calls_max max_blocking_calls\n# TYPE berthd_waiting_calls_max "
+            "gauge\nberthd_waiting_calls_max " +
+            std::to_string(calls_->max_blocking()) + "\n";
     return text;
 }
 

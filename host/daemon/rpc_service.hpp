@@ -5,13 +5,16 @@
 #include <berth/host/host.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
 
+#include "call_runner.hpp"
 #include "daemon_config.hpp"
 #include "limit_counters.hpp"
 #include "rpc_request.hpp"
@@ -35,15 +38,25 @@ public:
     // requested (the connection that asked went away).
     [[nodiscard]] std::string execute(const parsed_line& line, std::stop_token stop = {});
 
+    // What one call may use: the stop token of its connection, and the bytes of output its
+    // reads may still return (the calls of a batch share one session.read's worth).
+    struct call_context {
+        std::stop_token stop;
+        std::size_t read_budget;
+    };
+
     // One checked call. nullopt for a notification: nothing to send.
-    [[nodiscard]] std::optional<nlohmann::json> handle(const rpc_call& call,
-                                                       std::stop_token stop = {});
+    [[nodiscard]] std::optional<nlohmann::json> handle(const rpc_call& call, call_context& ctx);
 
     // Called after anything that changes the set or state of sessions (persistence).
     void on_change(std::function<void()> hook) { on_change_ = std::move(hook); }
 
-    // Refuse new sessions (shutdown in progress).
-    void stop_accepting() { accepting_ = false; }
+    // Refuses new sessions (shutdown in progress); returns once the opens already under way
+    // have finished.
+    void stop_accepting();
+
+    // Its waiting calls are reported by metrics.get (berthd_waiting_calls).
+    void report_calls_of(const call_runner* calls) noexcept { calls_ = calls; }
 
     [[nodiscard]] std::string metrics_text() const;
 
@@ -54,7 +67,7 @@ public:
 
 private:
     nlohmann::json dispatch(const std::string& method, const nlohmann::json& params,
-                            const std::stop_token& stop);
+                            call_context& ctx);
     nlohmann::json plugin_list();
     nlohmann::json health_get(const nlohmann::json& params);
     nlohmann::json session_open(const nlohmann::json& params);
@@ -62,7 +75,7 @@ private:
     nlohmann::json session_get(const nlohmann::json& params);
     nlohmann::json session_write(const nlohmann::json& params);
     nlohmann::json session_close_input(const nlohmann::json& params);
-    nlohmann::json session_read(const nlohmann::json& params, const std::stop_token& stop);
+    nlohmann::json session_read(const nlohmann::json& params, call_context& ctx);
     nlohmann::json session_wait(const nlohmann::json& params, const std::stop_token& stop);
     nlohmann::json session_resize(const nlohmann::json& params);
     nlohmann::json session_signal(const nlohmann::json& params);
@@ -79,8 +92,12 @@ private:
     host::host& host_;
     const daemon_config& config_;
     const limit_counters* limits_hit_;
+    const call_runner* calls_ = nullptr;
     std::function<void()> on_change_;
-    std::atomic<bool> accepting_{true};
+    std::mutex opening_mutex_;  // accepting_ and opening_
+    std::condition_variable opening_done_;
+    bool accepting_ = true;
+    std::size_t opening_ = 0;  // session.open calls past the accepting_ check
 };
 
 }  // namespace berth::daemon

@@ -34,6 +34,9 @@ void on_tick(daemon_state& d) {
         for (const auto& [key, c] : d.connections) open.push_back(c);
         for (const auto& c : open) c->check(now);
         d.calls.run_quick([&d] {
+            // An ended session keeps its record and output; its plugin-side objects (threads,
+            // pipes, the plugin's handle) go now, not when the record is forgotten.
+            (void)d.host.release_ended_sessions();
             if (reap_ended_sessions(d.host, d.config.idle_timeout) > 0) {
                 d.persistence.mark_dirty();
                 give_memory_back();
@@ -71,6 +74,7 @@ int run_daemon(host::host& h, const daemon_config& config, state_store& store) {
             throw std::runtime_error("socket_group '" + *config.socket_group + "' does not exist");
         d.services.group = g->gr_gid;
     }
+    d.rpc.report_calls_of(&d.calls);
     d.persistence.restore();
     // Saved before the reply goes out: a session a client was told about is listed (as lost)
     // by the next berthd even if this one dies right after. The tick saves the rest (exits).

@@ -107,10 +107,10 @@ struct podman_session::state : std::enable_shared_from_this<state> {
         const std::string& name = options.container;
         try {
             const auto r = sdk::run_command(state_argv(options, name), k_state_timeout);
-            const std::string state = trimmed(r.out);
+            const std::string container_state = trimmed(r.out);
             // Still there: the command alone was killed.
-            if (r.ok() && (state == "running" || state == "paused")) return;
-            if (r.ok() && !state.empty()) {
+            if (r.ok() && (container_state == "running" || container_state == "paused")) return;
+            if (r.ok() && !container_state.empty()) {
                 // "exited", or "stopped" while podman still cleans up: stopped either way.
                 status.reason =
                     "container '" + name + "' stopped while the session ran: " + status.reason;

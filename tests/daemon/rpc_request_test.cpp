@@ -76,8 +76,31 @@ TEST(RpcRequest, BlockingCallsAreToldApartBeforeAnythingRuns) {
     EXPECT_FALSE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.list"})"));
     EXPECT_TRUE(one(R"({"jsonrpc":"2.0","id":1,"method":"health.get","params":{"refresh":true}})"));
     EXPECT_FALSE(one(R"({"jsonrpc":"2.0","id":1,"method":"health.get","params":{"refresh":1}})"));
-    EXPECT_TRUE(one(R"([{"jsonrpc":"2.0","method":"session.list"},)"
-                    R"({"jsonrpc":"2.0","id":2,"method":"session.open"}])"));
+    EXPECT_TRUE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.write","params":{}})"));
+    EXPECT_TRUE(one(R"({"jsonrpc":"2.0","id":1,"method":"session.signal","params":{}})"));
+    EXPECT_FALSE(one(R"({"jsonrpc":"2.0","id":1,"method":"no.such.method"})"));
+    // A batch is never a waiting call: such calls are refused in it, one by one.
+    EXPECT_FALSE(one(R"([{"jsonrpc":"2.0","method":"session.list"},)"
+                     R"({"jsonrpc":"2.0","id":2,"method":"session.open"}])"));
+}
+
+TEST_F(RpcService, ABatchRefusesWaitingCallsAndSharesOneReadsWorthOfBytes) {
+    session_with(std::string(3 << 20, 'Q'));  // 3 MiB written; the 1 MiB buffer keeps the last
+    std::string batch = "[";
+    for (int i = 0; i < 8; ++i)
+        batch +=
+            std::string(i ? "," : "") +
+            R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","cursor":2097152,"max_bytes":1048576}})";
+    batch +=
+        R"(,{"jsonrpc":"2.0","id":9,"method":"session.wait","params":{"id":"s-test","pattern":"x"}}])";
+    const std::string frame = rpc_.handle_line(batch);
+    const auto r = json::parse(frame);
+    ASSERT_EQ(r.size(), 9u);
+    EXPECT_EQ(r[8]["error"]["code"], err::invalid_request);
+    EXPECT_NE(r[8]["error"]["message"].get<std::string>().find("cannot be batched"),
+              std::string::npos);
+    // Eight reads of 1 MiB each, but the batch's replies carry 1 MiB in all.
+    EXPECT_EQ(std::count(frame.begin(), frame.end(), 'Q'), 1 << 20);
 }
 
 // Issue 10, item 1: {"jsonrpc":2,...} ended in std::terminate.
@@ -149,14 +172,16 @@ TEST_F(RpcService, DeepNestingIsRefusedWhereverItIs) {
 }
 
 TEST_F(RpcService, ClientValuesInMessagesAreBounded) {
+    session_with("x");
     const std::string big(1 << 20, 'm');
-    for (const std::string& line :
-         {R"({"jsonrpc":"2.0","id":1,"method":")" + big + R"("})",
-          R"({"jsonrpc":"2.0","id":1,"method":"session.get","params":{"id":")" + big + R"("}})",
-          R"({"jsonrpc":"2.0","id":1,"method":"session.open","params":{"runtime":")" + big +
-              R"("}})",
-          R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s","encoding":")" +
-              big + R"("}})"}) {
+    for (
+        const std::string& line :
+        {R"({"jsonrpc":"2.0","id":1,"method":")" + big + R"("})",
+         R"({"jsonrpc":"2.0","id":1,"method":"session.get","params":{"id":")" + big + R"("}})",
+         R"({"jsonrpc":"2.0","id":1,"method":"session.open","params":{"runtime":")" + big +
+             R"("}})",
+         R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","encoding":")" +
+             big + R"("}})"}) {
         const auto r = call(line);
         ASSERT_TRUE(r.contains("error"));
         EXPECT_LT(r["error"]["message"].get<std::string>().size(), 300u);
