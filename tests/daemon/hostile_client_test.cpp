@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -23,6 +24,16 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 namespace err = wire::rpc_error;
+
+// ASan keeps freed memory in quarantine and both sanitizers add shadow memory, so berthd's
+// RSS says nothing about its own bounds there (the figures are still printed), and every
+// call is several times slower.
+#ifdef BERTH_SANITIZED_BUILD
+constexpr bool k_sanitized = true;
+#else
+constexpr bool k_sanitized = false;
+#endif
+constexpr double k_quick_ms = k_sanitized ? 5000 : 1000;
 
 std::string request(const std::string& method, const json& params = json::object(), int id = 1) {
     return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() +
@@ -149,7 +160,7 @@ TEST(BerthdHostile, LongPollsNeverDelayQuickCallsAndAreBounded) {
                                                                             {"pattern", "never"}}));
     }
     ASSERT_TRUE(waiting_calls_reach(d, 64)) << "the 64 long polls did not all start";
-    EXPECT_LT(time_list(d).count(), 1000) << "session.list waited behind long polls";
+    EXPECT_LT(time_list(d).count(), k_quick_ms) << "session.list waited behind long polls";
 
     // The 65th waiting call is refused, by name, at once.
     raw_client extra(d.socket());
@@ -191,9 +202,12 @@ TEST(BerthdHostile, RepliesAClientDoesNotReadAreBoundedAndItIsDisconnected) {
     // Per connection: max_connection_output_bytes (4 MiB) plus its calls in flight (8 reads of
     // ~1.4 MB base64); 8 connections stay under 160 MB, where 200 unbounded replies each were
     // 2.2 GB.
-    EXPECT_LT(during.rss_kb, before.rss_kb + 160 * 1024)
-        << "before " << before.rss_kb << " kB, during " << during.rss_kb << " kB";
-    EXPECT_LT(time_list(d).count(), 1000);
+    std::cout << "berthd RSS: before " << before.rss_kb << " kB, peak " << during.rss_kb << " kB\n";
+    if (!k_sanitized) {
+        EXPECT_LT(during.rss_kb, before.rss_kb + 160 * 1024)
+            << "before " << before.rss_kb << " kB, during " << during.rss_kb << " kB";
+    }
+    EXPECT_LT(time_list(d).count(), k_quick_ms);
     // Past stall_timeout_ms with replies unread, berthd lets them go. (Reading would count as
     // reading the replies: wait first, then drain what the socket holds up to the EOF.)
     std::this_thread::sleep_for(4s);
@@ -201,8 +215,10 @@ TEST(BerthdHostile, RepliesAClientDoesNotReadAreBoundedAndItIsDisconnected) {
     greedy.clear();
     std::this_thread::sleep_for(500ms);
     const auto after = cost_of(pid);
-    EXPECT_LT(after.rss_kb, before.rss_kb + 32 * 1024)
-        << "before " << before.rss_kb << " kB, after " << after.rss_kb << " kB";
+    if (!k_sanitized) {
+        EXPECT_LT(after.rss_kb, before.rss_kb + 32 * 1024)
+            << "before " << before.rss_kb << " kB, after " << after.rss_kb << " kB";
+    }
     EXPECT_LE(after.fds, before.fds + 1);
 }
 
@@ -217,7 +233,7 @@ TEST(BerthdHostile, AHalfLineIsDroppedAfterTheStallTimeout) {
         stalled.back().send(R"({"jsonrpc":"2.0","id":1,"method":"session.list","params":{"x":")" +
                             std::string(512 * 1024, 'p'));
     }
-    EXPECT_LT(time_list(d).count(), 1000);
+    EXPECT_LT(time_list(d).count(), k_quick_ms);
     for (auto& s : stalled) {
         const auto r = reply(s, 5s);
         EXPECT_EQ(error_code(r), err::invalid_request) << r.dump();
@@ -227,7 +243,9 @@ TEST(BerthdHostile, AHalfLineIsDroppedAfterTheStallTimeout) {
     stalled.clear();
     std::this_thread::sleep_for(300ms);
     const auto after = cost_of(pid);
-    EXPECT_LT(after.rss_kb, before.rss_kb + 16 * 1024);
+    if (!k_sanitized) {
+        EXPECT_LT(after.rss_kb, before.rss_kb + 16 * 1024);
+    }
     EXPECT_LE(after.fds, before.fds + 1);
 }
 
@@ -289,7 +307,7 @@ TEST(BerthdHostile, WritesThatWaitForStdinNeverDelayQuickCalls) {
         writers.back().send(request("session.write", {{"id", id}, {"data", mib}}));
     }
     std::this_thread::sleep_for(500ms);  // stdin is full now; the writes wait for room
-    EXPECT_LT(time_list(d).count(), 1000) << "session.list waited behind blocked writes";
+    EXPECT_LT(time_list(d).count(), k_quick_ms) << "session.list waited behind blocked writes";
     d.call("session.close", {{"id", id}, {"grace_ms", 100}});
 }
 
