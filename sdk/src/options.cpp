@@ -217,7 +217,7 @@ std::string validate(const json& schema, const json& options) {
 json parse(std::string_view text, const char* what) {
     try {
         return json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, out_of_range (1e309), ...
         throw error(BERTH_ERR_INVALID_ARGUMENT,
                     std::string(what) + " are not valid JSON: " + e.what());
     }
@@ -229,13 +229,13 @@ std::string validate_options(std::string_view schema_json, std::string_view opti
     json schema;
     try {
         schema = json::parse(schema_json);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, out_of_range (1e309), ...
         return std::string("the plugin's options schema is not valid JSON: ") + e.what();
     }
     json options;
     try {
         options = json::parse(options_json);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, out_of_range (1e309), ...
         return std::string("options are not valid JSON: ") + e.what();
     }
     return validate(schema, options);

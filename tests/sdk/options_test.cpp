@@ -156,5 +156,20 @@ TEST(SessionOptions, RefusesNulBytesAsInvalidArgument) {
     }
 }
 
+// Found by options_fuzz: nlohmann reports a number beyond a double's range as out_of_range,
+// not parse_error, and the validator threw instead of answering.
+TEST(OptionsSchema, ANumberBeyondADoubleIsInvalidJsonNotAnException) {
+    const std::string schema = R"({"type":"object","properties":{"cpus":{"type":"number"}}})";
+    std::string problem;
+    EXPECT_NO_THROW(problem = validate_options(schema, R"({"cpus":1e309})"));
+    EXPECT_NE(problem.find("not valid JSON"), std::string::npos) << problem;
+    try {
+        session_options o(schema, R"({"cpus":1e309})");
+        ADD_FAILURE() << "accepted";
+    } catch (const error& e) {
+        EXPECT_EQ(e.status(), BERTH_ERR_INVALID_ARGUMENT);
+    }
+}
+
 }  // namespace
 }  // namespace berth::sdk
