@@ -88,10 +88,12 @@ for target in "${targets[@]}"; do
     # Executions: the final stats (one process), or the last status line (fork mode).
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/fuzz.log" | tail -n 1)
     [[ -n $execs ]] || execs=$(grep -oE '^#[0-9]+' "$work/fuzz.log" | tail -n 1 | tr -d '#')
-    corpus=$(find "$work/corpus" -type f | wc -l)
+    # The corpus libFuzzer kept (its last status line); the folder also holds inputs it has
+    # since replaced by smaller ones.
+    corpus=$(grep -oE 'corp: [0-9]+' "$work/fuzz.log" | tail -n 1 | cut -d' ' -f2)
     mapfile -t found < <(find "$work/artifacts" -type f | sort)
     summary+=("$(printf '%-20s %6s s  %10s execs  corpus %5s  findings %s' "$target" \
-        $((SECONDS - started)) "${execs:-?}" "$corpus" "${#found[@]}")")
+        $((SECONDS - started)) "${execs:-?}" "${corpus:-?}" "${#found[@]}")")
     if ((status != 0 || ${#found[@]} > 0)); then
         failed=1
         echo "fuzz.sh: $target failed (exit $status); from $work/fuzz.log:" >&2
