@@ -50,6 +50,12 @@ constexpr int k_sessions = 1000;
 #endif
 
 TEST(BerthdSoak, EveryPressureAtOnceAndBackToTheStartingLevel) {
+#ifdef BERTH_SANITIZED_BUILD
+    // A load test: under the sanitizers every call is several times slower and memory is
+    // theirs, so it measures them, not berthd. The hostile-client tests cover the same paths
+    // for races and memory errors.
+    GTEST_SKIP() << "a load test; it runs in the normal build";
+#endif
     daemon_process d(R"({"idle_timeout_s": 1, "max_connections": 512, "max_sessions": 512,
                          "max_sessions_per_runtime": {"*": 512}, "stall_timeout_ms": 120000})");
     const auto pid = static_cast<pid_t>(d.pid());
