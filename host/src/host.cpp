@@ -165,7 +165,9 @@ host::rescan_summary host::scan() {
         // run): dlopen must not hand back the old library.
         const bool path_loaded =
             existing || std::any_of(retired_.begin(), retired_.end(),
-                                    [&](const auto& p) { return p->path() == path; });
+                                    // A named capture: clang 14 cannot capture a structured
+                                    // binding.
+                                    [&file = path](const auto& p) { return p->path() == file; });
         if (probe_) {
             if (auto why = probe_plugin(*probe_, path, options_.probe_timeout); !why.empty()) {
                 report.reason = std::move(why);
