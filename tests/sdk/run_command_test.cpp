@@ -40,16 +40,14 @@ TEST(RunCommand, MissingBinaryIsNotFound) {
     }
 }
 
+// Not in sanitizer builds: UBSan checks memory through a pipe of its own, which fails at
+// the fd limit and reads as a bad vptr.
+#ifndef BERTH_SANITIZED_BUILD
 // At the fd limit Boost.Process failed before forking and still returned, with an id of -1;
 // spawn then sent SIGKILL to -pid and pid: to init and to every process on the machine (it
 // ended every shell and test of this machine while berthd's fd-limit test ran). The probe
 // runs run_command at every limit inside a PID namespace, beside a sentinel that must live.
 TEST(RunCommand, AtTheFdLimitFailsCleanlyAndSignalsNoOneElse) {
-#ifdef BERTH_SANITIZED_BUILD
-    // UBSan checks memory through a pipe of its own, which fails at the fd limit and reads as
-    // a bad vptr: the probe would measure the sanitizer.
-    GTEST_SKIP() << "the sanitizer runtimes cannot run at the fd limit; normal build only";
-#endif
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
@@ -62,6 +60,7 @@ TEST(RunCommand, AtTheFdLimitFailsCleanlyAndSignalsNoOneElse) {
     ASSERT_TRUE(WIFEXITED(status)) << "status " << status;
     EXPECT_EQ(WEXITSTATUS(status), 0) << "the sentinel was killed, or the probe never ran";
 }
+#endif
 
 }  // namespace
 }  // namespace berth::sdk
