@@ -1,5 +1,5 @@
 /*
- * berth plugin ABI, version 1.
+ * berth plugin ABI, version 1 (minor 2).
  *
  * A berth plugin is a shared object that exports exactly one symbol,
  * BERTH_PLUGIN_ENTRY_SYMBOL ("berth_plugin_entry_v1"). The host calls it with its own ABI
@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define BERTH_ABI_VERSION_MAJOR 1
-#define BERTH_ABI_VERSION_MINOR 1
+#define BERTH_ABI_VERSION_MINOR 2
 
 /* The one symbol a plugin exports. Its name carries the major version. */
 #define BERTH_PLUGIN_ENTRY berth_plugin_entry_v1
@@ -62,8 +62,19 @@ typedef enum berth_status {
     BERTH_ERR_PERMISSION = 6,       /* the plugin lacks the rights it needs */
     BERTH_ERR_STATE = 7,            /* wrong state: e.g. write after the session ended */
     BERTH_ERR_TIMEOUT = 8,
-    BERTH_ERR_INTERNAL = 9 /* a bug in the plugin (e.g. an escaped exception) */
+    BERTH_ERR_INTERNAL = 9, /* a bug in the plugin (e.g. an escaped exception) */
+    /* ABI 1.2. The session's own command could not be started because it does not exist
+     * (a shell's exit 127) or is not executable (126). Only for a command the user named that
+     * the plugin starts itself: a runtime tool the plugin needs and cannot find is
+     * BERTH_ERR_UNAVAILABLE, and a command missing inside a container is that session's exit
+     * status 127, as the runtime reports it. */
+    BERTH_ERR_COMMAND_NOT_FOUND = 10,
+    BERTH_ERR_COMMAND_NOT_EXECUTABLE = 11
 } berth_status;
+
+/* How long session_close and session_destroy give a session's command between SIGTERM and
+ * SIGKILL when the caller names no grace period: the one default, for hosts and plugins. */
+#define BERTH_DEFAULT_GRACE_MS 2000
 
 typedef enum berth_log_level {
     BERTH_LOG_TRACE = 0,
@@ -106,6 +117,18 @@ typedef enum berth_stream {
  * holding the token in the container's directory. */
 #define BERTH_OWNER_LABEL "berth.owner"
 #define BERTH_OWNER_FILE "berth-owner"
+
+/* What a session is, as the plugin knows it (ABI 1.2, see session_info). The host sets
+ * struct_size to its own size; the plugin writes only the fields that fit. */
+typedef struct berth_session_info {
+    uint32_t struct_size;
+    /* What the session runs in, in the runtime's words: the container's name or id, or NULL
+     * when there is none (a process on the host). Owned by the plugin; valid until the handle
+     * is destroyed. */
+    const char* target;
+    /* 1 when the session runs on a terminal (resize applies, output is BERTH_STREAM_PTY). */
+    uint8_t tty;
+} berth_session_info;
 
 /* Opaque handles. */
 typedef struct berth_plugin berth_plugin;   /* one plugin instance */
@@ -236,14 +259,16 @@ typedef struct berth_plugin_api {
     /* Optional (BERTH_CAP_SIGNAL). Send signal signo to the session's process. Thread-safe. */
     berth_status (*session_signal)(berth_session* session, int32_t signo);
 
-    /* Required. End the session: SIGTERM, then SIGKILL after grace_ms, then clean up what the
-     * session created (containers, snapshots). Blocks until on_exit has been delivered and
+    /* Required. End the session: close its input first (a shell reading it ends there), then
+     * SIGTERM (and SIGHUP on a terminal), then SIGKILL once grace_ms have passed since the
+     * call, then clean up what the session created (containers, snapshots). A command killed
+     * by the close reads as term_signal 15 or 9 on every runtime. Blocks until on_exit has been delivered and
      * cleanup is done, bounded by grace_ms plus the plugin's own cleanup timeout. Idempotent;
      * fine after the session ended by itself. Must not be called from a sink callback. */
     berth_status (*session_close)(berth_session* session, uint32_t grace_ms);
 
-    /* Required. Release the handle. If the session still runs it is closed first with a
-     * default grace period. No callback is made after this returns. */
+    /* Required. Release the handle. If the session still runs it is closed first with
+     * BERTH_DEFAULT_GRACE_MS. No callback is made after this returns. */
     void (*session_destroy)(berth_session* session);
 
     /* Optional. Host process id of the session's main process (the runtime CLI for a
@@ -259,6 +284,11 @@ typedef struct berth_plugin_api {
      * removed, also on failure. Not BERTH_OK when something marked could not be removed;
      * last_error(plugin) then names it and how to remove it by hand. */
     berth_status (*reclaim_owned)(berth_plugin* plugin, uint32_t* removed);
+
+    /* ABI 1.2. Optional (NULL: the host knows no target and assumes no terminal). Describe the
+     * session into *info (see berth_session_info): what it runs in and whether it has a
+     * terminal. The host calls it once, right after session_open. Thread-safe. */
+    berth_status (*session_info)(berth_session* session, berth_session_info* info);
 } berth_plugin_api;
 
 /* ---------------------------------------------------------------------------------------- */
