@@ -23,29 +23,6 @@ int remaining_ms(clock::time_point deadline) {
     return left <= 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30));
 }
 
-host::errc errc_for(int rpc_code) {
-    namespace e = wire::rpc_error;
-    switch (rpc_code) {
-        case e::invalid_params:
-        case e::invalid_request:
-        case e::method_not_found:
-            return host::errc::invalid_argument;
-        case e::unknown_session:
-        case e::unknown_runtime:
-            return host::errc::not_found;
-        case e::session_state:
-            return host::errc::state;
-        case e::unsupported:
-            return host::errc::unsupported;
-        case e::runtime_unhealthy:
-            return host::errc::unavailable;
-        case e::unauthorized:
-            return host::errc::permission;
-        default:
-            return host::errc::runtime_error;
-    }
-}
-
 }  // namespace
 
 std::filesystem::path daemon_client::socket_path(const std::string& flag) {
@@ -59,17 +36,16 @@ host::result<daemon_client> daemon_client::connect(const std::filesystem::path& 
     addr.sun_family = AF_UNIX;
     const std::string path = socket.string();
     if (path.size() >= sizeof addr.sun_path)
-        return host::error{host::errc::invalid_argument, "socket path too long: " + path};
+        return host::error{BERTH_ERR_INVALID_ARGUMENT, "socket path too long: " + path};
     std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return host::error{host::errc::runtime_error,
-                           std::string("socket: ") + std::strerror(errno)};
+        return host::error{BERTH_ERR_RUNTIME, std::string("socket: ") + std::strerror(errno)};
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
         const int e = errno;
         ::close(fd);
         return host::error{
-            host::errc::unavailable,
+            BERTH_ERR_UNAVAILABLE,
             "no berthd answers at " + path + " (" + std::strerror(e) + "); start one with `berthd" +
                 (path == wire::default_socket_path().string() ? "" : " --socket " + path) +
                 " &` or point --socket / $BERTH_SOCKET at a running one"};
@@ -95,12 +71,12 @@ host::result<json> daemon_client::call(const std::string& method, const json& pa
     for (std::size_t done = 0; done < frame.size();) {
         pollfd p{fd_, POLLOUT, 0};
         if (::poll(&p, 1, remaining_ms(deadline)) <= 0)
-            return host::error{host::errc::timeout, "berthd did not take the request within " +
-                                                        std::to_string(timeout.count()) + " ms"};
+            return host::error{BERTH_ERR_TIMEOUT, "berthd did not take the request within " +
+                                                      std::to_string(timeout.count()) + " ms"};
         const ssize_t n = ::send(fd_, frame.data() + done, frame.size() - done, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            return host::error{host::errc::unavailable,
+            return host::error{BERTH_ERR_UNAVAILABLE,
                                std::string("berthd hung up: ") + std::strerror(errno)};
         }
         done += static_cast<std::size_t>(n);
@@ -112,15 +88,15 @@ host::result<json> daemon_client::call(const std::string& method, const json& pa
             buffered_.erase(0, nl + 1);
             json reply = json::parse(line, nullptr, false);
             if (reply.is_discarded() || !reply.is_object())
-                return host::error{
-                    host::errc::internal,
-                    "berthd sent something that is not JSON: " + line.substr(0, 200)};
+                return host::error{BERTH_ERR_INTERNAL, "berthd sent something that is not JSON: " +
+                                                           line.substr(0, 200)};
             if (reply.value("id", json()) != json(id) && !reply["id"].is_null())
                 continue;  // not ours
             if (auto e = reply.find("error"); e != reply.end()) {
-                rpc_code_ = e->value("code", 0);
-                return host::error{errc_for(rpc_code_),
-                                   e->value("message", std::string("unknown error"))};
+                rpc_code_ = e->is_object() ? e->value("code", 0) : 0;
+                return host::error{
+                    wire::status_of_error(*e),
+                    e->is_object() ? e->value("message", "unknown error") : "unknown error"};
             }
             rpc_code_ = 0;
             return reply.value("result", json());
@@ -129,14 +105,14 @@ host::result<json> daemon_client::call(const std::string& method, const json& pa
         const int ready = ::poll(&p, 1, remaining_ms(deadline));
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0)
-            return host::error{host::errc::timeout, "berthd did not answer " + method + " within " +
-                                                        std::to_string(timeout.count()) + " ms"};
+            return host::error{BERTH_ERR_TIMEOUT, "berthd did not answer " + method + " within " +
+                                                      std::to_string(timeout.count()) + " ms"};
         char buf[65536];
         const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-        if (n == 0) return host::error{host::errc::unavailable, "berthd closed the connection"};
+        if (n == 0) return host::error{BERTH_ERR_UNAVAILABLE, "berthd closed the connection"};
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN) continue;
-            return host::error{host::errc::unavailable,
+            return host::error{BERTH_ERR_UNAVAILABLE,
                                std::string("berthd connection: ") + std::strerror(errno)};
         }
         buffered_.append(buf, static_cast<std::size_t>(n));

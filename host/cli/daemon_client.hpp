@@ -25,7 +25,8 @@ public:
     daemon_client& operator=(const daemon_client&) = delete;
     ~daemon_client();
 
-    // The result member, or the daemon's error (code kept in `rpc_code`).
+    // The result member, or the daemon's error: its status is the reply's error.data.status,
+    // its JSON-RPC code is kept in last_rpc_code().
     [[nodiscard]] host::result<nlohmann::json> call(
         const std::string& method, const nlohmann::json& params,
         std::chrono::milliseconds timeout = std::chrono::seconds(30));

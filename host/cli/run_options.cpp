@@ -9,9 +9,7 @@ namespace berth::cli {
 namespace {
 using json = nlohmann::json;
 
-host::error usage(std::string message) {
-    return {host::errc::invalid_argument, std::move(message)};
-}
+host::error usage(std::string message) { return {BERTH_ERR_INVALID_ARGUMENT, std::move(message)}; }
 
 std::optional<bool> parse_bool(const std::string& v) {
     if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
@@ -74,8 +72,8 @@ host::result<std::string> build_options_json(const run_request& request,
     try {
         schema = json::parse(schema_json);
     } catch (const json::parse_error& e) {
-        return host::error{host::errc::internal, "runtime " + request.runtime +
-                                                     " has a broken options schema: " + e.what()};
+        return host::error{BERTH_ERR_INTERNAL, "runtime " + request.runtime +
+                                                   " has a broken options schema: " + e.what()};
     }
     const json props = schema.value("properties", json::object());
     const auto accepts = [&](const char* key) { return props.contains(key); };
@@ -163,17 +161,14 @@ host::result<std::string> build_options_json(const run_request& request,
 }
 
 int exit_status_for(const host::error& e) {
+    // By code only: a plugin may word its messages as it likes.
     switch (e.code) {
-        case host::errc::invalid_argument:
+        case BERTH_ERR_INVALID_ARGUMENT:
             return k_exit_usage;
-        case host::errc::not_found:
-            return e.message.rfind("command not found", 0) == 0 ? k_exit_not_found
-                                                                : k_exit_runtime_failure;
-        case host::errc::permission:
-            return e.message.rfind("command not executable", 0) == 0 ||
-                           e.message.rfind("cannot execute", 0) == 0
-                       ? k_exit_not_executable
-                       : k_exit_runtime_failure;
+        case BERTH_ERR_COMMAND_NOT_FOUND:
+            return k_exit_not_found;
+        case BERTH_ERR_COMMAND_NOT_EXECUTABLE:
+            return k_exit_not_executable;
         default:
             return k_exit_runtime_failure;
     }

@@ -39,7 +39,7 @@ std::optional<daemon_client> connect_or_report(const std::string& socket) {
 
 int report(const host::error& e) {
     std::cerr << "berth: " << e.message << "\n";
-    return e.code == host::errc::invalid_argument ? k_exit_usage : k_exit_error;
+    return e.code == BERTH_ERR_INVALID_ARGUMENT ? k_exit_usage : k_exit_error;
 }
 
 std::string pad(const std::string& s, std::size_t n) {

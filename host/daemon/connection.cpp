@@ -29,8 +29,8 @@ bool peer_hung_up(int fd) {
 // How long a finished connection waits for its peer to close before berthd closes it.
 constexpr auto k_linger = std::chrono::seconds(1);
 
-std::string line_error(int code, const std::string& message) {
-    return wire::to_frame(error_reply(nullptr, code, message));
+std::string line_error(int code, berth_status status, const std::string& message) {
+    return wire::to_frame(error_reply(nullptr, code, status, message));
 }
 
 }  // namespace
@@ -43,14 +43,16 @@ void connection::start() {
         services_.limits_hit.hit(limit::unauthorized);
         spdlog::warn(
             "refused a connection from a peer that is neither root nor the daemon's user or group");
-        refuse(err::unauthorized,
+        refuse(err::unauthorized, BERTH_ERR_PERMISSION,
                "not authorized: only root, the daemon's user or its socket group may connect");
         return;
     }
     pump();
 }
 
-void connection::refuse(int code, const std::string& message) { finish(line_error(code, message)); }
+void connection::refuse(int code, berth_status status, const std::string& message) {
+    finish(line_error(code, status, message));
+}
 
 void connection::close() {
     if (closed_) return;
@@ -110,10 +112,10 @@ void connection::check(clock::time_point now) {
         spdlog::info("closing a connection that left a request without its newline for {} ms",
                      timeout.count());
         partial_since_.reset();
-        finish(
-            line_error(err::invalid_request, "incomplete request: no newline within " +
-                                                 std::to_string(timeout.count()) +
-                                                 " ms (stall_timeout_ms); closing the connection"));
+        finish(line_error(err::invalid_request, BERTH_ERR_TIMEOUT,
+                          "incomplete request: no newline within " +
+                              std::to_string(timeout.count()) +
+                              " ms (stall_timeout_ms); closing the connection"));
         return;
     }
     if (over_since_ && now - *over_since_ > timeout) {
@@ -180,7 +182,7 @@ void connection::pump() {
         auto f = framer_.next();
         if (f->too_long) {
             services_.limits_hit.hit(limit::max_frame_bytes);
-            queue(line_error(err::invalid_request,
+            queue(line_error(err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                              "request too large: more than " +
                                  std::to_string(limits.max_frame_bytes) +
                                  " bytes before its newline (max_frame_bytes)"));
@@ -219,11 +221,11 @@ void connection::dispatch(std::string line) {
             try {
                 return fn();
             } catch (const std::exception& e) {
-                return wire::to_frame(error_reply(nullptr, err::internal_error,
+                return wire::to_frame(error_reply(nullptr, err::internal_error, BERTH_ERR_INTERNAL,
                                                   std::string("internal error: ") + e.what()));
             } catch (...) {
-                return wire::to_frame(
-                    error_reply(nullptr, err::internal_error, "internal error: unknown exception"));
+                return wire::to_frame(error_reply(nullptr, err::internal_error, BERTH_ERR_INTERNAL,
+                                                  "internal error: unknown exception"));
             }
         };
         std::shared_ptr<parsed_line> parsed;
@@ -246,7 +248,7 @@ void connection::dispatch(std::string line) {
             spdlog::warn("refused a waiting call: {} are running (max_blocking_calls)",
                          s.calls.max_blocking());
             reply(guarded([&] {
-                return error_frame_for(*parsed, err::limit_reached,
+                return error_frame_for(*parsed, err::limit_reached, BERTH_ERR_UNAVAILABLE,
                                        "limit reached: " + std::to_string(s.calls.max_blocking()) +
                                            " waiting calls are running (max_blocking_calls); "
                                            "retry later");

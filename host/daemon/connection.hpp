@@ -11,6 +11,7 @@
 // All of its state lives on the server's I/O thread; calls run on the call_runner.
 #pragma once
 
+#include <berth/plugin.h>
 #include <sys/types.h>
 
 #include <array>
@@ -62,7 +63,7 @@ public:
     // disconnected at once.
     void start();
     // Sends one error frame, then closes (too many connections, shutting down).
-    void refuse(int code, const std::string& message);
+    void refuse(int code, berth_status status, const std::string& message);
     // Closes now: waiting calls are cancelled, unsent replies dropped.
     void close();
     // From the server's tick: ends stalled connections, and notices peers that went away

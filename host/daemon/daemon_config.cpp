@@ -12,7 +12,7 @@ namespace {
 using json = nlohmann::json;
 
 host::error bad(const std::string& source, const std::string& what) {
-    return {host::errc::invalid_argument, source + ": " + what};
+    return {BERTH_ERR_INVALID_ARGUMENT, source + ": " + what};
 }
 
 }  // namespace
@@ -96,7 +96,7 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
 
 host::result<daemon_config> load_config(const std::filesystem::path& file) {
     std::ifstream in(file);
-    if (!in) return host::error{host::errc::not_found, "cannot read config file " + file.string()};
+    if (!in) return host::error{BERTH_ERR_NOT_FOUND, "cannot read config file " + file.string()};
     std::stringstream text;
     text << in.rdbuf();
     return parse_config(text.str(), file.string());

@@ -54,7 +54,7 @@ void accept_next(daemon_state& d) {
             d.limits_hit.hit(limit::max_connections);
             spdlog::warn("refused a connection: {} are open (max_connections)",
                          d.config.max_connections);
-            c->refuse(wire::rpc_error::limit_reached,
+            c->refuse(wire::rpc_error::limit_reached, BERTH_ERR_UNAVAILABLE,
                       "limit reached: " + std::to_string(d.config.max_connections) +
                           " connections are open (max_connections); retry later");
         } else {

@@ -11,7 +11,7 @@ namespace err = wire::rpc_error;
 // One element: a call, or the error reply for its envelope.
 std::variant<rpc_call, json> check_envelope(const json& request) {
     if (!request.is_object())
-        return error_reply(nullptr, err::invalid_request,
+        return error_reply(nullptr, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                            "not a JSON-RPC 2.0 request: expected an object "
                            "{\"jsonrpc\":\"2.0\",\"method\":...,\"id\":...}");
     rpc_call call;
@@ -22,7 +22,7 @@ std::variant<rpc_call, json> check_envelope(const json& request) {
                (id->is_string() && id->get_ref<const std::string&>().size() <= k_max_id_bytes)) {
         call.id = *id;
     } else {
-        return error_reply(nullptr, err::invalid_request,
+        return error_reply(nullptr, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                            "'id' must be a string of at most " + std::to_string(k_max_id_bytes) +
                                " bytes, an integer that fits in 64 bits, or null; got " +
                                wire::preview_value(*id));
@@ -30,20 +30,20 @@ std::variant<rpc_call, json> check_envelope(const json& request) {
     const auto version = request.find("jsonrpc");
     if (version == request.end() || !version->is_string() || *version != "2.0")
         return error_reply(
-            call.id, err::invalid_request,
+            call.id, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
             "'jsonrpc' must be the string \"2.0\"" +
                 (version == request.end() ? std::string(" (missing)")
                                           : ", got " + wire::preview_value(*version)));
     const auto method = request.find("method");
     if (method == request.end() || !method->is_string())
-        return error_reply(call.id, err::invalid_request,
+        return error_reply(call.id, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                            "'method' must be a string" +
                                (method == request.end() ? std::string(" (missing)")
                                                         : ", got " + wire::preview_value(*method)));
     call.method = method->get<std::string>();
     if (const auto params = request.find("params"); params != request.end()) {
         if (!params->is_object())
-            return error_reply(call.id, err::invalid_params,
+            return error_reply(call.id, err::invalid_params, BERTH_ERR_INVALID_ARGUMENT,
                                "'params' must be an object (by-name parameters), got " +
                                    wire::preview_value(*params));
         call.params = *params;
@@ -53,24 +53,26 @@ std::variant<rpc_call, json> check_envelope(const json& request) {
 
 }  // namespace
 
-json error_reply(const json& id, int code, const std::string& message) {
-    return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
+json error_reply(const json& id, int code, berth_status status, const std::string& message) {
+    return {
+        {"jsonrpc", "2.0"}, {"id", id}, {"error", wire::rpc_error_object(code, status, message)}};
 }
 
 parsed_line parse_line(std::string_view line) {
     parsed_line out;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) return out;
     if (wire::nesting_exceeds(line, wire::k_max_json_depth)) {
-        out.error_frame = wire::to_frame(error_reply(nullptr, err::invalid_request,
-                                                     "request nested too deeply: more than " +
-                                                         std::to_string(wire::k_max_json_depth) +
-                                                         " levels of arrays/objects"));
+        out.error_frame = wire::to_frame(
+            error_reply(nullptr, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
+                        "request nested too deeply: more than " +
+                            std::to_string(wire::k_max_json_depth) + " levels of arrays/objects"));
         return out;
     }
     json request = json::parse(line, nullptr, false);
     if (request.is_discarded()) {
-        out.error_frame = wire::to_frame(
-            error_reply(nullptr, err::parse_error, "parse error: the request is not valid JSON"));
+        out.error_frame =
+            wire::to_frame(error_reply(nullptr, err::parse_error, BERTH_ERR_INVALID_ARGUMENT,
+                                       "parse error: the request is not valid JSON"));
         return out;
     }
     if (!request.is_array()) {
@@ -78,12 +80,13 @@ parsed_line parse_line(std::string_view line) {
         return out;
     }
     if (request.empty()) {
-        out.error_frame = wire::to_frame(error_reply(nullptr, err::invalid_request, "empty batch"));
+        out.error_frame = wire::to_frame(
+            error_reply(nullptr, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT, "empty batch"));
         return out;
     }
     if (request.size() > k_max_batch) {
         out.error_frame = wire::to_frame(
-            error_reply(nullptr, err::invalid_request,
+            error_reply(nullptr, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                         "batch of " + std::to_string(request.size()) + " requests: at most " +
                             std::to_string(k_max_batch) + " per batch"));
         return out;
@@ -94,7 +97,7 @@ parsed_line parse_line(std::string_view line) {
         // A batch runs its calls one after another on one thread; a wait in it would hold
         // that thread for the sum of its waits, outside every per-call bound.
         if (const auto* call = std::get_if<rpc_call>(&item); call != nullptr && may_block(*call))
-            item = error_reply(call->id, err::invalid_request,
+            item = error_reply(call->id, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                                "'" + wire::preview(call->method) +
                                    "' cannot be batched: it may wait or call a plugin; send it "
                                    "on its own");
@@ -131,11 +134,13 @@ bool may_block(const parsed_line& line) {
     return false;
 }
 
-std::string error_frame_for(const parsed_line& line, int code, const std::string& message) {
+std::string error_frame_for(const parsed_line& line, int code, berth_status status,
+                            const std::string& message) {
     nlohmann::json replies = nlohmann::json::array();
     for (const auto& item : line.items) {
         if (const auto* call = std::get_if<rpc_call>(&item)) {
-            if (!call->notification) replies.push_back(error_reply(call->id, code, message));
+            if (!call->notification)
+                replies.push_back(error_reply(call->id, code, status, message));
         } else {
             replies.push_back(std::get<nlohmann::json>(item));
         }

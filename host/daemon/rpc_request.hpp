@@ -4,6 +4,8 @@
 // a get<T>() it was not checked for.
 #pragma once
 
+#include <berth/plugin.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -33,13 +35,14 @@ struct parsed_line {
 
 [[nodiscard]] parsed_line parse_line(std::string_view line);
 
-// {"jsonrpc":"2.0","id":id,"error":{"code":code,"message":message}}
-[[nodiscard]] nlohmann::json error_reply(const nlohmann::json& id, int code,
+// {"jsonrpc":"2.0","id":id,"error":{"code":code,"message":message,"data":{"status":NAME}}}
+// (wire::rpc_error_object).
+[[nodiscard]] nlohmann::json error_reply(const nlohmann::json& id, int code, berth_status status,
                                          const std::string& message);
 
 // The frame that answers every call of `line` with the same error (e.g. -32004 when no
 // thread is left for it); empty when the line holds only notifications.
-[[nodiscard]] std::string error_frame_for(const parsed_line& line, int code,
+[[nodiscard]] std::string error_frame_for(const parsed_line& line, int code, berth_status status,
                                           const std::string& message);
 
 // True for calls that may wait for long (long polls, open, close, a refreshed health check):

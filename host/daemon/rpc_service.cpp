@@ -17,8 +17,14 @@ namespace {
 using json = nlohmann::json;
 namespace err = wire::rpc_error;
 
-[[noreturn]] void fail(int code, std::string message) {
-    throw rpc_service::failure{code, std::move(message)};
+// berthd's own conditions with a JSON-RPC code of their own (an unknown session, a limit).
+[[noreturn]] void fail(int code, berth_status status, std::string message) {
+    throw rpc_service::failure{code, status, std::move(message)};
+}
+
+// Everything else: the code is the status's own (wire::k_status_table).
+[[noreturn]] void fail(berth_status status, std::string message) {
+    fail(wire::rpc_code_for(status), status, std::move(message));
 }
 
 // Typed parameter access: a missing or mistyped parameter names itself.
@@ -27,7 +33,7 @@ T param(const json& params, const char* name, std::optional<T> fallback = std::n
     auto it = params.find(name);
     if (it == params.end() || it->is_null()) {
         if (fallback) return *fallback;
-        fail(err::invalid_params, std::string("missing parameter '") + name + "'");
+        fail(BERTH_ERR_INVALID_ARGUMENT, std::string("missing parameter '") + name + "'");
     }
     try {
         if constexpr (std::is_same_v<T, std::uint64_t> || std::is_same_v<T, std::int64_t>) {
@@ -46,29 +52,21 @@ T param(const json& params, const char* name, std::optional<T> fallback = std::n
                                : std::is_same_v<T, bool>      ? "a boolean"
                                : std::is_same_v<T, json>      ? "JSON"
                                                               : "a non-negative integer";
-        fail(err::invalid_params, std::string("parameter '") + name + "' must be " + expected +
-                                      ", got " + wire::preview_value(*it));
-    }
-}
-
-int code_for(const host::error& e) {
-    switch (e.code) {
-        case host::errc::invalid_argument:
-            return err::invalid_params;
-        case host::errc::state:
-            return err::session_state;
-        case host::errc::unsupported:
-            return err::unsupported;
-        default:
-            return err::runtime_failure;
+        fail(BERTH_ERR_INVALID_ARGUMENT, std::string("parameter '") + name + "' must be " +
+                                             expected + ", got " + wire::preview_value(*it));
     }
 }
 
 // A plugin's or the option validator's message may quote a client's value: bounded too.
 constexpr std::size_t k_max_message_bytes = 512;
 
+// A host error goes out with its own status, the plugin's word for what went wrong.
+[[noreturn]] void fail(const host::error& e) {
+    fail(e.code, wire::preview(e.message, k_max_message_bytes));
+}
+
 void check(const host::result<void>& r) {
-    if (!r) fail(code_for(r.err()), wire::preview(r.err().message, k_max_message_bytes));
+    if (!r) fail(r.err());
 }
 
 std::string encode(std::string_view bytes, const std::string& encoding) {
@@ -79,8 +77,9 @@ std::string encode(std::string_view bytes, const std::string& encoding) {
 std::string encoding_of(const json& params) {
     const auto e = param<std::string>(params, "encoding", std::string("text"));
     if (e != "text" && e != "base64")
-        fail(err::invalid_params, "parameter 'encoding' must be \"text\" or \"base64\", got \"" +
-                                      wire::preview(e) + "\"");
+        fail(BERTH_ERR_INVALID_ARGUMENT,
+             "parameter 'encoding' must be \"text\" or \"base64\", got \"" + wire::preview(e) +
+                 "\"");
     return e;
 }
 
@@ -96,9 +95,9 @@ std::uint64_t cursor_of(const json& params, const registry::session_entry& e) {
     const auto cursor = param<std::uint64_t>(params, "cursor", 0);
     const auto end = e.end_offset();
     if (cursor > end)
-        fail(err::invalid_params, "parameter 'cursor' is " + std::to_string(cursor) +
-                                      ", past the end of the output (end_offset " +
-                                      std::to_string(end) + ")");
+        fail(BERTH_ERR_INVALID_ARGUMENT, "parameter 'cursor' is " + std::to_string(cursor) +
+                                             ", past the end of the output (end_offset " +
+                                             std::to_string(end) + ")");
     return cursor;
 }
 
@@ -116,7 +115,7 @@ int signal_number(const json& v) {
         for (const auto& [n, s] : k_names)
             if (name == n) return s;
     }
-    fail(err::invalid_params,
+    fail(BERTH_ERR_INVALID_ARGUMENT,
          "parameter 'signal' must be a signal number or name like \"INT\", got " +
              wire::preview_value(v));
 }
@@ -145,9 +144,10 @@ std::string rpc_service::execute(const parsed_line& line, std::stop_token stop) 
 }
 
 std::optional<json> rpc_service::handle(const rpc_call& call, call_context& ctx) {
-    const auto reply_error = [&](int code, const std::string& message) -> std::optional<json> {
+    const auto reply_error = [&](int code, berth_status status,
+                                 const std::string& message) -> std::optional<json> {
         if (call.notification) return std::nullopt;
-        return error_reply(call.id, code, message);
+        return error_reply(call.id, code, status, message);
     };
     // The one catch-all: a handler's bug costs its own reply, never the connection or berthd.
     try {
@@ -155,11 +155,13 @@ std::optional<json> rpc_service::handle(const rpc_call& call, call_context& ctx)
         if (call.notification) return std::nullopt;
         return json{{"jsonrpc", "2.0"}, {"id", call.id}, {"result", std::move(result)}};
     } catch (const failure& f) {
-        return reply_error(f.code, f.message);
+        return reply_error(f.code, f.status, f.message);
     } catch (const std::exception& e) {
-        return reply_error(err::internal_error, std::string("internal error: ") + e.what());
+        return reply_error(err::internal_error, BERTH_ERR_INTERNAL,
+                           std::string("internal error: ") + e.what());
     } catch (...) {
-        return reply_error(err::internal_error, "internal error: unknown exception");
+        return reply_error(err::internal_error, BERTH_ERR_INTERNAL,
+                           "internal error: unknown exception");
     }
 }
 
@@ -177,7 +179,8 @@ json rpc_service::dispatch(const std::string& method, const json& params, call_c
     if (method == "session.signal") return session_signal(params);
     if (method == "session.close") return session_close(params);
     if (method == "metrics.get") return json{{"text", metrics_text()}};
-    fail(err::method_not_found, "unknown method '" + wire::preview(method) + "' (see docs/api.md)");
+    fail(err::method_not_found, BERTH_ERR_INVALID_ARGUMENT,
+         "unknown method '" + wire::preview(method) + "' (see docs/api.md)");
 }
 
 json rpc_service::plugin_list() {
@@ -223,7 +226,8 @@ json rpc_service::health_get(const json& params) {
              {"transitions", transitions}});
     }
     if (!runtime.empty() && out.empty())
-        fail(err::unknown_runtime, "unknown runtime '" + wire::preview(runtime) + "'");
+        fail(err::unknown_runtime, BERTH_ERR_NOT_FOUND,
+             "unknown runtime '" + wire::preview(runtime) + "'");
     return out;
 }
 
@@ -238,7 +242,7 @@ void rpc_service::stop_accepting() {
 json rpc_service::session_open(const json& params) {
     {
         const std::lock_guard lock(opening_mutex_);
-        if (!accepting_) fail(err::runtime_failure, "berthd is shutting down: no new sessions");
+        if (!accepting_) fail(BERTH_ERR_UNAVAILABLE, "berthd is shutting down: no new sessions");
         ++opening_;
     }
     struct opening_guard {
@@ -251,20 +255,21 @@ json rpc_service::session_open(const json& params) {
     } guard{*this};
     const auto runtime = param<std::string>(params, "runtime");
     const json options = param<json>(params, "options", json::object());
-    if (!options.is_object()) fail(err::invalid_params, "parameter 'options' must be an object");
+    if (!options.is_object())
+        fail(BERTH_ERR_INVALID_ARGUMENT, "parameter 'options' must be an object");
     auto plugin = host_.find(runtime);
     if (!plugin) {
         std::string known;
         for (const auto& p : host_.plugins()) known += (known.empty() ? "" : ", ") + p->runtime();
-        fail(err::unknown_runtime,
+        fail(err::unknown_runtime, BERTH_ERR_NOT_FOUND,
              "unknown runtime '" + wire::preview(runtime) + "' (available: " + known + ")");
     }
     if (const auto m = host_.registry().metrics().get(plugin->name());
         m && (m->state == registry::health_state::unhealthy ||
               m->state == registry::health_state::undetected))
-        fail(err::runtime_unhealthy, "runtime " + runtime + " is " +
-                                         std::string(registry::to_string(m->state)) + ": " +
-                                         m->detail);
+        fail(err::runtime_unhealthy, BERTH_ERR_UNAVAILABLE,
+             "runtime " + runtime + " is " + std::string(registry::to_string(m->state)) + ": " +
+                 m->detail);
     std::size_t total = 0;
     std::size_t same = 0;
     for (const auto& r : host_.registry().sessions().list()) {
@@ -273,21 +278,20 @@ json rpc_service::session_open(const json& params) {
         if (r.runtime == plugin->runtime()) ++same;
     }
     if (total >= config_.max_sessions)
-        fail(err::limit_reached, "limit reached: " + std::to_string(total) +
-                                     " open sessions (max_sessions " +
-                                     std::to_string(config_.max_sessions) + ")");
+        fail(err::limit_reached, BERTH_ERR_UNAVAILABLE,
+             "limit reached: " + std::to_string(total) + " open sessions (max_sessions " +
+                 std::to_string(config_.max_sessions) + ")");
     const auto per = config_.max_sessions_per_runtime.find(plugin->runtime());
     const std::size_t limit = per == config_.max_sessions_per_runtime.end()
                                   ? config_.default_max_sessions_per_runtime
                                   : per->second;
     if (same >= limit)
-        fail(err::limit_reached, "limit reached: " + std::to_string(same) + " open " +
-                                     plugin->runtime() + " sessions (max_sessions_per_runtime " +
-                                     std::to_string(limit) + ")");
+        fail(err::limit_reached, BERTH_ERR_UNAVAILABLE,
+             "limit reached: " + std::to_string(same) + " open " + plugin->runtime() +
+                 " sessions (max_sessions_per_runtime " + std::to_string(limit) + ")");
 
     auto opened = host_.open_session(plugin->runtime(), options.dump());
-    if (!opened)
-        fail(code_for(opened.err()), wire::preview(opened.err().message, k_max_message_bytes));
+    if (!opened) fail(opened.err());
     changed();
     const auto r = opened.value()->entry()->snapshot();
     return {{"id", r.id}, {"pid", r.pid}, {"state", std::string(registry::to_string(r.state))}};
@@ -304,8 +308,9 @@ std::shared_ptr<host::session> rpc_service::session_of(const json& params) {
     auto s = host_.find_session(id);
     if (!s) {
         if (host_.registry().sessions().find(id))
-            fail(err::session_state, "session " + id + " is no longer running (lost or reaped)");
-        fail(err::unknown_session, "unknown session '" + wire::preview(id) + "'");
+            fail(BERTH_ERR_STATE, "session " + id + " is no longer running (lost or reaped)");
+        fail(err::unknown_session, BERTH_ERR_NOT_FOUND,
+             "unknown session '" + wire::preview(id) + "'");
     }
     return s;
 }
@@ -313,7 +318,9 @@ std::shared_ptr<host::session> rpc_service::session_of(const json& params) {
 std::shared_ptr<registry::session_entry> rpc_service::entry_of(const json& params) {
     const auto id = param<std::string>(params, "id");
     auto e = host_.registry().sessions().find(id);
-    if (!e) fail(err::unknown_session, "unknown session '" + wire::preview(id) + "'");
+    if (!e)
+        fail(err::unknown_session, BERTH_ERR_NOT_FOUND,
+             "unknown session '" + wire::preview(id) + "'");
     return e;
 }
 
@@ -331,7 +338,7 @@ json rpc_service::session_write(const json& params) {
     std::string bytes = data;
     if (encoding == "base64") {
         auto decoded = wire::base64_decode(data);
-        if (!decoded) fail(err::invalid_params, "parameter 'data' is not valid base64");
+        if (!decoded) fail(BERTH_ERR_INVALID_ARGUMENT, "parameter 'data' is not valid base64");
         bytes = std::move(*decoded);
     }
     check(s->write(bytes));
@@ -381,17 +388,17 @@ json rpc_service::session_wait(const json& params, const std::stop_token& stop) 
     // RE2 bounds the compiled program's memory, not the parse: a 1 MB pattern cost ~75 MB
     // before RE2 said no. Patterns people wait for are a line at most.
     if (pattern_text.size() > k_max_pattern_bytes)
-        fail(err::invalid_params, "parameter 'pattern' is " + std::to_string(pattern_text.size()) +
-                                      " bytes long: at most " +
-                                      std::to_string(k_max_pattern_bytes) + " (pattern " +
-                                      wire::preview(pattern_text) + ")");
+        fail(BERTH_ERR_INVALID_ARGUMENT,
+             "parameter 'pattern' is " + std::to_string(pattern_text.size()) +
+                 " bytes long: at most " + std::to_string(k_max_pattern_bytes) + " (pattern " +
+                 wire::preview(pattern_text) + ")");
     re2::RE2::Options opts;
     opts.set_log_errors(false);
     opts.set_max_mem(std::int64_t{8} << 20);  // a hostile pattern cannot take the daemon's memory
     const re2::RE2 pattern(pattern_text, opts);
     if (!pattern.ok())
-        fail(err::invalid_params, "invalid pattern '" + wire::preview(pattern_text) +
-                                      "': " + wire::preview(pattern.error(), 200));
+        fail(BERTH_ERR_INVALID_ARGUMENT, "invalid pattern '" + wire::preview(pattern_text) +
+                                             "': " + wire::preview(pattern.error(), 200));
     const auto w = e->wait_for_pattern(cursor, pattern, timeout, stop);
     json out = {
         {"outcome", w.result == registry::pattern_wait_result::outcome::matched ? "matched"
@@ -415,14 +422,15 @@ json rpc_service::session_resize(const json& params) {
     const auto rows = param<std::uint64_t>(params, "rows");
     const auto cols = param<std::uint64_t>(params, "cols");
     if (rows == 0 || cols == 0 || rows > 65535 || cols > 65535)
-        fail(err::invalid_params, "parameters 'rows' and 'cols' must be between 1 and 65535");
+        fail(BERTH_ERR_INVALID_ARGUMENT,
+             "parameters 'rows' and 'cols' must be between 1 and 65535");
     check(s->resize(static_cast<std::uint16_t>(rows), static_cast<std::uint16_t>(cols)));
     return json::object();
 }
 
 json rpc_service::session_signal(const json& params) {
     auto s = session_of(params);
-    if (!params.contains("signal")) fail(err::invalid_params, "missing parameter 'signal'");
+    if (!params.contains("signal")) fail(BERTH_ERR_INVALID_ARGUMENT, "missing parameter 'signal'");
     check(s->signal(signal_number(params["signal"])));
     return json::object();
 }
@@ -435,7 +443,7 @@ json rpc_service::session_close(const json& params) {
                                 static_cast<std::int64_t>(std::min<std::uint64_t>(grace, 600000))),
                             "closed by client");
     changed();
-    if (!r) fail(code_for(r.err()), wire::preview(r.err().message, k_max_message_bytes));
+    if (!r) fail(r.err());
     return wire::to_json(s->entry()->snapshot());
 }
 

@@ -60,8 +60,10 @@ public:
 
     [[nodiscard]] std::string metrics_text() const;
 
+    // What a method throws to answer with an error (see rpc_errors.hpp).
     struct failure {
-        int code;
+        int code;             // JSON-RPC code
+        berth_status status;  // data.status
         std::string message;
     };
 

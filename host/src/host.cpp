@@ -286,12 +286,12 @@ result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
     if (!p) {
         std::string known;
         for (const auto& q : plugins()) known += (known.empty() ? "" : ", ") + q->runtime();
-        return error{errc::not_found, "unknown runtime '" + std::string(runtime) +
-                                          "' (available: " + (known.empty() ? "none" : known) +
-                                          ")"};
+        return error{BERTH_ERR_NOT_FOUND, "unknown runtime '" + std::string(runtime) +
+                                              "' (available: " + (known.empty() ? "none" : known) +
+                                              ")"};
     }
     if (auto problem = sdk::validate_options(p->options_schema(), options_json); !problem.empty())
-        return error{errc::invalid_argument, "runtime " + p->runtime() + ": " + problem};
+        return error{BERTH_ERR_INVALID_ARGUMENT, "runtime " + p->runtime() + ": " + problem};
 
     registry::session_record record;
     record.runtime = p->runtime();

@@ -59,6 +59,10 @@ std::string status_name(berth_status s) {
             return "timeout";
         case BERTH_ERR_INTERNAL:
             return "internal error";
+        case BERTH_ERR_COMMAND_NOT_FOUND:
+            return "command not found";
+        case BERTH_ERR_COMMAND_NOT_EXECUTABLE:
+            return "command not executable";
     }
     return "status " + std::to_string(static_cast<int>(s));
 }
@@ -125,7 +129,7 @@ result<std::shared_ptr<plugin>> plugin::create(std::shared_ptr<plugin_library> l
         std::string reason = "create() failed (" + status_name(status) + ")";
         if (why != nullptr && *why != '\0') reason += ": " + std::string(why);
         if (status == BERTH_OK) reason = "create() returned no instance";
-        return error{errc::runtime_error, reason};
+        return error{status == BERTH_OK ? BERTH_ERR_INTERNAL : status, reason};
     }
     p->instance_ = instance;
     const char* schema = p->api().options_schema(instance);

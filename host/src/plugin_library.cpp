@@ -55,7 +55,7 @@ bool is_slot_set(const berth_plugin_api& api, std::string_view function) {
 
 std::string copy_string(const char* s) { return s == nullptr ? std::string() : std::string(s); }
 
-error reject(std::string reason) { return error{errc::invalid_argument, std::move(reason)}; }
+error reject(std::string reason) { return error{BERTH_ERR_INVALID_ARGUMENT, std::move(reason)}; }
 
 std::string version(unsigned major, unsigned minor) {
     return std::to_string(major) + "." + std::to_string(minor);

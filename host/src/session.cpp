@@ -115,42 +115,21 @@ session::~session() {
 
 result<void> session::check(int status, const char* what) {
     if (status == BERTH_OK) return {};
-    const auto s = static_cast<berth_status>(status);
-    errc code = errc::runtime_error;
-    switch (s) {
-        case BERTH_ERR_INVALID_ARGUMENT:
-            code = errc::invalid_argument;
-            break;
-        case BERTH_ERR_NOT_FOUND:
-            code = errc::not_found;
-            break;
-        case BERTH_ERR_UNSUPPORTED:
-            code = errc::unsupported;
-            break;
-        case BERTH_ERR_UNAVAILABLE:
-            code = errc::unavailable;
-            break;
-        case BERTH_ERR_PERMISSION:
-            code = errc::permission;
-            break;
-        case BERTH_ERR_STATE:
-            code = errc::state;
-            break;
-        case BERTH_ERR_TIMEOUT:
-            code = errc::timeout;
-            break;
-        case BERTH_ERR_INTERNAL:
-            code = errc::internal;
-            break;
-        default:
-            break;
-    }
+    // The plugin's own status goes on as the error's code. One outside the ABI (no plugin
+    // built against this header returns it) is the plugin's bug.
+    const auto code = status > BERTH_OK && status <= BERTH_ERR_COMMAND_NOT_EXECUTABLE
+                          ? static_cast<berth_status>(status)
+                          : BERTH_ERR_INTERNAL;
     std::string message = plugin_->last_error();
-    if (message.empty()) message = std::string(what) + " failed (" + describe_status(s) + ")";
+    if (message.empty())
+        message = std::string(what) + " failed (" +
+                  describe_status(static_cast<berth_status>(status)) + ")";
     return error{code, message};
 }
 
-error session::ended_error() const { return error{errc::state, "session " + id() + " has ended"}; }
+error session::ended_error() const {
+    return error{BERTH_ERR_STATE, "session " + id() + " has ended"};
+}
 
 bool session::released() const {
     const std::shared_lock lock(handle_mutex_);
@@ -192,7 +171,8 @@ result<void> session::close_input() {
     const std::shared_lock lock(handle_mutex_);
     if (handle_ == nullptr) return ended_error();
     if (plugin_->api().session_close_stdin == nullptr)
-        return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot close stdin"};
+        return error{BERTH_ERR_UNSUPPORTED,
+                     "runtime " + plugin_->runtime() + " cannot close stdin"};
     return check(plugin_->api().session_close_stdin(handle_), "close stdin");
 }
 
@@ -200,7 +180,7 @@ result<void> session::resize(std::uint16_t rows, std::uint16_t cols) {
     const std::shared_lock lock(handle_mutex_);
     if (handle_ == nullptr) return ended_error();
     if (plugin_->api().session_resize == nullptr)
-        return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot resize"};
+        return error{BERTH_ERR_UNSUPPORTED, "runtime " + plugin_->runtime() + " cannot resize"};
     return check(plugin_->api().session_resize(handle_, rows, cols), "resize");
 }
 
@@ -208,7 +188,8 @@ result<void> session::signal(int signo) {
     const std::shared_lock lock(handle_mutex_);
     if (handle_ == nullptr) return ended_error();
     if (plugin_->api().session_signal == nullptr)
-        return error{errc::unsupported, "runtime " + plugin_->runtime() + " cannot send signals"};
+        return error{BERTH_ERR_UNSUPPORTED,
+                     "runtime " + plugin_->runtime() + " cannot send signals"};
     return check(plugin_->api().session_signal(handle_, signo), "signal");
 }
 

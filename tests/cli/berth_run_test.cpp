@@ -5,6 +5,7 @@
 
 namespace berth::test {
 namespace {
+using namespace std::chrono_literals;
 
 TEST(BerthRun, PrintsOutputAndPassesTheExitCodeThrough) {
     const auto r = run_berth({"run", "local", "--", "sh", "-c", "echo hi; exit 3"});
@@ -90,10 +91,27 @@ TEST(BerthRun, BadInputExits2AndSpawnsNothing) {
     }
 }
 
+// Needs the SDK's process helper of ABI 1.2, which reports a missing command as
+// BERTH_ERR_COMMAND_NOT_FOUND (before it: BERTH_ERR_NOT_FOUND, which is exit 125).
 TEST(BerthRun, MissingCommandExits127) {
     const auto r = run_berth({"run", "local", "--", "berth-no-such-command"});
     EXPECT_EQ(r.status, 127);
     EXPECT_EQ(r.err, "berth: command not found: berth-no-such-command\n");
+}
+
+// berth run's exit status comes from the status the plugin returns, never from its words: the
+// scripted plugin fails to open with BERTH_ERR_COMMAND_NOT_FOUND / _NOT_EXECUTABLE and says
+// neither "command not found" nor "cannot execute".
+TEST(BerthRun, ExitStatusFollowsThePluginsStatusNotItsMessage) {
+    const std::map<std::string, std::string> env = {
+        {"BERTH_PLUGIN_SYSTEM_PATH", ""},
+        {"BERTH_PLUGIN_PATH", std::string(BERTH_FAKE_PLUGIN_ROOT) + "/scripted"}};
+    auto r = run_berth({"run", "scripted", "--", "no-such-program"}, {}, 30s, env);
+    EXPECT_EQ(r.status, 127);
+    EXPECT_EQ(r.err, "berth: scripted: nothing answers to that name here\n");
+    r = run_berth({"run", "scripted", "--", "not-a-program"}, {}, 30s, env);
+    EXPECT_EQ(r.status, 126);
+    EXPECT_EQ(r.err, "berth: scripted: that file will not run\n");
 }
 
 TEST(BerthRun, SigtermToBerthIsForwardedToTheSession) {

@@ -101,11 +101,15 @@ TEST(RunOptions, ErrorsNameTheFlag) {
     EXPECT_EQ(problem(r), "--opt labels=oops: 'labels' takes labels=NAME=VALUE");
 }
 
-TEST(RunOptions, ExitStatusForErrors) {
-    EXPECT_EQ(exit_status_for({host::errc::invalid_argument, "x"}), 2);
-    EXPECT_EQ(exit_status_for({host::errc::not_found, "command not found: x"}), 127);
-    EXPECT_EQ(exit_status_for({host::errc::permission, "command not executable: /x"}), 126);
-    EXPECT_EQ(exit_status_for({host::errc::runtime_error, "image not known"}), 125);
+TEST(RunOptions, ExitStatusForErrorsFollowsTheCodeNotTheWords) {
+    EXPECT_EQ(exit_status_for({BERTH_ERR_INVALID_ARGUMENT, "x"}), 2);
+    EXPECT_EQ(exit_status_for({BERTH_ERR_COMMAND_NOT_FOUND, "no such program"}), 127);
+    EXPECT_EQ(exit_status_for({BERTH_ERR_COMMAND_NOT_EXECUTABLE, "cannot run it"}), 126);
+    EXPECT_EQ(exit_status_for({BERTH_ERR_RUNTIME, "image not known"}), 125);
+    // Words that used to decide, under other codes, decide nothing.
+    EXPECT_EQ(exit_status_for({BERTH_ERR_NOT_FOUND, "command not found: x"}), 125);
+    EXPECT_EQ(exit_status_for({BERTH_ERR_PERMISSION, "command not executable: /x"}), 125);
+    EXPECT_EQ(exit_status_for({BERTH_ERR_PERMISSION, "cannot execute /x"}), 125);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "raw_client.hpp"
 #include "rpc_errors.hpp"
 #include "test_support.hpp"
 
@@ -133,6 +134,39 @@ TEST(Berthd, UnhealthyRuntimeIsRefusedAtOpen) {
     auto r = c.call("session.open", {{"runtime", "nope"}, {"options", json::object()}});
     ASSERT_FALSE(r);
     EXPECT_EQ(c.last_rpc_code(), err::unknown_runtime);
+}
+
+// Every error names its berth_status in error.data.status: the plugin's own when a plugin
+// failed (the scripted plugin words it its own way), berthd's for its own conditions. The CLI's
+// client takes the status from there.
+TEST(Berthd, ErrorsCarryTheirStatusInData) {
+    daemon_process d("{}",
+                     {{"BERTH_PLUGIN_PATH", std::string(BERTH_FAKE_PLUGIN_ROOT) + "/scripted"}});
+    raw_client raw(d.socket());
+    ASSERT_TRUE(raw.send(R"({"jsonrpc":"2.0","id":1,"method":"session.open","params":)"
+                         R"({"runtime":"scripted","options":{"command":["no-such-program"]}}})"
+                         "\n"));
+    const auto line = raw.read_line(10s);
+    ASSERT_TRUE(line);
+    const auto reply = json::parse(*line);
+    EXPECT_EQ(reply["error"]["code"], err::runtime_failure) << reply.dump();
+    EXPECT_EQ(reply["error"]["data"]["status"], "COMMAND_NOT_FOUND") << reply.dump();
+    EXPECT_EQ(reply["error"]["message"], "scripted: nothing answers to that name here");
+
+    auto c = d.client();
+    auto r = c.call("session.open",
+                    {{"runtime", "scripted"}, {"options", {{"command", {"not-a-program"}}}}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.err().code, BERTH_ERR_COMMAND_NOT_EXECUTABLE);
+    EXPECT_EQ(c.last_rpc_code(), err::runtime_failure);
+    r = c.call("session.get", {{"id", "s-000000000000"}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.err().code, BERTH_ERR_NOT_FOUND);
+    EXPECT_EQ(c.last_rpc_code(), err::unknown_session);
+    r = c.call("session.read", {{"id", 5}});
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.err().code, BERTH_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(c.last_rpc_code(), err::invalid_params);
 }
 
 TEST(Berthd, SigtermClosesEverySessionAndLeavesNoProcess) {

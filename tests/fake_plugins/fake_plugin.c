@@ -146,6 +146,7 @@ static const berth_plugin_api g_api = {
 #else
     NULL, /* reclaim_owned */
 #endif
+    NULL, /* session_info */
 };
 
 static const berth_plugin_descriptor g_descriptor = {

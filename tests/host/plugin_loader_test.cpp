@@ -163,7 +163,7 @@ TEST(PluginLoader, OpenFailureIsRecordedAsAFailedSession) {
     host h(host_options{.plugin_dirs = std::vector<fs::path>{fake("good").parent_path()}});
     auto s = h.open_session("fake", R"({"command":["true"]})");
     ASSERT_FALSE(s);
-    EXPECT_EQ(s.err().code, errc::unsupported);
+    EXPECT_EQ(s.err().code, BERTH_ERR_UNSUPPORTED);
     EXPECT_EQ(s.err().message, "the fake plugin does not run sessions");
     const auto sessions = h.registry().sessions().list();
     ASSERT_EQ(sessions.size(), 1U);

@@ -58,7 +58,7 @@ std::shared_ptr<session> open(host& h, std::string_view runtime, std::string_vie
 
 void expect_ended_error(const result<void>& r, const session& s, const char* what) {
     ASSERT_FALSE(r) << what;
-    EXPECT_EQ(r.err().code, errc::state) << what;
+    EXPECT_EQ(r.err().code, BERTH_ERR_STATE) << what;
     EXPECT_EQ(r.err().message, "session " + s.id() + " has ended") << what;
 }
 
@@ -204,7 +204,7 @@ TEST(HostRelease, CallsRacingTheReleaseAreSafe) {
         const auto ok_or_ended = [&](const result<void>& r) {
             // A running session may refuse for its own reasons (resize without a terminal,
             // input closed); what must never happen is a crash or a call on a freed handle.
-            if (!r && r.err().code != errc::state) ++unexpected;
+            if (!r && r.err().code != BERTH_ERR_STATE) ++unexpected;
         };
         std::vector<std::jthread> callers;
         for (int t = 0; t < 3; ++t) {

@@ -97,7 +97,7 @@ TEST(Rescan, ARemovedFileTakesNoNewSessionsWhileItsOpenOnesGoOn) {
     EXPECT_FALSE(h.find("local2"));
     const auto refused = h.open_session("local2", R"({"command":["true"]})");
     ASSERT_FALSE(refused);
-    EXPECT_EQ(refused.err().code, errc::not_found);
+    EXPECT_EQ(refused.err().code, BERTH_ERR_NOT_FOUND);
 
     expect_echoes(running, "still-here");
     const auto reports = h.reports();

@@ -104,7 +104,7 @@ public:
     // through session_destroy: a worker thread per containerd or LXC session, file
     // descriptors, buffers), while the host keeps the session: find_session still finds it,
     // its record and output stay readable, and write/close_input/resize/signal on it return
-    // errc::state "session ID has ended" (close returns at once). Returns how many sessions
+    // BERTH_ERR_STATE "session ID has ended" (close returns at once). Returns how many sessions
     // were released now. A session with a call in progress on another thread (a close
     // waiting out its grace period), or whose plugin never delivered the exit (a close that
     // failed), is left for a later call. Thread-safe; blocks while plugins destroy the

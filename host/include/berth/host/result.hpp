@@ -1,5 +1,13 @@
 // Expected failures as values: a code and a message a user can act on.
+//
+// The code is the plugin ABI's berth_status, unchanged from the plugin that returned it to the
+// front end that shows it: the host's own failures use the same vocabulary
+// (BERTH_ERR_INVALID_ARGUMENT for a bad option, BERTH_ERR_NOT_FOUND for an unknown runtime,
+// BERTH_ERR_STATE for a session that has ended, ...). Front ends decide by the code (berth
+// run's exit status, berthd's JSON-RPC error), never by the message.
 #pragma once
+
+#include <berth/plugin.h>
 
 #include <optional>
 #include <string>
@@ -8,22 +16,31 @@
 
 namespace berth::host {
 
-enum class errc {
-    invalid_argument,  // bad option or value (CLI exit 2)
-    not_found,         // unknown runtime, command, image, container, session
-    unsupported,       // the plugin cannot do this
-    runtime_error,     // the runtime failed
-    unavailable,       // runtime missing or not answering
-    permission,
-    state,
-    timeout,
-    internal
-};
-
 struct error {
-    errc code = errc::internal;
+    berth_status code = BERTH_ERR_INTERNAL;
     std::string message;
 };
+
+// The host's former error enum, kept for one transition so callers outside host/ still build:
+// each name is the berth_status it always stood for. Use BERTH_ERR_* instead.
+namespace errc {
+[[deprecated("use BERTH_ERR_INVALID_ARGUMENT")]] inline constexpr berth_status invalid_argument =
+    BERTH_ERR_INVALID_ARGUMENT;
+[[deprecated("use BERTH_ERR_NOT_FOUND")]] inline constexpr berth_status not_found =
+    BERTH_ERR_NOT_FOUND;
+[[deprecated("use BERTH_ERR_UNSUPPORTED")]] inline constexpr berth_status unsupported =
+    BERTH_ERR_UNSUPPORTED;
+[[deprecated("use BERTH_ERR_RUNTIME")]] inline constexpr berth_status runtime_error =
+    BERTH_ERR_RUNTIME;
+[[deprecated("use BERTH_ERR_UNAVAILABLE")]] inline constexpr berth_status unavailable =
+    BERTH_ERR_UNAVAILABLE;
+[[deprecated("use BERTH_ERR_PERMISSION")]] inline constexpr berth_status permission =
+    BERTH_ERR_PERMISSION;
+[[deprecated("use BERTH_ERR_STATE")]] inline constexpr berth_status state = BERTH_ERR_STATE;
+[[deprecated("use BERTH_ERR_TIMEOUT")]] inline constexpr berth_status timeout = BERTH_ERR_TIMEOUT;
+[[deprecated("use BERTH_ERR_INTERNAL")]] inline constexpr berth_status internal =
+    BERTH_ERR_INTERNAL;
+}  // namespace errc
 
 template <typename T>
 class [[nodiscard]] result {

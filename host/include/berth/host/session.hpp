@@ -38,7 +38,7 @@ public:
     }
     [[nodiscard]] const std::shared_ptr<host::plugin>& plugin() const noexcept { return plugin_; }
 
-    // On a released session these four return errc::state, "session ID has ended".
+    // On a released session these four return BERTH_ERR_STATE, "session ID has ended".
     result<void> write(std::span<const std::uint8_t> data);
     result<void> write(std::string_view text);
     result<void> close_input();
