@@ -1,7 +1,8 @@
+#include <berth/sdk/option_checks.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 
-#include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -83,39 +84,11 @@ std::string check(const json& schema, const json& value, const std::string& wher
     return {};
 }
 
-// Bytes of an option's value echoed in a message, at most (before JSON escaping).
-constexpr std::size_t k_preview_bytes = 48;
-// Characters of the quoted, escaped preview, at most (NULs escape to six each).
-constexpr std::size_t k_preview_chars = 64;
+// Characters of an option's name in a message, at most, on each side of a cut.
+constexpr std::size_t k_name_chars = 64;
 
-bool utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xc0) == 0x80; }
-
-std::string quoted(const std::string& s) {
-    return json(s).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-// `s` as a JSON string literal of at most about k_preview_chars, for a message: a long value
-// shows the part around its first NUL, with "..." where it was cut. Cuts fall between UTF-8
-// sequences, so the message stays valid UTF-8.
-std::string preview(const std::string& s) {
-    const std::size_t nul = s.find('\0');
-    std::size_t from = 0;
-    if (s.size() > k_preview_bytes && nul != std::string::npos && nul > k_preview_bytes / 2)
-        from = nul - k_preview_bytes / 2;
-    while (from > 0 && utf8_continuation(s[from])) --from;
-    std::size_t to = std::min(s.size(), from + k_preview_bytes);
-    while (to < s.size() && to > from && utf8_continuation(s[to])) --to;
-    std::string out = quoted(s.substr(from, to - from));
-    while (out.size() > k_preview_chars && to > from + 1) {
-        do {
-            --to;
-        } while (to > from + 1 && utf8_continuation(s[to]));
-        out = quoted(s.substr(from, to - from));
-    }
-    if (to < s.size()) out.insert(out.size() - 1, "...");
-    if (from > 0) out.insert(1, "...");
-    return out;
-}
+// `s` quoted for a message, around its first NUL when it is long.
+std::string preview(const std::string& s) { return quoted_value(s, s.find('\0')); }
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
@@ -144,11 +117,11 @@ std::string nul_problem(const json& value, const std::string& where) {
         for (; nodes[i].parent != k_none; i = nodes[i].parent) steps.push_back(nodes[i].step());
         std::string head = where.substr(0, where.size() - 1);  // without the closing quote
         std::size_t outer = steps.size();                      // steps[outer..) are in head
-        while (outer > 0 && head.size() + steps[outer - 1].size() <= k_preview_chars)
+        while (outer > 0 && head.size() + steps[outer - 1].size() <= k_name_chars)
             head += steps[--outer];
         std::string tail;
         std::size_t inner = 0;  // steps[0, inner) are in tail, innermost first
-        while (inner < outer && tail.size() + steps[inner].size() <= k_preview_chars)
+        while (inner < outer && tail.size() + steps[inner].size() <= k_name_chars)
             tail.insert(0, steps[inner++]);
         return head + (inner < outer ? "..." : "") + tail + "'";
     };
@@ -214,12 +187,12 @@ std::string validate(const json& schema, const json& options) {
     return {};
 }
 
-json parse(std::string_view text, const char* what) {
+json parse(std::string_view text, const char* what,
+           berth_status status = BERTH_ERR_INVALID_ARGUMENT) {
     try {
         return json::parse(text);
     } catch (const json::exception& e) {  // parse_error, out_of_range (1e309), ...
-        throw error(BERTH_ERR_INVALID_ARGUMENT,
-                    std::string(what) + " are not valid JSON: " + e.what());
+        throw error(status, std::string(what) + " are not valid JSON: " + e.what());
     }
 }
 
@@ -239,6 +212,46 @@ std::string validate_options(std::string_view schema_json, std::string_view opti
         return std::string("options are not valid JSON: ") + e.what();
     }
     return validate(schema, options);
+}
+
+std::string console_schema(std::string_view runtime_properties_json, const console_fields& fields) {
+    json props = parse(runtime_properties_json, "the plugin's runtime options", BERTH_ERR_INTERNAL);
+    if (!props.is_object())
+        throw error(BERTH_ERR_INTERNAL,
+                    "the plugin's runtime options must be a JSON object of property schemas");
+    const auto terminal_size = [](std::string_view what) {
+        return json{{"type", "integer"},
+                    {"minimum", 1},
+                    {"maximum", 65535},
+                    {"description", "initial terminal " + std::string(what) + " (tty)"}};
+    };
+    const std::array<std::pair<const char*, json>, 5> console = {{
+        {"command",
+         {{"type", "array"},
+          {"items", {{"type", "string"}}},
+          {"minItems", 1},
+          {"description", fields.command_description}}},
+        {"tty", {{"type", "boolean"}, {"description", fields.tty_description}}},
+        {"rows", terminal_size("rows")},
+        {"cols", terminal_size("columns")},
+        {"env",
+         {{"type", "object"},
+          {"additionalProperties", {{"type", "string"}}},
+          {"description", fields.env_description}}},
+    }};
+    for (const auto& [name, property] : props.items())
+        if (!property.is_object())
+            throw error(BERTH_ERR_INTERNAL,
+                        "the plugin's runtime option '" + name + "' has no schema object");
+    for (const auto& [name, property] : console) {
+        if (props.contains(name))
+            throw error(BERTH_ERR_INTERNAL, std::string("the plugin's runtime options repeat '") +
+                                                name + "', which the console options define");
+        props[name] = property;
+    }
+    json schema = {{"type", "object"}, {"additionalProperties", false}, {"properties", props}};
+    if (fields.command_required) schema["required"] = json::array({"command"});
+    return schema.dump();
 }
 
 struct session_options::impl {
@@ -270,7 +283,30 @@ std::optional<std::string> session_options::string(std::string_view key) const {
 std::optional<std::int64_t> session_options::integer(std::string_view key) const {
     auto it = impl_->values.find(std::string(key));
     if (it == impl_->values.end() || !it->is_number_integer()) return std::nullopt;
+    // nlohmann keeps a non-negative integer as unsigned: one past int64 would wrap in get().
+    if (it->is_number_unsigned() &&
+        it->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX))
+        return std::nullopt;
     return it->get<std::int64_t>();
+}
+
+std::optional<double> session_options::number(std::string_view key) const {
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+}
+
+std::optional<std::int64_t> session_options::integer_in(std::string_view key, std::int64_t min,
+                                                        std::int64_t max) const {
+    auto it = impl_->values.find(std::string(key));
+    if (it == impl_->values.end()) return std::nullopt;
+    const auto v = integer(key);
+    if (!v || *v < min || *v > max)
+        throw error(BERTH_ERR_INVALID_ARGUMENT,
+                    "option '" + std::string(key) + "' must be an integer from " +
+                        std::to_string(min) + " to " + std::to_string(max) + ", got " +
+                        (it->is_number() ? it->dump() : type_name(*it)));
+    return v;
 }
 
 bool session_options::flag(std::string_view key, bool fallback) const {

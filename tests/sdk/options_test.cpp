@@ -1,6 +1,13 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <berth/sdk/option_checks.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
 
 namespace berth::sdk {
 namespace {
@@ -168,6 +175,201 @@ TEST(OptionsSchema, ANumberBeyondADoubleIsInvalidJsonNotAnException) {
         ADD_FAILURE() << "accepted";
     } catch (const error& e) {
         EXPECT_EQ(e.status(), BERTH_ERR_INVALID_ARGUMENT);
+    }
+}
+
+TEST(SessionOptions, NumberReadsAnyJsonNumber) {
+    const session_options o(k_schema, R"({"image":"x","cpus":1.5,"rows":7})");
+    EXPECT_EQ(o.number("cpus"), 1.5);
+    EXPECT_EQ(o.number("rows"), 7.0);  // an integer is a number too
+    EXPECT_FALSE(o.number("image"));   // a string is not
+    EXPECT_FALSE(o.number("missing"));
+    EXPECT_FALSE(o.integer("cpus"));  // a fraction is no integer
+}
+
+TEST(SessionOptions, IntegerBeyondInt64IsNotReadAsAWrappedNumber) {
+    constexpr const char* schema = R"({"type":"object","properties":{"n":{"type":"integer"}}})";
+    const session_options o(schema, R"({"n":18446744073709551615})");
+    EXPECT_FALSE(o.integer("n"));
+    EXPECT_EQ(session_options(schema, R"({"n":-9223372036854775808})").integer("n"), INT64_MIN);
+}
+
+// The message of the INVALID_ARGUMENT error `f` throws; "" when it throws none.
+std::string rejection(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const error& e) {
+        EXPECT_EQ(e.status(), BERTH_ERR_INVALID_ARGUMENT) << e.what();
+        return e.what();
+    }
+    return {};
+}
+
+TEST(SessionOptions, CheckedIntegersFitTheirType) {
+    constexpr const char* schema = R"({"type":"object","properties":{
+        "rows":{"type":"integer"},"uid":{"type":"integer"},"name":{"type":"string"}}})";
+    const session_options o(schema, R"({"rows":70000,"uid":4294967295,"name":"x"})");
+    EXPECT_EQ(o.integer_as<std::uint32_t>("uid"), 4294967295U);
+    EXPECT_FALSE(o.integer_as<std::uint16_t>("missing"));
+    EXPECT_EQ(rejection([&] { (void)o.integer_as<std::uint16_t>("rows"); }),
+              "option 'rows' must be an integer from 0 to 65535, got 70000");
+    EXPECT_EQ(rejection([&] { (void)o.integer_in("rows", 1, 100); }),
+              "option 'rows' must be an integer from 1 to 100, got 70000");
+    EXPECT_EQ(rejection([&] { (void)o.integer_as<std::int32_t>("name"); }),
+              "option 'name' must be an integer from -2147483648 to 2147483647, got a string");
+    EXPECT_EQ(session_options(schema, R"({"rows":24})").integer_as<std::uint16_t>("rows"), 24);
+}
+
+TEST(OptionChecks, QuotedValueIsShortAroundTheProblem) {
+    EXPECT_EQ(quoted_value("abc"), R"("abc")");
+    EXPECT_EQ(quoted_value("a\nb"), R"("a\nb")");
+    const std::string long_value = std::string(100, 'a') + "\n" + std::string(100, 'b');
+    const std::string around = quoted_value(long_value, 100);
+    EXPECT_EQ(around.rfind("\"...", 0), 0U) << around;
+    EXPECT_NE(around.find("aaa\\nbbb"), std::string::npos) << around;
+    EXPECT_LE(around.size(), 72U) << around;
+    const std::string head = quoted_value(long_value);
+    EXPECT_EQ(head.rfind("\"aaa", 0), 0U) << head;
+    EXPECT_NE(head.find("...\""), std::string::npos) << head;
+    EXPECT_LE(head.size(), 72U) << head;
+}
+
+TEST(OptionChecks, EachCheckNamesTheOptionAndWhatWasExpected) {
+    EXPECT_EQ(rejection([] { check_not_empty("user", ""); }), "option 'user' must not be empty");
+    EXPECT_EQ(rejection([] { check_not_empty("user", "root"); }), "");
+
+    EXPECT_EQ(rejection([] { check_single_line("env.A", "1\n2"); }),
+              R"(option 'env.A' must not contain a line break, got "1\n2")");
+    EXPECT_EQ(rejection([] { check_single_line("env.A", "1\r"); }),
+              R"(option 'env.A' must not contain a line break, got "1\r")");
+    EXPECT_EQ(rejection([] { check_single_line("env.A", std::string("a\0b", 3)); }),
+              R"(option 'env.A' value "a\u0000b" contains a NUL byte)");
+    EXPECT_EQ(rejection([] { check_single_line("env.A", "one line, spaces and all"); }), "");
+
+    EXPECT_EQ(rejection([] { check_not_flag("image", "-i", "podman"); }),
+              R"(option 'image' must not start with '-' (got "-i"): podman would read it as an )"
+              "option");
+    EXPECT_EQ(rejection([] { check_not_flag("image", "i-", "podman"); }), "");
+
+    EXPECT_EQ(rejection([] { check_absolute_path("workdir", "srv", "in the container"); }),
+              R"(option 'workdir' must be an absolute path in the container, got "srv")");
+    EXPECT_EQ(rejection([] { check_absolute_path("fifo_dir", ""); }),
+              R"(option 'fifo_dir' must be an absolute path, got "")");
+    EXPECT_EQ(rejection([] { check_absolute_path("fifo_dir", "/run"); }), "");
+}
+
+TEST(OptionChecks, NamesOfNameValueWords) {
+    const std::string rule =
+        ": a name must be non-empty, without '=' or a line break (it becomes NAME=VALUE)";
+    EXPECT_EQ(rejection([] { check_name("keep_vars", "A=B"); }),
+              R"(option 'keep_vars' has the invalid name "A=B")" + rule);
+    EXPECT_EQ(rejection([] { check_name("keep_vars", ""); }),
+              R"(option 'keep_vars' has the invalid name "")" + rule);
+    EXPECT_EQ(rejection([] { check_name("keep_vars", "A\nB"); }),
+              R"(option 'keep_vars' has the invalid name "A\nB")" + rule);
+    EXPECT_EQ(rejection([] { check_name("keep_vars", std::string("A\0", 2)); }),
+              R"(option 'keep_vars' has the invalid name "A\u0000")" + rule);
+    EXPECT_EQ(rejection([] { check_name("keep_vars", "TERM"); }), "");
+
+    const std::map<std::string, std::string> env = {{"A", "x=y"}, {"B=C", "1"}};
+    EXPECT_EQ(rejection([&] { check_names("env", env); }),
+              R"(option 'env' has the invalid name "B=C")" + rule);
+    EXPECT_EQ(rejection([] { check_names("env", {{"A", "x=y\n"}}); }), "");  // values are free
+}
+
+TEST(OptionChecks, ReservedNamesAndLabels) {
+    constexpr std::array<std::string_view, 1> token = {"BERTH_TOKEN"};
+    EXPECT_EQ(rejection([&] {
+                  check_not_reserved("env", {{"BERTH_TOKEN", "x"}}, token, "why");
+              }),
+              R"(option 'env' has the name "BERTH_TOKEN", which is reserved: why)");
+    EXPECT_EQ(rejection([&] { check_not_reserved("env", {{"TOKEN", "x"}}, token, "why"); }), "");
+
+    const std::string marks = ", which is reserved: berth marks the containers it creates with it";
+    EXPECT_EQ(rejection([] {
+                  check_labels("labels", {{BERTH_OWNER_LABEL, "me"}});
+              }),
+              std::string(R"(option 'labels' has the name ")") + BERTH_OWNER_LABEL + "\"" + marks);
+    constexpr std::array<std::string_view, 1> mine = {"berth.plugin"};
+    EXPECT_EQ(rejection([&] {
+                  check_labels("labels", {{"berth.plugin", "x"}}, mine);
+              }),
+              R"(option 'labels' has the name "berth.plugin")" + marks);
+    EXPECT_EQ(rejection([] {
+                  check_labels("labels", {{"", "x"}});
+              }).rfind(R"(option 'labels' has the invalid name "")", 0),
+              0U);
+    EXPECT_EQ(rejection([&] { check_labels("labels", {{"team", "a"}}, mine); }), "");
+}
+
+TEST(OptionChecks, EchoAtMostAShortPartOfALongValue) {
+    const std::string long_value = std::string(1000, 'x') + "\n" + std::string(1000, 'y');
+    for (const std::string& message :
+         {rejection([&] { check_single_line("v", long_value); }),
+          rejection([&] { check_not_flag("v", "-" + long_value, "tool"); }),
+          rejection([&] { check_absolute_path("v", long_value); }),
+          rejection([&] { check_name("v", long_value); })}) {
+        EXPECT_FALSE(message.empty());
+        EXPECT_LE(message.size(), 200U) << message;
+        EXPECT_NE(message.find("...\""), std::string::npos) << message;
+    }
+    // The line break is shown, not only the start of the value.
+    EXPECT_NE(rejection([&] { check_single_line("v", long_value); }).find("x\\ny"),
+              std::string::npos);
+}
+
+TEST(ConsoleSchema, MergesTheConsoleOptionsIntoTheRuntimes) {
+    const std::string text = console_schema(
+        R"({"image": {"type": "string", "description": "the image"}})",
+        {.command_description = "argv in the box", .env_description = "the box's variables"});
+    const auto schema = nlohmann::json::parse(text);
+    EXPECT_EQ(schema["type"], "object");
+    EXPECT_EQ(schema["additionalProperties"], false);
+    EXPECT_FALSE(schema.contains("required"));
+    const auto& props = schema["properties"];
+    for (const char* key : {"image", "command", "tty", "rows", "cols", "env"})
+        EXPECT_TRUE(props.contains(key)) << key;
+    EXPECT_EQ(props.size(), 6U);
+    EXPECT_EQ(props["image"]["description"], "the image");
+    EXPECT_EQ(props["command"]["description"], "argv in the box");
+    EXPECT_EQ(props["command"]["minItems"], 1);
+    EXPECT_EQ(props["tty"]["description"], "run on a pseudo-terminal");
+    EXPECT_EQ(props["env"]["description"], "the box's variables");
+    EXPECT_EQ(props["rows"]["maximum"], 65535);
+    EXPECT_EQ(props["cols"]["description"], "initial terminal columns (tty)");
+
+    const std::string required = console_schema("{}", {.command_required = true});
+    EXPECT_EQ(nlohmann::json::parse(required)["required"], nlohmann::json::array({"command"}));
+}
+
+TEST(ConsoleSchema, TheValidatorUnderstandsIt) {
+    const std::string schema =
+        console_schema(R"({"image": {"type": "string"}})", {.command_required = true});
+    EXPECT_EQ(validate_options(schema, R"({"command":["sh"],"tty":true,"rows":40,"cols":120,
+                                           "env":{"A":"1"},"image":"i"})"),
+              "");
+    EXPECT_EQ(validate_options(schema, R"({"image":"i"})"), "missing required option 'command'");
+    EXPECT_EQ(validate_options(schema, R"({"command":[]})"),
+              "option 'command' needs at least 1 item(s)");
+    EXPECT_EQ(validate_options(schema, R"({"command":["sh"],"rows":0})"),
+              "option 'rows' must be at least 1, got 0");
+    EXPECT_EQ(validate_options(schema, R"({"command":["sh"],"cols":65536})"),
+              "option 'cols' must be at most 65535, got 65536");
+    EXPECT_EQ(validate_options(schema, R"({"command":["sh"],"env":{"A":1}})"),
+              "option 'env.A' must be a string, got an integer");
+    EXPECT_EQ(validate_options(schema, R"({"command":["sh"],"imgae":"i"})"),
+              "unknown option 'imgae' (accepted: cols, command, env, image, rows, tty)");
+}
+
+TEST(ConsoleSchema, APluginsMistakeIsAnInternalError) {
+    for (const char* runtime : {R"({"tty": {"type": "string"}})", "[]", "{", R"({"x": 1})"}) {
+        try {
+            (void)console_schema(runtime);
+            ADD_FAILURE() << "accepted " << runtime;
+        } catch (const error& e) {
+            EXPECT_EQ(e.status(), BERTH_ERR_INTERNAL) << runtime;
+            EXPECT_THAT(e.what(), ::testing::HasSubstr("runtime option")) << runtime;
+        }
     }
 }
 
