@@ -1,36 +1,25 @@
 #include "containerd_options.hpp"
 
+#include <berth/sdk/option_checks.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 
 namespace berth::plugins::containerd {
 namespace {
 
-constexpr std::string_view k_schema = R"schema({
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["command"],
-  "properties": {
-    "command":   {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                  "description": "argv to run in the container; no shell unless you name one"},
+// The runtime's own options; sdk::console_schema adds command, tty, rows, cols and env.
+constexpr std::string_view k_runtime_properties = R"schema({
     "image":     {"type": "string",
                   "description": "run mode: start a new container from this image (already in the namespace: ctr never pulls here); it is removed when the session ends"},
     "container": {"type": "string",
                   "description": "exec mode: run the command in this running container (ctr task exec)"},
-    "tty":       {"type": "boolean", "description": "run on a pseudo-terminal"},
-    "rows":      {"type": "integer", "minimum": 1, "maximum": 65535,
-                  "description": "initial terminal rows (tty)"},
-    "cols":      {"type": "integer", "minimum": 1, "maximum": 65535,
-                  "description": "initial terminal columns (tty)"},
     "workdir":   {"type": "string", "description": "working directory of the command (--cwd)"},
     "user":      {"type": "string", "description": "user name or uid[:gid] to run the command as (--user)"},
-    "env":       {"type": "object", "additionalProperties": {"type": "string"},
-                  "description": "run mode: environment variables of the container (ctr task exec cannot set any)"},
     "address":   {"type": "string",
                   "description": "containerd socket; default $CONTAINERD_ADDRESS, else /run/containerd/containerd.sock"},
     "namespace": {"type": "string",
@@ -58,7 +47,6 @@ constexpr std::string_view k_schema = R"schema({
                   "description": "run mode: snapshotter; default $CONTAINERD_SNAPSHOTTER, else overlayfs"},
     "fifo_dir":  {"type": "string",
                   "description": "folder in which each session makes (and removes) its folder of ctr I/O FIFOs; default the temporary folder"}
-  }
 })schema";
 
 // Options that shape the container, so they mean nothing when entering an existing one.
@@ -70,22 +58,23 @@ constexpr std::string_view k_run_only[] = {"name",         "init",     "env",   
     throw sdk::error(BERTH_ERR_INVALID_ARGUMENT, message);
 }
 
-std::string json_quoted(std::string_view s) { return nlohmann::json(std::string(s)).dump(); }
-
 std::string env_or(const char* name, std::string fallback) {
     const char* v = std::getenv(name);
     return v == nullptr || *v == '\0' ? std::move(fallback) : std::string(v);
+}
+
+// The shortest text that reads back as v ("0.5", "5000").
+std::string number_text(double v) {
+    std::array<char, 32> text{};
+    const auto [end, ec] = std::to_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc() ? std::string(text.data(), end) : std::string("?");
 }
 
 void check_identifier(std::string_view option, const std::string& value) {
     if (!is_identifier(value))
         invalid("option '" + std::string(option) + "' must be a containerd identifier (letters, " +
                 "digits and single . _ - between them, at most 76 characters), got " +
-                json_quoted(value));
-}
-
-void check_not_empty(std::string_view option, const std::string& value) {
-    if (value.empty()) invalid("option '" + std::string(option) + "' must not be empty");
+                sdk::quoted_value(value));
 }
 
 // A ctr --mount spec: comma-separated key=value fields that ctr knows, with an absolute
@@ -102,24 +91,27 @@ void check_mount(std::size_t index, const std::string& spec) {
         const std::size_t eq = field.find('=');
         if (eq == std::string_view::npos || eq == 0 || field.find('=', eq + 1) != field.npos)
             invalid(where + " must be key=value fields separated by commas (e.g. " +
-                    "type=bind,src=/data,dst=/data,options=rbind:ro), got " + json_quoted(spec));
+                    "type=bind,src=/data,dst=/data,options=rbind:ro), got " +
+                    sdk::quoted_value(spec));
         const std::string_view key = field.substr(0, eq);
         const std::string_view value = field.substr(eq + 1);
         if (key == "type") {
             has_type = !value.empty();
         } else if (key == "destination" || key == "dst") {
             if (value.empty() || value.front() != '/')
-                invalid(where + " needs an absolute destination path, got " + json_quoted(spec));
+                invalid(where + " needs an absolute destination path, got " +
+                        sdk::quoted_value(spec));
             has_destination = true;
         } else if (key != "source" && key != "src" && key != "options") {
             invalid(where + " has the unknown field '" + std::string(key) +
                     "' (ctr knows type, src/source, dst/destination, options), got " +
-                    json_quoted(spec));
+                    sdk::quoted_value(spec));
         }
         start = end + 1;
     }
-    if (!has_type) invalid(where + " needs a type (e.g. type=bind), got " + json_quoted(spec));
-    if (!has_destination) invalid(where + " needs dst=/path, got " + json_quoted(spec));
+    if (!has_type)
+        invalid(where + " needs a type (e.g. type=bind), got " + sdk::quoted_value(spec));
+    if (!has_destination) invalid(where + " needs dst=/path, got " + sdk::quoted_value(spec));
 }
 
 }  // namespace
@@ -139,7 +131,15 @@ connection environment_defaults::conn() const {
     return c;
 }
 
-std::string_view options_schema() noexcept { return k_schema; }
+std::string_view options_schema() {
+    static const std::string schema = sdk::console_schema(
+        k_runtime_properties,
+        {.command_required = true,
+         .command_description = "argv to run in the container; no shell unless you name one",
+         .env_description = "run mode: environment variables of the container (ctr task exec "
+                            "cannot set any)"});
+    return schema;
+}
 
 bool is_identifier(std::string_view text) noexcept {
     if (text.empty() || text.size() > 76) return false;
@@ -205,13 +205,13 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 }
 
 session_config read_options(std::string_view options_json, const environment_defaults& defaults) {
-    const sdk::session_options options(k_schema, options_json);  // schema rules, same as host
+    const sdk::session_options options(options_schema(), options_json);  // as the host does
     session_config c;
 
     c.conn.ctr = options.string("ctr_path").value_or("ctr");
-    check_not_empty("ctr_path", c.conn.ctr);
+    sdk::check_not_empty("ctr_path", c.conn.ctr);
     c.conn.address = options.string("address").value_or(defaults.address);
-    check_not_empty("address", c.conn.address);
+    sdk::check_not_empty("address", c.conn.address);
     c.conn.ns = options.string("namespace").value_or(defaults.ns);
     check_identifier("namespace", c.conn.ns);
     if (auto t = options.string("connect_timeout")) {
@@ -220,7 +220,7 @@ session_config read_options(std::string_view options_json, const environment_def
             invalid(
                 "option 'connect_timeout' must be a duration between 1ms and 1h such as "
                 "\"2s\" or \"500ms\" (units ms, s, m), got " +
-                json_quoted(*t));
+                sdk::quoted_value(*t));
         c.conn.connect_timeout = *parsed;
     }
 
@@ -235,8 +235,8 @@ session_config read_options(std::string_view options_json, const environment_def
             "missing option 'image' or 'container': give 'image' to run a new container, "
             "or 'container' to enter a running one");
     if (c.image) {
-        check_not_empty("image", *c.image);
-        if (c.image->front() == '-') invalid("option 'image' must not start with '-'");
+        sdk::check_not_empty("image", *c.image);
+        sdk::check_not_flag("image", *c.image, "ctr");
     } else {
         check_identifier("container", *c.container);
         for (const std::string_view key : k_run_only) {
@@ -251,38 +251,25 @@ session_config read_options(std::string_view options_json, const environment_def
     }
 
     c.command = options.strings("command");
-    if (c.command.front().empty()) invalid("option 'command[0]' must not be empty");
+    sdk::check_not_empty("command[0]", c.command.front());
     c.tty = options.flag("tty");
-    c.rows = static_cast<std::uint16_t>(options.integer("rows").value_or(24));
-    c.cols = static_cast<std::uint16_t>(options.integer("cols").value_or(80));
+    c.rows = options.integer_as<std::uint16_t>("rows").value_or(sdk::k_default_rows);
+    c.cols = options.integer_as<std::uint16_t>("cols").value_or(sdk::k_default_cols);
     c.workdir = options.string("workdir").value_or("");
-    if (options.has("workdir") && (c.workdir.empty() || c.workdir.front() != '/'))
-        invalid("option 'workdir' must be an absolute path in the container, got " +
-                json_quoted(c.workdir));
+    if (options.has("workdir")) sdk::check_absolute_path("workdir", c.workdir, "in the container");
     c.user = options.string("user").value_or("");
-    if (options.has("user")) check_not_empty("user", c.user);
+    if (options.has("user")) sdk::check_not_empty("user", c.user);
 
     c.name = options.string("name").value_or("");
     if (options.has("name")) check_identifier("name", c.name);
     if (options.has("init")) {
         c.init = options.strings("init");
-        if (c.init.front().empty()) invalid("option 'init[0]' must not be empty");
+        sdk::check_not_empty("init[0]", c.init.front());
     }
     c.env = options.string_map("env");
-    for (const auto& [k, v] : c.env) {
-        if (k.empty() || k.find('=') != std::string::npos)
-            invalid("option 'env' has the invalid variable name " + json_quoted(k) +
-                    " (it must be non-empty and without '=')");
-    }
+    sdk::check_names("env", c.env);
     c.labels = options.string_map("labels");
-    for (const auto& [k, v] : c.labels) {
-        if (k.empty() || k.find('=') != std::string::npos)
-            invalid("option 'labels' has the invalid key " + json_quoted(k) +
-                    " (it must be non-empty and without '=')");
-        if (k == BERTH_OWNER_LABEL || k == k_plugin_label)
-            invalid("option 'labels' has the key " + json_quoted(k) +
-                    ", which is reserved: berth marks the containers it creates with it");
-    }
+    sdk::check_labels("labels", c.labels, std::array{k_plugin_label});
     c.mounts = options.strings("mounts");
     for (std::size_t i = 0; i < c.mounts.size(); ++i) check_mount(i, c.mounts[i]);
     c.net_host = options.flag("net_host");
@@ -294,23 +281,18 @@ session_config read_options(std::string_view options_json, const environment_def
             invalid(
                 "option 'memory_limit' must be a size in bytes, optionally with a unit b, k, "
                 "m, g or t (e.g. \"512m\"), got " +
-                json_quoted(*m));
+                sdk::quoted_value(*m));
     }
-    if (options.has("cpus")) {
-        // session_options has no accessor for numbers; the schema already checked the type.
-        const double cpus = nlohmann::json::parse(options_json).at("cpus").get<double>();
-        if (!(cpus > 0) || cpus > 4096)
-            invalid("option 'cpus' must be a number of CPUs above 0 (e.g. 0.5), got " +
-                    nlohmann::json(cpus).dump());
-        c.cpus = cpus;
-    }
+    c.cpus = options.number("cpus");
+    if (c.cpus && (!(*c.cpus > 0) || *c.cpus > 4096))
+        invalid("option 'cpus' must be a number of CPUs above 0 (e.g. 0.5), got " +
+                number_text(*c.cpus));
     c.runtime = options.string("runtime").value_or("");
-    if (options.has("runtime")) check_not_empty("runtime", c.runtime);
+    if (options.has("runtime")) sdk::check_not_empty("runtime", c.runtime);
     c.snapshotter = options.string("snapshotter").value_or(defaults.snapshotter);
-    if (options.has("snapshotter")) check_not_empty("snapshotter", c.snapshotter);
+    if (options.has("snapshotter")) sdk::check_not_empty("snapshotter", c.snapshotter);
     c.fifo_dir = options.string("fifo_dir").value_or("");
-    if (options.has("fifo_dir") && (c.fifo_dir.empty() || c.fifo_dir.front() != '/'))
-        invalid("option 'fifo_dir' must be an absolute path, got " + json_quoted(c.fifo_dir));
+    if (options.has("fifo_dir")) sdk::check_absolute_path("fifo_dir", c.fifo_dir);
     return c;
 }
 

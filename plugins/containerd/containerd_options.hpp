@@ -83,8 +83,9 @@ struct session_config {
     [[nodiscard]] const std::string& target() const { return run_mode() ? name : *container; }
 };
 
-// The JSON Schema of the accepted options (valid as long as the program runs).
-[[nodiscard]] std::string_view options_schema() noexcept;
+// The JSON Schema of the accepted options: the SDK's console options and containerd's own.
+// NUL-terminated, built on first use, valid as long as the program runs.
+[[nodiscard]] std::string_view options_schema();
 
 // Validates options_json against the schema and the rules a schema cannot say (image xor
 // container, run-only options, value formats), and returns the typed configuration. Throws

@@ -1,5 +1,6 @@
 #include "lxc_options.hpp"
 
+#include <berth/sdk/option_checks.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 
@@ -12,52 +13,40 @@ namespace {
 
 // lxc-attach has no --cwd and no --user (the TypeScript original passed both), so `workdir`
 // and `user` are not accepted: the CLI then says `-w`/`-u` are not supported by this runtime.
-constexpr std::string_view k_schema = R"schema({
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
-    "container":   {"type": "string",
-                    "description": "attach mode: an existing container to enter with lxc-attach"},
-    "template":    {"type": "string",
-                    "description": "ephemeral mode: a stopped container to copy (lxc-copy -e -B overlayfs); the copy is destroyed when the session ends"},
-    "name":        {"type": "string",
-                    "description": "create mode: name of the container to create (with lxc_template)"},
-    "lxc_template": {"type": "string",
-                    "description": "create mode: LXC template for lxc-create -t, e.g. busybox"},
-    "lxc_template_args": {"type": "array", "items": {"type": "string"},
-                    "description": "create mode: arguments for the template (after --)"},
-    "lxcpath":     {"type": "string", "description": "LXC container path (-P); default: lxc-config lxc.lxcpath"},
-    "config_file": {"type": "string", "description": "create mode: initial configuration file (lxc-create -f)"},
-    "command":     {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                    "description": "argv to run in the container; default: the user's login shell"},
-    "tty":         {"type": "boolean", "description": "run on a pseudo-terminal"},
-    "rows":        {"type": "integer", "minimum": 1, "maximum": 65535,
-                    "description": "initial terminal rows (tty)"},
-    "cols":        {"type": "integer", "minimum": 1, "maximum": 65535,
-                    "description": "initial terminal columns (tty)"},
-    "env":         {"type": "object", "additionalProperties": {"type": "string"},
-                    "description": "variables to set in the container (lxc-attach --set-var)"},
-    "clear_env":   {"type": "boolean",
-                    "description": "start from an empty environment (--clear-env); default: lxc-attach keeps berth's"},
-    "keep_vars":   {"type": "array", "items": {"type": "string"},
-                    "description": "with clear_env: variables to keep (--keep-var)"},
-    "uid":         {"type": "integer", "minimum": 0, "maximum": 4294967294,
-                    "description": "numeric user id in the container (-u)"},
-    "gid":         {"type": "integer", "minimum": 0, "maximum": 4294967294,
-                    "description": "numeric group id in the container (-g)"},
-    "namespaces":  {"type": "string",
-                    "description": "attach only to these namespaces (-s), e.g. MOUNT|PID; implies elevated privileges"},
-    "elevated_privileges": {"type": "string",
-                    "description": "ALL, or an |-list of CAP, CGROUP, LSM (--elevated-privileges)"},
-    "remount_sys_proc": {"type": "boolean",
-                    "description": "with namespaces: remount /sys and /proc (-R)"},
-    "ensure_running": {"type": "boolean",
-                    "description": "attach mode: start the container first if it is stopped (it stays running)"},
-    "destroy_on_close": {"type": "boolean",
-                    "description": "create mode: stop and destroy the container when the session ends"},
-    "stop_timeout": {"type": "integer", "minimum": 0, "maximum": 3600,
-                    "description": "seconds lxc-stop waits for a clean shutdown of a container the session stops; 0 (default) kills at once"}
-  }
+// sdk::console_schema adds command, tty, rows, cols and env.
+constexpr std::string_view k_runtime_properties = R"schema({
+  "container":   {"type": "string",
+                  "description": "attach mode: an existing container to enter with lxc-attach"},
+  "template":    {"type": "string",
+                  "description": "ephemeral mode: a stopped container to copy (lxc-copy -e -B overlayfs); the copy is destroyed when the session ends"},
+  "name":        {"type": "string",
+                  "description": "create mode: name of the container to create (with lxc_template)"},
+  "lxc_template": {"type": "string",
+                  "description": "create mode: LXC template for lxc-create -t, e.g. busybox"},
+  "lxc_template_args": {"type": "array", "items": {"type": "string"},
+                  "description": "create mode: arguments for the template (after --)"},
+  "lxcpath":     {"type": "string", "description": "LXC container path (-P); default: lxc-config lxc.lxcpath"},
+  "config_file": {"type": "string", "description": "create mode: initial configuration file (lxc-create -f)"},
+  "clear_env":   {"type": "boolean",
+                  "description": "start from an empty environment (--clear-env); default: lxc-attach keeps berth's"},
+  "keep_vars":   {"type": "array", "items": {"type": "string"},
+                  "description": "with clear_env: variables to keep (--keep-var)"},
+  "uid":         {"type": "integer", "minimum": 0, "maximum": 4294967294,
+                  "description": "numeric user id in the container (-u)"},
+  "gid":         {"type": "integer", "minimum": 0, "maximum": 4294967294,
+                  "description": "numeric group id in the container (-g)"},
+  "namespaces":  {"type": "string",
+                  "description": "attach only to these namespaces (-s), e.g. MOUNT|PID; implies elevated privileges"},
+  "elevated_privileges": {"type": "string",
+                  "description": "ALL, or an |-list of CAP, CGROUP, LSM (--elevated-privileges)"},
+  "remount_sys_proc": {"type": "boolean",
+                  "description": "with namespaces: remount /sys and /proc (-R)"},
+  "ensure_running": {"type": "boolean",
+                  "description": "attach mode: start the container first if it is stopped (it stays running)"},
+  "destroy_on_close": {"type": "boolean",
+                  "description": "create mode: stop and destroy the container when the session ends"},
+  "stop_timeout": {"type": "integer", "minimum": 0, "maximum": 3600,
+                  "description": "seconds lxc-stop waits for a clean shutdown of a container the session stops; 0 (default) kills at once"}
 })schema";
 
 [[noreturn]] void invalid(const std::string& message) {
@@ -66,22 +55,23 @@ constexpr std::string_view k_schema = R"schema({
 
 std::string container_name(const sdk::session_options& o, const char* key, const char* what) {
     std::string value = *o.string(key);
+    sdk::check_not_empty(key, value);
+    sdk::check_not_flag(key, value, "the LXC tools");
     if (!valid_container_name(value))
         invalid("option '" + std::string(key) + "' must be " + what +
-                ": a non-empty container name without '/', control characters or a leading "
-                "'-', got '" +
-                value + "'");
+                ": a container name without '/' or control characters, got " +
+                sdk::quoted_value(value));
     return value;
 }
 
 std::string absolute_path(const sdk::session_options& o, const char* key) {
     const std::string value = *o.string(key);
-    if (value.empty()) invalid("option '" + std::string(key) + "' must not be empty");
+    sdk::check_not_empty(key, value);
     std::error_code ec;
     const auto abs = std::filesystem::absolute(value, ec);
     if (ec)
-        invalid("option '" + std::string(key) + "': cannot resolve '" + value +
-                "': " + ec.message());
+        invalid("option '" + std::string(key) + "': cannot resolve " + sdk::quoted_value(value) +
+                ": " + ec.message());
     return abs.lexically_normal().string();
 }
 
@@ -101,8 +91,9 @@ std::string checked_list(std::string_view key, const std::string& value,
         bool known = false;
         for (const auto a : allowed) known = known || token == a;
         if (!known)
-            invalid("option '" + std::string(key) + "': unknown name '" + std::string(token) +
-                    "' in '" + value + "' (expected an |-separated list of " + names + ")");
+            invalid("option '" + std::string(key) + "': unknown name " + sdk::quoted_value(token) +
+                    " in " + sdk::quoted_value(value, start) +
+                    " (expected an |-separated list of " + names + ")");
         start = end + 1;
     }
     return value;
@@ -126,7 +117,13 @@ std::string_view to_string(session_mode mode) noexcept {
     return "unknown";
 }
 
-std::string_view options_schema() noexcept { return k_schema; }
+std::string_view options_schema() {
+    static const std::string schema = sdk::console_schema(
+        k_runtime_properties,
+        {.command_description = "argv to run in the container; default: the user's login shell",
+         .env_description = "variables to set in the container (lxc-attach --set-var)"});
+    return schema;
+}
 
 bool valid_container_name(std::string_view name) noexcept {
     if (name.empty() || name.front() == '-') return false;
@@ -149,7 +146,7 @@ std::string fixed_target(const lxc_options& options) {
 
 lxc_options parse_options(std::string_view options_json) {
     // Types and unknown keys, and no NUL in any string (an argv would end at it).
-    const sdk::session_options o(k_schema, options_json);
+    const sdk::session_options o(options_schema(), options_json);
     lxc_options r;
 
     // Exactly one way to name the container.
@@ -207,27 +204,21 @@ lxc_options parse_options(std::string_view options_json) {
 
     r.command = o.strings("command");
     r.tty = o.flag("tty");
-    r.rows = static_cast<std::uint16_t>(o.integer("rows").value_or(24));
-    r.cols = static_cast<std::uint16_t>(o.integer("cols").value_or(80));
+    r.rows = o.integer_as<std::uint16_t>("rows").value_or(sdk::k_default_rows);
+    r.cols = o.integer_as<std::uint16_t>("cols").value_or(sdk::k_default_cols);
 
     r.env = o.string_map("env");
-    for (const auto& [k, v] : r.env) {
-        if (k.empty() || k.find('=') != std::string::npos)
-            invalid("option 'env': variable name '" + k + "' must be non-empty and without '='");
-    }
+    sdk::check_names("env", r.env);
     r.clear_env = o.flag("clear_env");
     r.keep_vars = o.strings("keep_vars");
-    for (const auto& k : r.keep_vars) {
-        if (k.empty() || k.find('=') != std::string::npos)
-            invalid("option 'keep_vars': '" + k + "' must be a variable name (no '=')");
-    }
+    for (const auto& k : r.keep_vars) sdk::check_name("keep_vars", k);
     if (!r.keep_vars.empty() && !r.clear_env)
         invalid(
             "option 'keep_vars' needs 'clear_env': lxc-attach keeps every variable unless "
             "--clear-env is given");
 
-    if (auto v = o.integer("uid")) r.uid = static_cast<std::uint32_t>(*v);
-    if (auto v = o.integer("gid")) r.gid = static_cast<std::uint32_t>(*v);
+    r.uid = o.integer_as<std::uint32_t>("uid");
+    r.gid = o.integer_as<std::uint32_t>("gid");
     if (o.has("namespaces"))
         r.namespaces =
             checked_list("namespaces", *o.string("namespaces"),

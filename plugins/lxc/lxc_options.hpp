@@ -52,8 +52,9 @@ struct lxc_options {
     std::chrono::seconds stop_timeout{0};
 };
 
-// The JSON Schema of the accepted options (static storage).
-[[nodiscard]] std::string_view options_schema() noexcept;
+// The JSON Schema of the accepted options: the SDK's console options and LXC's own.
+// NUL-terminated, built on first use, valid as long as the program runs.
+[[nodiscard]] std::string_view options_schema();
 
 // Validates options_json against the schema and the rules between options, and makes paths
 // absolute (relative to the caller's working directory, which is what a user typing

@@ -1,33 +1,22 @@
 #include "podman_options.hpp"
 
+#include <berth/sdk/option_checks.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <nlohmann/json.hpp>
 
 namespace berth::plugins::podman {
 namespace {
 
-constexpr std::string_view k_schema = R"schema({
-  "type": "object",
-  "additionalProperties": false,
-  "properties": {
+// The runtime's own options; sdk::console_schema adds command, tty, rows, cols and env.
+constexpr std::string_view k_runtime_properties = R"schema({
     "image":        {"type": "string",
                      "description": "run mode: start a new container from this local image"},
     "container":    {"type": "string",
                      "description": "exec mode: run the command in this running container"},
-    "command":      {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                     "description": "argv to run in the container (run mode default: the image's CMD)"},
-    "tty":          {"type": "boolean", "description": "run on a pseudo-terminal (podman -t)"},
-    "rows":         {"type": "integer", "minimum": 1, "maximum": 65535,
-                     "description": "initial terminal rows (tty)"},
-    "cols":         {"type": "integer", "minimum": 1, "maximum": 65535,
-                     "description": "initial terminal columns (tty)"},
-    "env":          {"type": "object", "additionalProperties": {"type": "string"},
-                     "description": "environment variables (--env)"},
     "workdir":      {"type": "string", "description": "absolute working directory (--workdir)"},
     "user":         {"type": "string", "description": "user[:group] to run as (--user)"},
     "privileged":   {"type": "boolean", "description": "extended privileges (--privileged)"},
@@ -69,7 +58,6 @@ constexpr std::string_view k_schema = R"schema({
                      "enum": ["trace", "debug", "info", "warn", "warning", "error", "fatal",
                               "panic"],
                      "description": "podman's own log level (podman --log-level)"}
-  }
 })schema";
 
 // The options that only a new container can take.
@@ -81,50 +69,31 @@ constexpr std::array k_run_only = {"name",         "network", "volumes",   "port
     throw sdk::error(BERTH_ERR_INVALID_ARGUMENT, message);
 }
 
-// Text that goes into an argv slot: a newline would reach podman's line-based parsing (env,
-// labels) or look like a second value. (A NUL, which would cut it short, never gets here:
-// sdk::session_options refuses it in every option.)
-void check_text(const std::string& where, const std::string& value, bool allow_newline) {
-    if (!allow_newline && value.find_first_of("\r\n") != std::string::npos)
-        invalid("option " + where + " must not contain a line break");
+// A value that becomes one argv word of podman's: set, and on one line (a line break would
+// reach podman's line-based parsing of env and labels, or look like a second value).
+void check_word(const std::string& option, const std::string& value) {
+    sdk::check_not_empty(option, value);
+    sdk::check_single_line(option, value);
 }
 
-void check_non_empty(const std::string& where, const std::string& value) {
-    if (value.empty()) invalid("option " + where + " must not be empty");
-}
-
-// An image or container name stands alone in podman's argv, where a leading '-' would be
-// read as a flag.
+// An image or container name stands alone in podman's argv.
 void check_reference(const char* key, const std::string& value) {
-    const std::string where = std::string("'") + key + "'";
-    check_non_empty(where, value);
-    check_text(where, value, false);
-    if (value.front() == '-')
-        invalid("option " + where + " must not start with '-' (got '" + value +
-                "'): podman would read it as a flag");
+    check_word(key, value);
+    sdk::check_not_flag(key, value, "podman");
     if (std::any_of(value.begin(), value.end(),
                     [](unsigned char c) { return c <= ' ' || c == 0x7f; }))
-        invalid("option " + where + " must not contain spaces or control characters (got '" +
-                value + "')");
+        invalid(std::string("option '") + key +
+                "' must not contain spaces or control characters, got " + sdk::quoted_value(value));
 }
 
-void check_key_values(const char* key, const std::map<std::string, std::string>& values) {
-    for (const auto& [k, v] : values) {
-        const std::string where = std::string("'") + key + "." + k + "'";
-        if (k.empty()) invalid(std::string("option '") + key + "' has an empty name");
-        if (k.find('=') != std::string::npos)
-            invalid("option " + where + ": the name must not contain '='");
-        check_text(where, k, false);
-        check_text(where, v, false);
-    }
+// The values of a map option that becomes NAME=VALUE words (the names are the SDK's check).
+void check_values(const char* key, const std::map<std::string, std::string>& values) {
+    for (const auto& [k, v] : values) sdk::check_single_line(std::string(key) + "." + k, v);
 }
 
 void check_items(const char* key, const std::vector<std::string>& items) {
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        const std::string where = std::string("'") + key + "[" + std::to_string(i) + "]'";
-        check_non_empty(where, items[i]);
-        check_text(where, items[i], false);
-    }
+    for (std::size_t i = 0; i < items.size(); ++i)
+        check_word(std::string(key) + "[" + std::to_string(i) + "]", items[i]);
 }
 
 // podman's own rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*
@@ -153,19 +122,19 @@ bool valid_memory(const std::string& text) {
     return i == text.size();
 }
 
-std::optional<double> read_number(std::string_view options_json, const char* key) {
-    const auto json = nlohmann::json::parse(options_json);
-    const auto it = json.find(key);
-    if (it == json.end() || !it->is_number()) return std::nullopt;
-    return it->get<double>();
-}
-
 }  // namespace
 
-std::string_view options_schema() noexcept { return k_schema; }
+std::string_view options_schema() {
+    static const std::string schema = sdk::console_schema(
+        k_runtime_properties,
+        {.command_description = "argv to run in the container (run mode default: the image's CMD)",
+         .tty_description = "run on a pseudo-terminal (podman -t)",
+         .env_description = "environment variables (--env)"});
+    return schema;
+}
 
 podman_options parse_options(std::string_view options_json) {
-    const sdk::session_options o(k_schema, options_json);  // types, enums, unknown keys
+    const sdk::session_options o(options_schema(), options_json);  // types, enums, unknown keys
     podman_options p;
 
     const bool has_image = o.has("image");
@@ -192,62 +161,50 @@ podman_options parse_options(std::string_view options_json) {
     p.command = o.strings("command");
     if (p.mode == session_mode::exec && p.command.empty())
         invalid("missing option 'command': exec into '" + p.container + "' needs a command");
-    for (std::size_t i = 0; i < p.command.size(); ++i)
-        check_text("'command[" + std::to_string(i) + "]'", p.command[i], true);
+    // A command's own arguments may hold line breaks (sh -c scripts); NUL the SDK refused.
     if (!p.command.empty() && p.command.front().empty())
         invalid("option 'command[0]' must not be empty: it names the program to run");
 
     p.tty = o.flag("tty");
-    p.rows = static_cast<std::uint16_t>(o.integer("rows").value_or(24));
-    p.cols = static_cast<std::uint16_t>(o.integer("cols").value_or(80));
+    p.rows = o.integer_as<std::uint16_t>("rows").value_or(sdk::k_default_rows);
+    p.cols = o.integer_as<std::uint16_t>("cols").value_or(sdk::k_default_cols);
 
     p.env = o.string_map("env");
-    check_key_values("env", p.env);
-    if (p.env.contains(std::string(k_token_env)))
-        invalid("option 'env." + std::string(k_token_env) +
-                "' is reserved: berth sets it to find the session's processes");
+    sdk::check_names("env", p.env);
+    check_values("env", p.env);
+    sdk::check_not_reserved("env", p.env, std::array{k_token_env},
+                            "berth sets it to find the session's processes");
 
     p.workdir = o.string("workdir").value_or("");
     if (o.has("workdir")) {
-        check_text("'workdir'", p.workdir, false);
-        if (p.workdir.empty() || p.workdir.front() != '/')
-            invalid("option 'workdir' must be an absolute path inside the container (got '" +
-                    p.workdir + "')");
+        sdk::check_single_line("workdir", p.workdir);
+        sdk::check_absolute_path("workdir", p.workdir, "inside the container");
     }
     p.user = o.string("user").value_or("");
-    if (o.has("user")) {
-        check_non_empty("'user'", p.user);
-        check_text("'user'", p.user, false);
-    }
+    if (o.has("user")) check_word("user", p.user);
     p.privileged = o.flag("privileged");
 
     p.name = o.string("name").value_or("");
     if (o.has("name") && !valid_container_name(p.name))
-        invalid("option 'name' must match [a-zA-Z0-9][a-zA-Z0-9_.-]* (got '" + p.name + "')");
+        invalid("option 'name' must match [a-zA-Z0-9][a-zA-Z0-9_.-]*, got " +
+                sdk::quoted_value(p.name));
     p.network = o.string("network").value_or("");
-    if (o.has("network")) {
-        check_non_empty("'network'", p.network);
-        check_text("'network'", p.network, false);
-    }
+    if (o.has("network")) check_word("network", p.network);
     p.volumes = o.strings("volumes");
     check_items("volumes", p.volumes);
     p.ports = o.strings("ports");
     check_items("ports", p.ports);
     p.labels = o.string_map("labels");
-    check_key_values("labels", p.labels);
-    if (p.labels.count(BERTH_OWNER_LABEL) != 0)
-        invalid(std::string("option 'labels.") + BERTH_OWNER_LABEL +
-                "' is reserved: berth marks the containers it creates with it");
+    sdk::check_labels("labels", p.labels);
+    check_values("labels", p.labels);
     p.memory = o.string("memory").value_or("");
     if (o.has("memory") && !valid_memory(p.memory))
         invalid(
             "option 'memory' must be a size such as 512m or 1g (digits, then b, k, m or g), "
-            "got '" +
-            p.memory + "'");
-    if (o.has("cpus")) {
-        p.cpus = read_number(options_json, "cpus");
-        if (!p.cpus || !(*p.cpus > 0)) invalid("option 'cpus' must be a number greater than 0");
-    }
+            "got " +
+            sdk::quoted_value(p.memory));
+    p.cpus = o.number("cpus");
+    if (p.cpus && !(*p.cpus > 0)) invalid("option 'cpus' must be a number greater than 0");
     p.read_only = o.flag("read_only");
     p.cap_add = o.strings("cap_add");
     check_items("cap_add", p.cap_add);
@@ -263,22 +220,15 @@ podman_options parse_options(std::string_view options_json) {
     p.pull = o.string("pull").value_or("never");
 
     p.binary = o.string("binary").value_or("podman");
-    check_non_empty("'binary'", p.binary);
-    check_text("'binary'", p.binary, false);
+    check_word("binary", p.binary);
     p.url = o.string("url").value_or("");
     p.connection = o.string("connection").value_or("");
     if (o.has("url") && o.has("connection"))
         invalid(
             "options 'url' and 'connection' exclude each other: give one way to reach the "
             "podman service");
-    if (o.has("url")) {
-        check_non_empty("'url'", p.url);
-        check_text("'url'", p.url, false);
-    }
-    if (o.has("connection")) {
-        check_non_empty("'connection'", p.connection);
-        check_text("'connection'", p.connection, false);
-    }
+    if (o.has("url")) check_word("url", p.url);
+    if (o.has("connection")) check_word("connection", p.connection);
     p.log_level = o.string("log_level").value_or("");
     return p;
 }

@@ -65,8 +65,10 @@ struct podman_options {
 // option may not set it.
 inline constexpr std::string_view k_token_env = "BERTH_PODMAN_SESSION";
 
-// JSON Schema of the options (the subset the SDK's validator understands).
-[[nodiscard]] std::string_view options_schema() noexcept;
+// JSON Schema of the options (the subset the SDK's validator understands): the SDK's console
+// options and podman's own. NUL-terminated, built on first use, valid as long as the program
+// runs.
+[[nodiscard]] std::string_view options_schema();
 
 // Validates options_json against the schema and the rules the schema cannot say (exactly
 // one of image and container, run-only options, values that podman would misread).

@@ -215,11 +215,11 @@ TEST(LxcOptions, NamespacesAndPrivileges) {
     EXPECT_FALSE(parse({{"container", "c"}}).elevated_privileges.has_value());
 
     EXPECT_THAT(parse_error({{"container", "c"}, {"namespaces", "MOUNT|BOGUS"}}),
-                HasSubstr("unknown name 'BOGUS'"));
+                HasSubstr(R"(unknown name "BOGUS")"));
     EXPECT_THAT(parse_error({{"container", "c"}, {"namespaces", ""}}),
                 HasSubstr("option 'namespaces'"));
     EXPECT_THAT(parse_error({{"container", "c"}, {"namespaces", "PID|"}}),
-                HasSubstr("unknown name ''"));
+                HasSubstr(R"(unknown name "")"));
     EXPECT_THAT(parse_error({{"container", "c"}, {"elevated_privileges", "ROOT"}}),
                 HasSubstr("option 'elevated_privileges'"));
     EXPECT_THAT(parse_error({{"container", "c"}, {"remount_sys_proc", true}}),
