@@ -121,6 +121,18 @@ cleanup_outcome remove_leftover(const leftover& item) {
     return out;
 }
 
+std::string remove_or_remember(leftover item, leftover_list& later) {
+    const cleanup_outcome outcome = remove_leftover(item);
+    if (outcome.done) return {};
+    std::string what = "could not remove " + outcome.problem;
+    if (outcome.unavailable) {
+        what += "; it is removed when this plugin sees containerd answer again, or by hand: " +
+                removal_hint(item);
+        later.add(std::move(item));
+    }
+    return what;
+}
+
 std::string removal_hint(const leftover& item) {
     const std::string ctr = "ctr -a " + item.conn.address + " -n " + item.conn.ns;
     if (!item.exec_id.empty())

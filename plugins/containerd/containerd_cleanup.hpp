@@ -32,6 +32,10 @@ struct cleanup_outcome {
 // Kills and removes it. A thing already gone counts as done.
 [[nodiscard]] cleanup_outcome remove_leftover(const leftover& item);
 
+// Removes it; when the daemon does not answer, keeps it in `later` to try again. Empty when
+// it went, else what is left and how to remove it by hand, for the log and the exit's reason.
+[[nodiscard]] std::string remove_or_remember(leftover item, class leftover_list& later);
+
 // The ctr commands that remove it by hand, for messages.
 [[nodiscard]] std::string removal_hint(const leftover& item);
 

@@ -1,56 +1,56 @@
-// One console session through ctr.
+// What is containerd's own in a session, on the SDK's session lifecycle
+// (berth/sdk/runtime_session.hpp), which owns closing, the exit-after-clean-up gate and the
+// threads.
 //
 // Run mode (image): `ctr run -d` starts a container whose init only waits, then the command
 // joins it with `ctr task exec`; the session's end removes the task, the container and its
 // snapshot. Exec mode (container): only the `ctr task exec`. Both ways the session's process
-// is that `ctr task exec`, with pipes or on a terminal, driven by the SDK's process helper.
+// is that `ctr task exec`, in a FIFO folder of the session's own (ctr leaves its FIFOs behind
+// when it is killed).
 //
-// When the ctr process ends, its exit is classified and clean-up runs on the session's own
-// worker thread (never the event loop's); the exit is forwarded to the host only after that.
+// Signals go through containerd (containerd_ctr.hpp), never to ctr: ctr forwards them only
+// once the process runs (one arriving earlier kills ctr and orphans the process), and never on
+// a terminal or for SIGKILL. What cannot be removed while the daemon is away goes to the
+// plugin's leftover list, removed once it answers again.
 #pragma once
 
-#include <berth/sdk/event_loop.hpp>
-#include <berth/sdk/plugin.hpp>
-#include <berth/sdk/process_session.hpp>
+#include <berth/sdk/runtime_session.hpp>
 
+#include <filesystem>
 #include <memory>
+#include <string>
 
 #include "containerd_cleanup.hpp"
 #include "containerd_options.hpp"
 
 namespace berth::plugins::containerd {
 
-class containerd_session final : public sdk::session {
+class containerd_session_driver final : public sdk::session_driver {
 public:
-    // Starts the session. Throws sdk::error with a classified message (image not found,
-    // container id taken, daemon unreachable, ...); nothing is left behind then.
-    containerd_session(sdk::event_loop& loop, session_config config, sdk::session_sink sink,
-                       sdk::host_services host, std::shared_ptr<leftover_list> leftovers);
-    // Closes a running session first (default grace).
-    ~containerd_session() override;
-    containerd_session(const containerd_session&) = delete;
-    containerd_session& operator=(const containerd_session&) = delete;
+    containerd_session_driver(sdk::host_services host, session_config config,
+                              std::shared_ptr<leftover_list> leftovers);
 
-    void write(std::span<const std::uint8_t> data) override;
-    void close_stdin() override;
-    void resize(std::uint16_t rows, std::uint16_t cols) override;
-    // To the exec process, through containerd (`ctr task kill --exec-id`).
-    void signal(int signo) override;
-    // SIGTERM to the command, SIGKILL after grace, then clean-up; returns once the exit was
-    // forwarded.
-    void close(std::chrono::milliseconds grace) override;
-    // The `ctr task exec` process.
-    [[nodiscard]] std::int64_t pid() const override;
-
-    struct core;  // what the exit path needs; outlives nothing it points to
+    // Creates the run-mode container (removing what a failed `ctr run` left) and the FIFO
+    // folder; throws sdk::error with a classified message.
+    sdk::process_spec prepare() override;
+    void abandon() noexcept override;
+    void started(sdk::process_session& process) override;
+    void signal(int signo, sdk::process_session& process) override;
+    bool stop(int signo, sdk::process_session& process) override;
+    sdk::exit_status classify(const sdk::runtime_end& end) override;
+    void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
+    [[nodiscard]] std::chrono::milliseconds clean_up_bound() const override;
+    [[nodiscard]] std::string install_hint() const override;
+    [[nodiscard]] std::string target() const override { return config_.target(); }
 
 private:
-    void start(sdk::event_loop& loop);  // creates the container (run mode) and spawns ctr
-    void send_through_ctr(int signo) const;
-    void kill_command() const;
+    void remove_fifo_dir() const;
 
-    std::unique_ptr<core> core_;
-    std::unique_ptr<sdk::process_session> process_;
+    const sdk::host_services host_;
+    session_config config_;
+    const std::shared_ptr<leftover_list> leftovers_;
+    std::string exec_id_;
+    std::filesystem::path fifo_dir_;
 };
 
 }  // namespace berth::plugins::containerd

@@ -1,14 +1,15 @@
 // The `local` plugin: runs the command on the host, with pipes or on a terminal.
 //
 // It is the worked example of a berth plugin (docs/abi.md walks through it): options are read
-// through the SDK's session_options, turned into a process_spec, and the SDK's process helper
-// does the rest. A container runtime plugin differs only in building a runtime CLI's argv.
+// through the SDK's session_options and turned into a process_spec; the SDK's session lifecycle
+// (runtime_session.hpp) does the rest with its default driver hooks. A container runtime
+// plugin's driver adds a runtime CLI's argv, how to reach the command with a signal, how to
+// read the runtime's exit and what to remove afterwards.
 #include <sys/utsname.h>
-#include <berth/sdk/event_loop.hpp>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
-#include <berth/sdk/process_session.hpp>
 #include <berth/sdk/run_command.hpp>
+#include <berth/sdk/runtime_session.hpp>
 
 #ifndef BERTH_LOCAL_RUNTIME_ID  // tests build a second copy under another id
 #define BERTH_LOCAL_RUNTIME_ID "local"
@@ -37,35 +38,15 @@ constexpr std::string_view k_schema = R"schema({
   }
 })schema";
 
-class local_session final : public sdk::session {
+// The whole of what is specific to running on the host: the options become the process spec.
+// Everything else (closing, signals, exit delivery) is the SDK's default.
+class local_driver final : public sdk::session_driver {
 public:
-    local_session(sdk::event_loop& loop, sdk::process_spec spec, sdk::session_sink sink) {
-        sdk::process_callbacks callbacks;
-        callbacks.on_output = [sink](berth_stream stream, std::span<const std::uint8_t> data) {
-            sink.output(stream, data);
-        };
-        callbacks.on_exit = [sink](const sdk::process_exit& e) {
-            sdk::exit_status status;
-            status.exit_code = e.exit_code;
-            status.term_signal = e.term_signal;
-            sink.exit(status);
-        };
-        process_ = sdk::process_session::start(loop, std::move(spec), std::move(callbacks));
-    }
-
-    void write(std::span<const std::uint8_t> data) override { process_->write(data); }
-    void close_stdin() override { process_->close_stdin(); }
-    void resize(std::uint16_t rows, std::uint16_t cols) override { process_->resize(rows, cols); }
-    void signal(int signo) override { process_->signal(signo); }
-    void close(std::chrono::milliseconds grace) override {
-        if (!process_->terminate(grace))
-            throw sdk::error(BERTH_ERR_TIMEOUT, "process " + std::to_string(process_->pid()) +
-                                                    " did not end even after SIGKILL");
-    }
-    [[nodiscard]] std::int64_t pid() const override { return process_->pid(); }
+    explicit local_driver(sdk::process_spec spec) : spec_(std::move(spec)) {}
+    sdk::process_spec prepare() override { return spec_; }
 
 private:
-    std::unique_ptr<sdk::process_session> process_;
+    sdk::process_spec spec_;
 };
 
 class local_plugin final : public sdk::plugin {
@@ -73,10 +54,9 @@ public:
     static constexpr sdk::plugin_info k_info{
         BERTH_LOCAL_PLUGIN_NAME, BERTH_LOCAL_RUNTIME_ID, BERTH_VERSION,
         "Runs the command as a process on the host (no container)",
-        BERTH_CAP_PIPES | BERTH_CAP_PTY | BERTH_CAP_RESIZE | BERTH_CAP_SIGNAL |
-            BERTH_CAP_STDIN_EOF};
+        0};
 
-    explicit local_plugin(sdk::host_services host) : host_(host) {}
+    explicit local_plugin(sdk::host_services host) : sessions_(std::move(host)) {}
 
     sdk::health_report health() override {
         sdk::health_report report;
@@ -103,8 +83,8 @@ public:
 
     std::string_view options_schema() override { return k_schema; }
 
-    std::unique_ptr<sdk::session> open(std::string_view options_json,
-                                       sdk::session_sink sink) override {
+    std::unique_ptr<sdk::runtime_session> open(std::string_view options_json,
+                                               sdk::session_sink sink) {
         const sdk::session_options options(k_schema, options_json);
         sdk::process_spec spec;
         spec.argv = options.strings("command");
@@ -114,15 +94,14 @@ public:
         spec.working_dir = options.string("workdir").value_or("");
         spec.rows = static_cast<std::uint16_t>(options.integer("rows").value_or(24));
         spec.cols = static_cast<std::uint16_t>(options.integer("cols").value_or(80));
-        auto session = std::make_unique<local_session>(loop_, std::move(spec), sink);
-        host_.log(BERTH_LOG_DEBUG, "started pid " + std::to_string(session->pid()));
-        host_.add_counter("processes_spawned_total", 1);
+        auto session = sessions_.open(std::make_unique<local_driver>(std::move(spec)), sink);
+        sessions_.host().log(BERTH_LOG_DEBUG, "started pid " + std::to_string(session->pid()));
+        sessions_.host().add_counter("processes_spawned_total", 1);
         return session;
     }
 
 private:
-    sdk::host_services host_;
-    sdk::event_loop loop_;  // sessions are destroyed before the plugin, so before the loop
+    sdk::session_runtime sessions_;  // last: its threads stop first
 };
 
 }  // namespace

@@ -1,12 +1,9 @@
 #include "lxc_session.hpp"
 
-#include <sys/syscall.h>
 #include <unistd.h>
+#include <berth/sdk/proc_stat.hpp>
 
-#include <algorithm>
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "lxc_argv.hpp"
@@ -18,281 +15,118 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// lxc-attach prints its own errors before the command runs: the start of the output is enough.
-constexpr std::size_t k_early_output = 16 * 1024;
-constexpr milliseconds k_default_grace{2000};
-// How long signal() and the first input wait for lxc-attach to have forked the command (it
-// takes a few milliseconds).
+// How long input and signals wait for lxc-attach to have forked the command (a few ms).
 constexpr milliseconds k_attach_wait{2000};
 
-// What /proc/PID/stat says about a process; state "" when it is gone.
-struct proc_stat {
-    std::string state;  // R, S, D, Z, X, ...
-    long ppid = -1;
-    unsigned long flags = 0;  // PF_* bits
-};
-
-proc_stat read_stat(long pid) {
-    proc_stat st;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(in, line);
-    const auto paren = line.rfind(')');  // comm may hold spaces and parentheses
-    if (paren == std::string::npos) return st;
-    std::istringstream rest(line.substr(paren + 1));
-    long skip = 0;
-    rest >> st.state >> st.ppid;
-    for (int i = 0; i < 4; ++i) rest >> skip;  // pgrp, session, tty_nr, tpgid
-    rest >> st.flags;
-    if (!rest) st.state.clear();
-    return st;
+// The command lxc-attach forked, while lxc-attach is still our child (after the SDK reaped it,
+// its pid may belong to someone else).
+std::vector<pid_t> attached_pids(const sdk::process_session& process) {
+    const auto attach = static_cast<pid_t>(process.pid());
+    const auto st = sdk::read_proc_stat(attach);
+    if (process.finished() || !st || st->parent != ::getpid()) return {};
+    return sdk::child_pids(attach);
 }
 
-bool gone(const proc_stat& st) { return st.state.empty() || st.state == "Z" || st.state == "X"; }
-
-// The parent pid of a live process, or -1.
-pid_t parent_of(pid_t pid) {
-    const auto st = read_stat(pid);
-    return gone(st) ? -1 : static_cast<pid_t>(st.ppid);
-}
-
-// Signals `pid` only while it is still a child of `parent`: the pidfd pins the process, and
-// the parent check after opening it rules out a recycled pid.
-void signal_child(pid_t parent, pid_t pid, int signo) {
-    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0) return;  // already gone
-    if (parent_of(pid) == parent) (void)::syscall(SYS_pidfd_send_signal, fd, signo, nullptr, 0);
-    ::close(fd);
-}
-
-// True while `pid` runs and is not on its way out. A container being stopped kills its
-// processes from its init's exit path, so at that moment LXC may still call it RUNNING, but the
-// init already carries PF_EXITING (or is a zombie, or gone).
-bool init_alive(long pid) {
-    constexpr unsigned long k_pf_exiting = 0x4;
-    if (pid <= 0) return false;
-    const auto st = read_stat(pid);
-    return !gone(st) && (st.flags & k_pf_exiting) == 0;
-}
-
-std::string describe(const sdk::process_exit& e) {
-    return e.term_signal > 0 ? "lxc-attach killed by signal " + std::to_string(e.term_signal)
-                             : "exit status " + std::to_string(e.exit_code);
+// The same, waiting (bounded) while lxc-attach is still entering the container.
+std::vector<pid_t> command_pids(const sdk::process_session& process) {
+    const auto deadline = std::chrono::steady_clock::now() + k_attach_wait;
+    auto pids = attached_pids(process);
+    while (pids.empty() && !process.finished() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(milliseconds(2));
+        pids = attached_pids(process);
+    }
+    return pids;
 }
 
 }  // namespace
 
-lxc_session::lxc_session(sdk::event_loop& loop, sdk::host_services host, const lxc_options& options,
-                         std::string target, owned_container owned, sdk::session_sink sink)
-    : host_(host),
-      sink_(sink),
-      lxcpath_(options.lxcpath),
-      target_(std::move(target)),
-      owned_(std::move(owned)),
-      tty_(options.tty) {
+lxc_session_driver::lxc_session_driver(sdk::host_services host, lxc_options options,
+                                       std::string owner_lxcpath)
+    : host_(std::move(host)),
+      options_(std::move(options)),
+      owner_lxcpath_(std::move(owner_lxcpath)) {}
+
+sdk::process_spec lxc_session_driver::prepare() {
+    // Before anything is made: without lxc-attach a copied container would only be removed.
+    if (!sdk::find_executable("lxc-attach"))
+        throw sdk::error(BERTH_ERR_UNAVAILABLE, "lxc-attach not found in PATH: " + install_hint());
+    const session_container c = ready_container(options_, host_);
+    target_ = c.name;
+    if (c.owned) owned_ = c.name;
+    destroy_ = c.destroy;
+    if (!owned_.empty() && !owner_lxcpath_.empty() && !host_.owner().empty()) {
+        if (const auto problem = mark_owned(owner_lxcpath_, owned_, host_.owner()); !problem.empty())
+            host_.log(BERTH_LOG_WARN,
+                      "container " + owned_ + " is not marked as the host's: " + problem);
+    }
     sdk::process_spec spec;
-    spec.argv = attach_argv(options, target_);
-    spec.tty = options.tty;
-    spec.rows = options.rows;
-    spec.cols = options.cols;
+    spec.argv = attach_argv(options_, target_);
+    spec.tty = options_.tty;
+    spec.rows = options_.rows;
+    spec.cols = options_.cols;
     // lxc-attach keeps its caller's working directory when the container has the same path;
     // start from / so the host's cwd never decides where the command runs.
     spec.working_dir = "/";
-
-    sdk::process_callbacks callbacks;
-    callbacks.on_output = [this](berth_stream stream, std::span<const std::uint8_t> data) {
-        on_output(stream, data);
-    };
-    callbacks.on_exit = [this](const sdk::process_exit& e) {
-        worker_.post([this, e, early = std::move(early_output_)] { finish(e, early); });
-    };
-    try {
-        process_ = sdk::process_session::start(loop, std::move(spec), std::move(callbacks));
-    } catch (const sdk::error& e) {
-        if (!owned_.name.empty())
-            (void)remove_container(lxcpath_, owned_.name, owned_.stop_timeout, owned_.destroy);
-        // "command not found: lxc-attach" would read as the user's command missing.
-        if (e.status() == BERTH_ERR_NOT_FOUND || e.status() == BERTH_ERR_PERMISSION)
-            throw sdk::error(BERTH_ERR_UNAVAILABLE, std::string("cannot run lxc-attach (") +
-                                                        e.what() + "): install the lxc package");
-        throw;
-    } catch (...) {
-        if (!owned_.name.empty())
-            (void)remove_container(lxcpath_, owned_.name, owned_.stop_timeout, owned_.destroy);
-        throw;
-    }
+    return spec;
 }
 
-lxc_session::~lxc_session() {
-    if (worker_.on_worker_thread()) return;  // misuse (destroyed from on_exit); cannot wait
-    try {
-        close(k_default_grace);
-    } catch (const std::exception& e) {
-        host_.log(BERTH_LOG_ERROR, "closing the session in " + target_ + ": " + e.what());
-    }
+void lxc_session_driver::abandon() noexcept {
+    if (const std::string problem = remove_owned(); !problem.empty())
+        host_.log(BERTH_LOG_ERROR, problem);
 }
 
-void lxc_session::on_output(berth_stream stream, std::span<const std::uint8_t> data) {
-    if (stream != BERTH_STREAM_STDOUT && early_output_.size() < k_early_output) {
-        const std::size_t n = std::min(data.size(), k_early_output - early_output_.size());
-        early_output_.append(reinterpret_cast<const char*>(data.data()), n);
-    }
-    sink_.output(stream, data);
+std::string lxc_session_driver::remove_owned() const {
+    if (owned_.empty()) return {};
+    return remove_container(options_.lxcpath, owned_, options_.stop_timeout, destroy_);
 }
 
-void lxc_session::wait_terminal_ready() {
-    if (!tty_ || terminal_ready_) return;
-    // lxc-attach switches its terminal to raw mode with TCSAFLUSH, which throws away whatever
-    // was typed before (and a pending EOF). It does so before it forks the command, so input
-    // is safe once the command process exists.
-    const auto deadline = std::chrono::steady_clock::now() + k_attach_wait;
-    while (attached_pids().empty() && !process_->finished() &&
-           std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(milliseconds(1));
+void lxc_session_driver::wait_ready(sdk::process_session& process) {
+    if (!options_.tty || terminal_ready_) return;
+    (void)command_pids(process);
     terminal_ready_ = true;
 }
 
-void lxc_session::write(std::span<const std::uint8_t> data) {
-    wait_terminal_ready();
-    process_->write(data);
+void lxc_session_driver::signal(int signo, sdk::process_session& process) {
+    const auto pids = command_pids(process);
+    if (pids.empty()) return process.signal(signo);  // no command (yet, or any more)
+    for (const pid_t pid : pids) (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
 }
 
-void lxc_session::close_stdin() {
-    wait_terminal_ready();
-    process_->close_stdin();
+bool lxc_session_driver::stop(int signo, sdk::process_session& process) {
+    const auto pids = attached_pids(process);
+    for (const pid_t pid : pids) (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
+    return !pids.empty();  // none: the SDK signals lxc-attach
 }
 
-void lxc_session::resize(std::uint16_t rows, std::uint16_t cols) {
-    wait_terminal_ready();  // before, lxc-attach has not read the size yet nor watches SIGWINCH
-    process_->resize(rows, cols);
-}
-
-std::int64_t lxc_session::pid() const { return process_->pid(); }
-
-std::vector<pid_t> lxc_session::attached_pids() const {
-    std::vector<pid_t> pids;
-    const auto attach = static_cast<pid_t>(process_->pid());
-    // Our own child until the SDK reaps it; after that the pid may belong to someone else.
-    if (attach <= 0 || process_->finished() || parent_of(attach) != ::getpid()) return pids;
-    const std::string self = std::to_string(attach);
-    std::ifstream in("/proc/" + self + "/task/" + self + "/children");
-    for (long pid = 0; in >> pid;) pids.push_back(static_cast<pid_t>(pid));
-    return pids;
-}
-
-void lxc_session::signal(int signo) {
-    if (signo <= 0 || signo >= NSIG)
-        throw sdk::error(BERTH_ERR_INVALID_ARGUMENT,
-                         "signal " + std::to_string(signo) + " is not a valid signal number");
-    const auto attach = static_cast<pid_t>(process_->pid());
-    auto pids = attached_pids();
-    // Right after open, lxc-attach may still be entering the container.
-    const auto deadline = std::chrono::steady_clock::now() + k_attach_wait;
-    while (pids.empty() && !process_->finished() && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(milliseconds(5));
-        pids = attached_pids();
-    }
-    if (pids.empty()) {
-        process_->signal(signo);  // no command (yet, or any more): lxc-attach itself
-        return;
-    }
-    for (const pid_t pid : pids) signal_child(attach, pid, signo);
-}
-
-void lxc_session::close(std::chrono::milliseconds grace) {
-    closing_ = true;
-    if (!process_->finished()) {
-        const auto attach = static_cast<pid_t>(process_->pid());
-        const auto pids = attached_pids();
-        if (pids.empty()) {
-            (void)process_->terminate(grace);
-        } else {
-            for (const pid_t pid : pids) {
-                signal_child(attach, pid, SIGTERM);
-                // A terminal's shell ignores SIGTERM but obeys a hang-up.
-                if (tty_) signal_child(attach, pid, SIGHUP);
-            }
-            if (!process_->wait(grace)) {
-                for (const pid_t pid : attached_pids()) signal_child(attach, pid, SIGKILL);
-                (void)process_->terminate(milliseconds(0));
-            }
+sdk::exit_status lxc_session_driver::classify(const sdk::runtime_end& end) {
+    sdk::exit_status status = end.process;
+    if (!end.closing) {
+        try {
+            explain_attach_end(status, end.head, options_.lxcpath, target_);
+        } catch (const std::exception& ex) {
+            host_.log(BERTH_LOG_WARN,
+                      "could not diagnose the end of lxc-attach into " + target_ + ": " + ex.what());
         }
     }
-    if (!wait_done(cleanup_bound()))
-        throw sdk::error(BERTH_ERR_TIMEOUT, "the session in container " + target_ +
-                                                " did not end and clean up within " +
-                                                std::to_string(cleanup_bound().count() / 1000) +
-                                                " s");
-    std::lock_guard lock(mutex_);
-    if (!cleanup_error_.empty()) throw sdk::error(BERTH_ERR_RUNTIME, cleanup_error_);
+    // lxc-attach passes a command's death by signal N on as exit 128+N, as a shell does; read
+    // it as the signal, so a close reads the same as on every other runtime. A command that
+    // itself exits with 143 reads as SIGTERM: lxc-attach leaves no way to tell.
+    if (!status.failed && status.exit_code > 128 && status.exit_code < 128 + NSIG)
+        status = sdk::exit_status::signal(status.exit_code - 128);
+    return status;
 }
 
-bool lxc_session::wait_done(std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return done_changed_.wait_for(lock, timeout, [this] { return done_; });
+void lxc_session_driver::clean_up(sdk::exit_status& status, const sdk::runtime_end& /*end*/) {
+    const std::string problem = remove_owned();
+    if (problem.empty()) return;
+    host_.log(BERTH_LOG_ERROR, problem);
+    host_.add_counter("cleanup_failures_total", 1);
+    status.reason += (status.reason.empty() ? "" : "; ") + problem;
 }
 
-std::chrono::milliseconds lxc_session::cleanup_bound() const {
-    // lxc-attach's end (SIGKILL wait + drain), then lxc-stop, lxc-destroy and the checks.
-    return std::chrono::duration_cast<milliseconds>(std::chrono::seconds(10) + owned_.stop_timeout +
-                                                    3 * k_tool_timeout);
-}
-
-void lxc_session::diagnose(sdk::exit_status& status, const std::string& early_output) const {
-    const sdk::process_exit e{status.exit_code, status.term_signal};
-    try {
-        if (e.term_signal == 0 && e.exit_code == 1) {
-            // lxc-attach exits 1 both when it cannot enter and when the command exits 1; only
-            // its own error lines tell them apart.
-            const auto failure = scan_attach_output(early_output, target_);
-            if (!failure.found) return;
-            status.failed = true;
-            status.reason =
-                "lxc-attach could not enter container '" + target_ + "': " + failure.message;
-            if (failure.no_init_pid) {
-                const container_state state = query_state(lxcpath_, target_);
-                if (state != container_state::running)
-                    status.reason = not_running_message(target_, state);
-            }
-        } else if (e.term_signal > 0 || e.exit_code > 128) {
-            // Killed: if the container went away under the session, that is the story.
-            const auto info = query_info(lxcpath_, target_);
-            if (info.state != container_state::running || !init_alive(info.init_pid)) {
-                status.failed = true;
-                status.reason =
-                    "container '" + target_ + "' stopped while the session ran (" +
-                    (info.state == container_state::running ? std::string("STOPPING")
-                                                            : std::string(to_string(info.state))) +
-                    ", " + describe(e) + ")";
-            }
-        }
-    } catch (const std::exception& ex) {
-        host_.log(BERTH_LOG_WARN,
-                  "could not diagnose the end of lxc-attach into " + target_ + ": " + ex.what());
-    }
-}
-
-void lxc_session::finish(sdk::process_exit exit, const std::string& early_output) {
-    sdk::exit_status status;
-    status.exit_code = exit.exit_code;
-    status.term_signal = exit.term_signal;
-    if (!closing_) diagnose(status, early_output);
-
-    std::string cleanup;
-    if (!owned_.name.empty()) {
-        cleanup = remove_container(lxcpath_, owned_.name, owned_.stop_timeout, owned_.destroy);
-        if (!cleanup.empty()) {
-            host_.log(BERTH_LOG_ERROR, cleanup);
-            host_.add_counter("cleanup_failures_total", 1);
-        }
-    }
-    sink_.exit(status);
-    {
-        std::lock_guard lock(mutex_);
-        done_ = true;
-        cleanup_error_ = std::move(cleanup);
-    }
-    done_changed_.notify_all();
+milliseconds lxc_session_driver::clean_up_bound() const {
+    // lxc-info for the diagnosis, then lxc-stop, lxc-destroy and the checks.
+    return std::chrono::duration_cast<milliseconds>(options_.stop_timeout + 4 * k_tool_timeout);
 }
 
 }  // namespace berth::plugins::lxc

@@ -1,6 +1,7 @@
 #include "lxc_tools.hpp"
 
 #include <berth/sdk/plugin.hpp>
+#include <berth/sdk/proc_stat.hpp>
 #include <berth/sdk/random_hex.hpp>
 
 #include <filesystem>
@@ -60,14 +61,7 @@ void start(std::string_view lxcpath, std::string_view name) {
 }  // namespace
 
 sdk::command_result run_tool(const argv_t& argv, milliseconds timeout) {
-    try {
-        return sdk::run_command(argv, timeout, {}, std::size_t{256} << 10);
-    } catch (const sdk::error& e) {
-        if (e.status() == BERTH_ERR_NOT_FOUND || e.status() == BERTH_ERR_PERMISSION)
-            fail(BERTH_ERR_UNAVAILABLE,
-                 argv.front() + " cannot be run (" + e.what() + "): install the lxc package");
-        throw;
-    }
+    return sdk::run_tool(argv, timeout, k_lxc_install_hint, std::size_t{256} << 10);
 }
 
 container_info query_info(std::string_view lxcpath, std::string_view name) {
@@ -217,6 +211,23 @@ std::string default_lxcpath(std::chrono::milliseconds timeout) {
     return path;
 }
 
+std::string lxcpath_of(const lxc_options& options) {
+    if (!options.lxcpath.empty()) return options.lxcpath;
+    static const std::string asked = default_lxcpath();  // a throw leaves it to the next call
+    return asked;
+}
+
+void reclaim_owned_default(const std::string& owner, std::uint32_t& removed) {
+    std::string lxcpath;
+    try {
+        lxcpath = lxcpath_of({});
+    } catch (const sdk::error& e) {
+        if (e.status() == BERTH_ERR_UNAVAILABLE) return;  // no LXC here, so nothing of ours
+        throw;
+    }
+    reclaim_owned(lxcpath, owner, removed);
+}
+
 std::string mark_owned(std::string_view lxcpath, std::string_view name, const std::string& owner) {
     const auto file = std::filesystem::path(lxcpath) / name / BERTH_OWNER_FILE;
     std::ofstream out(file, std::ios::trunc);
@@ -252,5 +263,61 @@ void reclaim_owned(const std::string& lxcpath, const std::string& owner, std::ui
 }
 
 std::string random_container_name() { return "berth-" + sdk::random_hex(12); }
+
+session_container ready_container(const lxc_options& options, const sdk::host_services& host) {
+    session_container c{fixed_target(options)};
+    switch (options.mode) {
+        case session_mode::attach:
+            if (options.ensure_running && ensure_running(options.lxcpath, c.name))
+                host.log(BERTH_LOG_INFO, "started container " + c.name + " (ensure_running)");
+            break;
+        case session_mode::ephemeral:
+            c.name = random_container_name();
+            copy_ephemeral(options, c.name);
+            c.owned = true;
+            host.add_counter("ephemeral_containers_total", 1);
+            break;
+        case session_mode::create:
+            create_and_start(options);
+            c.owned = c.destroy = options.destroy_on_close;
+            host.add_counter("containers_created_total", 1);
+            break;
+    }
+    return c;
+}
+
+void explain_attach_end(sdk::exit_status& status, std::string_view head, std::string_view lxcpath,
+                        const std::string& name) {
+    const sdk::exit_status e = status;
+    if (e.term_signal == 0 && e.exit_code == 1) {
+        // lxc-attach exits 1 both when it cannot enter and when the command exits 1; only its
+        // own first words tell them apart.
+        const auto failure = scan_attach_output(head, name);
+        if (!failure.found) return;
+        status.failed = true;
+        status.reason = "lxc-attach could not enter container '" + name + "': " + failure.message;
+        if (failure.no_init_pid) {
+            const container_state state = query_state(lxcpath, name);
+            if (state != container_state::running) status.reason = not_running_message(name, state);
+        }
+        return;
+    }
+    if (e.term_signal == 0 && e.exit_code <= 128) return;
+    // Killed: if the container went away under the session, that is the story. A container
+    // being stopped kills its processes from its init's exit path, so LXC may still call it
+    // RUNNING while the init is already exiting (or a zombie, or gone).
+    const auto info = query_info(lxcpath, name);
+    const auto init = sdk::read_proc_stat(static_cast<pid_t>(info.init_pid));
+    const bool init_alive = info.init_pid > 0 && init && !init->gone() && !init->exiting();
+    if (info.state == container_state::running && init_alive) return;
+    status.failed = true;
+    status.reason = "container '" + name + "' stopped while the session ran (" +
+                    (info.state == container_state::running ? std::string("STOPPING")
+                                                            : std::string(to_string(info.state))) +
+                    ", " +
+                    (e.term_signal > 0 ? "lxc-attach killed by signal " + std::to_string(e.term_signal)
+                                       : "exit status " + std::to_string(e.exit_code)) +
+                    ")";
+}
 
 }  // namespace berth::plugins::lxc

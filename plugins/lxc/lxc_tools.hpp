@@ -24,8 +24,11 @@ inline constexpr std::chrono::seconds k_start_timeout{10};
 // lxc-create runs a template script (the busybox one takes ~0.1 s; others download).
 inline constexpr std::chrono::seconds k_create_timeout{300};
 
-// Runs an LXC tool without a shell. A missing binary is BERTH_ERR_UNAVAILABLE, not
-// NOT_FOUND "command not found", which the CLI would blame on the user's command.
+// What a user does about a missing LXC tool.
+inline constexpr const char* k_lxc_install_hint = "install the lxc package";
+
+// Runs an LXC tool without a shell (sdk::run_tool: a missing binary is BERTH_ERR_UNAVAILABLE
+// with the install hint, never the user's command missing).
 [[nodiscard]] sdk::command_result run_tool(const argv_t& argv, std::chrono::milliseconds timeout);
 
 struct container_info {
@@ -62,6 +65,9 @@ void create_and_start(const lxc_options& options);
 // BERTH_ERR_UNAVAILABLE when LXC does not say.
 [[nodiscard]] std::string default_lxcpath(std::chrono::milliseconds timeout = k_tool_timeout);
 
+// options.lxcpath, or LXC's default (asked once per process; asked again after a failure).
+[[nodiscard]] std::string lxcpath_of(const lxc_options& options);
+
 // Marks a container a session created with the host's owner token: a BERTH_OWNER_FILE in the
 // container's directory, which LXC ignores and removes with the container. Returns "" or why
 // it could not (the session goes on; only a crash of the host would leave it unmarked).
@@ -72,7 +78,30 @@ void create_and_start(const lxc_options& options);
 // to `removed`. Throws sdk::error naming those left and how to remove them by hand.
 void reclaim_owned(const std::string& lxcpath, const std::string& owner, std::uint32_t& removed);
 
+// The same under LXC's default lxcpath; nothing to do without the LXC tools.
+void reclaim_owned_default(const std::string& owner, std::uint32_t& removed);
+
 // "berth-" and 12 random hex digits: ephemeral copies are found (and cleaned) by this prefix.
 [[nodiscard]] std::string random_container_name();
+
+// The container a session runs in, made ready for lxc-attach according to options.mode:
+// attach (started first with ensure_running), ephemeral (a fresh copy of the template) or
+// create. `owned` when the session removes it at its end (`destroy`: lxc-destroy it too; an
+// ephemeral copy vanishes when stopped). Blocking, bounded; throws sdk::error leaving nothing.
+struct session_container {
+    std::string name;
+    bool owned = false;
+    bool destroy = false;
+};
+[[nodiscard]] session_container ready_container(const lxc_options& options,
+                                                const sdk::host_services& host);
+
+// Why an lxc-attach session ended, beyond its exit status (status starts as lxc-attach's own):
+// exit 1 with lxc-attach's words in `head` (the start of its stderr or terminal) means it could
+// not enter, and status becomes failed with why (a stopped or missing container named as
+// such); a killed command whose container stopped or is stopping reads as failed with that
+// story. Asks lxc-info (bounded); throws sdk::error when it cannot.
+void explain_attach_end(sdk::exit_status& status, std::string_view head, std::string_view lxcpath,
+                        const std::string& name);
 
 }  // namespace berth::plugins::lxc

@@ -59,6 +59,7 @@ std::vector<std::string> session_argv(const podman_options& o, const session_ids
         argv.emplace_back("run");
         argv.emplace_back("--rm");
         add_process_flags(argv, o, ids);
+        add(argv, "--label", std::string(k_session_label) + "=" + ids.token);
         add(argv, "--pull", o.pull);
         add(argv, "--name", ids.name);
         if (!o.network.empty()) add(argv, "--network", o.network);
@@ -97,11 +98,22 @@ std::vector<std::string> state_argv(const podman_options& o, std::string_view na
     return argv;
 }
 
-std::vector<std::string> owned_list_argv(const podman_options& o, std::string_view owner) {
+namespace {
+std::vector<std::string> labelled_list_argv(const podman_options& o, std::string_view label,
+                                            std::string_view value) {
     std::vector<std::string> argv = podman_prefix(o);
     for (const char* a : {"ps", "--all", "--format={{.Names}}"}) argv.emplace_back(a);
-    add(argv, "--filter", "label=" + std::string(BERTH_OWNER_LABEL) + "=" + std::string(owner));
+    add(argv, "--filter", "label=" + std::string(label) + "=" + std::string(value));
     return argv;
+}
+}  // namespace
+
+std::vector<std::string> session_list_argv(const podman_options& o, std::string_view token) {
+    return labelled_list_argv(o, k_session_label, token);
+}
+
+std::vector<std::string> owned_list_argv(const podman_options& o, std::string_view owner) {
+    return labelled_list_argv(o, BERTH_OWNER_LABEL, owner);
 }
 
 std::string new_token() { return sdk::random_hex(12); }

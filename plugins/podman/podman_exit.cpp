@@ -2,7 +2,12 @@
 
 #include <string.h>  // sigabbrev_np
 
+#include <berth/sdk/run_command.hpp>
+
+#include <chrono>
 #include <csignal>
+
+#include "podman_argv.hpp"
 
 namespace berth::plugins::podman {
 namespace {
@@ -27,21 +32,15 @@ bool contains(std::string_view haystack, std::string_view needle) {
     return haystack.find(needle) != std::string_view::npos;
 }
 
+// `podman container inspect` after an exec'd command was killed by a signal.
+constexpr std::chrono::milliseconds k_state_timeout{10000};
+
 }  // namespace
 
 std::string signal_text(int signo) {
     const char* name = signo > 0 ? ::sigabbrev_np(signo) : nullptr;
     if (name == nullptr) return "signal " + std::to_string(signo);
     return "SIG" + std::string(name) + " (signal " + std::to_string(signo) + ")";
-}
-
-void output_tail::append(std::span<const std::uint8_t> data) {
-    if (data.size() >= k_capacity) {
-        data = data.subspan(data.size() - k_capacity);
-        text_.clear();
-    }
-    text_.append(reinterpret_cast<const char*>(data.data()), data.size());
-    if (text_.size() > k_capacity) text_.erase(0, text_.size() - k_capacity);
 }
 
 std::optional<std::string> podman_error(std::string_view tail) {
@@ -62,12 +61,7 @@ bool is_command_error(std::string_view m) {
            contains(m, "is a directory");
 }
 
-bool is_name_conflict(std::string_view tail) {
-    const auto message = podman_error(tail);
-    return message && contains(*message, "is already in use");
-}
-
-sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view tail,
+sdk::exit_status classify_exit(const sdk::exit_status& podman, std::string_view tail,
                                session_mode mode) {
     sdk::exit_status s;
     if (podman.term_signal > 0) {
@@ -103,6 +97,31 @@ sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view
     }
     s.exit_code = code;
     return s;
+}
+
+void explain_exec_signal(sdk::exit_status& status, const podman_options& options,
+                         const sdk::host_services& host) {
+    const std::string& name = options.container;
+    std::string words;
+    try {
+        const auto r = sdk::run_command(state_argv(options, name), k_state_timeout);
+        const std::string_view state = trim(r.out);
+        // Still there: the command alone was killed.
+        if (r.ok() && (state == "running" || state == "paused")) return;
+        if (r.ok() && !state.empty()) {
+            // "exited", or "stopped" while podman still cleans up: stopped either way.
+            status.reason = "container '" + name + "' stopped while the session ran: " + status.reason;
+            return;
+        }
+        words = r.message();
+        if (!r.timed_out && contains(words, "no such container")) {
+            status.reason = "container '" + name + "' was removed while the session ran: " + status.reason;
+            return;
+        }
+    } catch (const std::exception& ex) {
+        words = ex.what();
+    }
+    host.log(BERTH_LOG_DEBUG, "cannot tell what became of container " + name + ": " + words);
 }
 
 }  // namespace berth::plugins::podman

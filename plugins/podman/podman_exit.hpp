@@ -39,18 +39,6 @@ namespace berth::plugins::podman {
 // "SIGKILL (signal 9)"; "signal 40" for a number without a name.
 [[nodiscard]] std::string signal_text(int signo);
 
-// The last few KiB of a stream: enough for podman's final error line, bounded whatever the
-// session prints.
-class output_tail {
-public:
-    static constexpr std::size_t k_capacity = 4096;
-    void append(std::span<const std::uint8_t> data);
-    [[nodiscard]] std::string_view text() const noexcept { return text_; }
-
-private:
-    std::string text_;
-};
-
 // podman's own error message if the tail ends with one ("Error: X" -> "X"), else nullopt.
 [[nodiscard]] std::optional<std::string> podman_error(std::string_view tail);
 
@@ -58,13 +46,16 @@ private:
 // (as opposed to a bad user, working directory or container state).
 [[nodiscard]] bool is_command_error(std::string_view message);
 
-// True when podman refused to create the container because its name is taken: that
-// container is someone else's, and clean-up must leave it alone.
-[[nodiscard]] bool is_name_conflict(std::string_view tail);
-
 // The session's exit status from podman's. `tail` is the end of podman's stderr (pipes) or
 // of the terminal output (tty); `mode` words the reason of a signalled command.
-[[nodiscard]] sdk::exit_status classify_exit(const sdk::process_exit& podman, std::string_view tail,
+// An exec'd command was killed by a signal nobody here sent: asks podman (bounded) whether
+// its container went, and if so says so at the front of status.reason ("container 'X' stopped
+// while the session ran: ..."). Leaves status alone when the container still runs or podman
+// cannot tell (logged at debug level).
+void explain_exec_signal(sdk::exit_status& status, const podman_options& options,
+                         const sdk::host_services& host);
+
+[[nodiscard]] sdk::exit_status classify_exit(const sdk::exit_status& podman, std::string_view tail,
                                              session_mode mode = session_mode::run);
 
 }  // namespace berth::plugins::podman

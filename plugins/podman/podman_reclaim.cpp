@@ -47,18 +47,43 @@ void reclaim_owned(const podman_options& options, const std::string& owner,
     std::vector<std::string> stuck;
     std::string problem;
     for (const auto& name : names) {
-        const auto r = sdk::run_command(remove_argv(options, name), k_remove_timeout);
-        if (r.ok()) {
+        if (std::string why = remove_container(options, name); why.empty()) {
             ++removed;
         } else {
             stuck.push_back(name);
-            problem = r.message();
+            problem = std::move(why);
         }
     }
     if (!stuck.empty())
         throw sdk::error(BERTH_ERR_RUNTIME, "could not remove " + joined(stuck) + " (" + problem +
                                                 "); remove by hand with: " +
                                                 joined(remove_argv(options, joined(stuck))));
+}
+
+std::string remove_container(const podman_options& options, const std::string& name) {
+    try {
+        const auto r = sdk::run_command(remove_argv(options, name), k_remove_timeout);
+        return r.ok() ? std::string() : r.message();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+std::string remove_session_container(const podman_options& options, const std::string& token) {
+    sdk::command_result listed;
+    try {
+        listed = sdk::run_command(session_list_argv(options, token), k_list_timeout);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    if (!listed.ok()) return "cannot list the session's container: " + listed.message();
+    std::string problems;
+    std::istringstream lines(listed.out);
+    for (std::string name; std::getline(lines, name);)
+        if (!name.empty())
+            if (const std::string why = remove_container(options, name); !why.empty())
+                problems += (problems.empty() ? "" : "; ") + name + ": " + why;
+    return problems;
 }
 
 }  // namespace berth::plugins::podman

@@ -15,4 +15,14 @@ namespace berth::plugins::podman {
 // list or remove them.
 void reclaim_owned(const podman_options& options, const std::string& owner, std::uint32_t& removed);
 
+// Force-removes one container now (no stop timeout). Empty when it went (or was gone), else
+// podman's words for why not.
+[[nodiscard]] std::string remove_container(const podman_options& options, const std::string& name);
+
+// Force-removes the container a run-mode session created, found by its token label (none when
+// podman never created it, e.g. because the name was taken). Empty when nothing of it is left,
+// else why not.
+[[nodiscard]] std::string remove_session_container(const podman_options& options,
+                                                   const std::string& token);
+
 }  // namespace berth::plugins::podman

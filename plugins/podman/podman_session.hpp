@@ -1,62 +1,54 @@
-// One console session in a podman container: `podman run --rm -i [-t]` (run mode) or
-// `podman exec -i [-t]` (exec mode), driven by the SDK's process-session helper.
-//
-// Ending a session, in order:
-//  1. close() sends SIGTERM (and SIGHUP on a terminal) to the session's processes in the
-//     container, found on the host through their token (container_processes.hpp), and waits
-//     up to the grace period for podman to report their end;
-//  2. then SIGKILL to whatever of them is left; podman then exits by itself (only if it does
-//     not, or the service is remote, is podman itself killed);
-//  3. on the plugin's worker thread, so the event loop never blocks: a run-mode container is
-//     force-removed (`podman rm -f -t 0`), an exec'd command's leftover processes are
-//     killed (watched for 1 s if podman had to be killed: it may still start its process);
-//  4. the exit goes to the host once that clean-up is done, and close() returns after it.
-// A session that ends by itself needs none of this: `podman run --rm` removed the container,
-// and the exit is reported straight from the event loop.
+// What is podman's own in a session of `podman run --rm -i [-t]` (run mode) or `podman exec
+// -i [-t]` (exec mode), on the SDK's session lifecycle (runtime_session.hpp):
+//  - signals and stops go straight to the session's processes in the container, found on the
+//    host through their token (container_processes.hpp): `podman exec` forwards no signals and
+//    `podman run` only once the container runs; run mode falls back to podman's --sig-proxy,
+//    and a remote service is reached through podman alone;
+//  - the exit is read from podman's status and last words (podman_exit.hpp); an exec'd
+//    command killed by a signal nobody here sent asks podman whether its container went;
+//  - clean-up: a closed or podman-killed run-mode container is force-removed (`podman rm -f
+//    -t 0`: `--rm` is podman's job only when podman lived to do it), an exec'd command's
+//    leftover processes are killed (watched for 1 s when podman was killed: it may still start
+//    its process). A session that ends by itself needs none of this.
 #pragma once
 
-#include <berth/sdk/event_loop.hpp>
-#include <berth/sdk/plugin.hpp>
-#include <berth/sdk/process_session.hpp>
-#include <berth/sdk/worker.hpp>
+#include <berth/sdk/runtime_session.hpp>
 
-#include <chrono>
-#include <cstdint>
-#include <memory>
-#include <span>
+#include <atomic>
 
+#include "container_processes.hpp"
+#include "podman_argv.hpp"
 #include "podman_options.hpp"
 
 namespace berth::plugins::podman {
 
-class podman_session final : public sdk::session {
+class podman_session_driver final : public sdk::session_driver {
 public:
-    // Starts podman. Throws sdk::error: BERTH_ERR_UNAVAILABLE when the podman binary is
-    // missing, or what the process helper reports.
-    podman_session(sdk::event_loop& loop, sdk::worker& worker, sdk::host_services host,
-                   podman_options options, sdk::session_sink sink);
-    ~podman_session() override;
-    podman_session(const podman_session&) = delete;
-    podman_session& operator=(const podman_session&) = delete;
+    podman_session_driver(sdk::host_services host, podman_options options);
 
-    void write(std::span<const std::uint8_t> data) override;
-    void close_stdin() override;
-    void resize(std::uint16_t rows, std::uint16_t cols) override;
-    // To the command's main process in the container (see container_processes.hpp); in run
-    // mode through podman's --sig-proxy when that process is out of reach.
-    void signal(int signo) override;
-    void close(std::chrono::milliseconds grace) override;
-    [[nodiscard]] std::int64_t pid() const override;
-
-    struct state;
+    sdk::process_spec prepare() override;
+    void signal(int signo, sdk::process_session& process) override;
+    bool stop(int signo, sdk::process_session& process) override;
+    sdk::exit_status classify(const sdk::runtime_end& end) override;
+    void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
+    [[nodiscard]] std::chrono::milliseconds clean_up_bound() const override;
+    [[nodiscard]] std::string install_hint() const override;
+    [[nodiscard]] std::string target() const override;
 
 private:
-    // SIGTERM to the session's container processes, SIGKILL after grace; true once podman
-    // has exited (by itself, as its command ended).
-    bool stop_container_processes(std::chrono::milliseconds grace);
+    [[nodiscard]] bool run_mode() const noexcept { return options_.mode == session_mode::run; }
+    // podman itself got a signal, from the SDK or from signal(): its exit status and its own
+    // clean-up are not to be trusted (a SIGTERM while it creates the container makes it exit 0
+    // and leave the container behind).
+    [[nodiscard]] bool podman_killed(const sdk::runtime_end& end) const;
+    void remove_container(sdk::exit_status& status) const;
+    void kill_stragglers(int rounds) const;
 
-    std::shared_ptr<state> state_;  // shared with the helper's callbacks and worker jobs
-    std::unique_ptr<sdk::process_session> process_;
+    const sdk::host_services host_;
+    const podman_options options_;
+    const session_ids ids_;
+    const container_processes processes_;
+    std::atomic<bool> podman_signalled_{false};
 };
 
 }  // namespace berth::plugins::podman

@@ -18,7 +18,7 @@
 #include <optional>
 
 #include "event_loop_impl.hpp"
-#include "pidfd.hpp"
+#include <berth/sdk/pidfd.hpp>
 #include "spawn.hpp"
 
 namespace berth::sdk {
@@ -26,7 +26,6 @@ namespace asio = boost::asio;
 using descriptor = asio::posix::stream_descriptor;
 
 namespace {
-constexpr std::chrono::milliseconds k_default_grace{2000};
 constexpr std::chrono::milliseconds k_kill_wait{5000};
 constexpr std::size_t k_read_buffer = 64 * 1024;
 }  // namespace
@@ -49,7 +48,7 @@ struct process_session::state : std::enable_shared_from_this<state> {
     bool exited = false;
     bool delivered_on_loop = false;
     bool writing = false;
-    process_exit result;
+    exit_status result;
     asio::steady_timer drain_timer;
     std::array<std::uint8_t, k_read_buffer> out_buf{};
     std::array<std::uint8_t, k_read_buffer> err_buf{};

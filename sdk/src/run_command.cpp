@@ -38,7 +38,7 @@ command_result run_command(const std::vector<std::string>& argv, std::chrono::mi
         const std::size_t room = max_output - std::min(max_output, target.size());
         target.append(reinterpret_cast<const char*>(data.data()), std::min(room, data.size()));
     };
-    callbacks.on_exit = [&](const process_exit& e) {
+    callbacks.on_exit = [&](const exit_status& e) {
         std::lock_guard lock(mutex);
         result.exit_code = e.exit_code;
         result.term_signal = e.term_signal;
@@ -60,6 +60,23 @@ command_result run_command(const std::vector<std::string>& argv, std::chrono::mi
     session.reset();  // before the loop goes
     std::lock_guard lock(mutex);
     return result;
+}
+
+error tool_error(const error& e, std::string_view tool, std::string_view install_hint) {
+    if (e.status() != BERTH_ERR_COMMAND_NOT_FOUND && e.status() != BERTH_ERR_COMMAND_NOT_EXECUTABLE)
+        return e;
+    return error(BERTH_ERR_UNAVAILABLE, std::string(tool) + " cannot be run (" + e.what() +
+                                            "): " + std::string(install_hint));
+}
+
+command_result run_tool(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                        std::string_view install_hint, std::size_t max_output) {
+    try {
+        return run_command(argv, timeout, {}, max_output);
+    } catch (const error& e) {
+        throw tool_error(e, argv.empty() ? std::string_view("the tool") : argv.front(),
+                         install_hint);
+    }
 }
 
 }  // namespace berth::sdk

@@ -9,7 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include <berth/sdk/plugin.hpp>
-#include "pidfd.hpp"
+#include <berth/sdk/pidfd.hpp>
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
@@ -157,9 +157,9 @@ spawned_child spawn_child(const process_spec& spec) {
     boost::process::environment env = child_environment(spec);
     const std::string& name = spec.argv.front();
     const auto exe = find_executable(name, lookup_path(spec));
-    if (!exe) fail(BERTH_ERR_NOT_FOUND, "command not found: " + name);
+    if (!exe) fail(BERTH_ERR_COMMAND_NOT_FOUND, "command not found: " + name);
     if (::access(exe->c_str(), X_OK) != 0)
-        fail(BERTH_ERR_PERMISSION, "command not executable: " + *exe + ": " + errno_text(errno));
+        fail(BERTH_ERR_COMMAND_NOT_EXECUTABLE, "command not executable: " + *exe + ": " + errno_text(errno));
 
     spawned_child child;
     child_setup setup{&spec};
@@ -194,9 +194,9 @@ spawned_child spawn_child(const process_spec& spec) {
         boost::process::extend::on_exec_setup = [&setup](auto&) { setup(); }, ec);
     if (ec) {
         const int code = ec.value();
-        if (code == ENOENT) fail(BERTH_ERR_NOT_FOUND, "command not found: " + name);
+        if (code == ENOENT) fail(BERTH_ERR_COMMAND_NOT_FOUND, "command not found: " + name);
         if (code == EACCES || code == EPERM || code == ENOEXEC)
-            fail(BERTH_ERR_PERMISSION, "cannot execute " + *exe + ": " + ec.message());
+            fail(BERTH_ERR_COMMAND_NOT_EXECUTABLE, "cannot execute " + *exe + ": " + ec.message());
         fail(BERTH_ERR_RUNTIME, "cannot start " + *exe + ": " + ec.message());
     }
     child.pid = proc.id();

@@ -4,7 +4,7 @@
 #include <sys/types.h>
 #include <berth/sdk/process_session.hpp>
 
-#include "unique_fd.hpp"
+#include <berth/sdk/unique_fd.hpp>
 
 namespace berth::sdk {
 

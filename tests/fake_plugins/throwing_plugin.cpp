@@ -16,7 +16,7 @@ public:
     berth::sdk::health_report health() override { return {}; }
     std::string_view options_schema() override { return "{}"; }
     std::unique_ptr<berth::sdk::session> open(std::string_view /*options*/,
-                                              berth::sdk::session_sink /*sink*/) override {
+                                              berth::sdk::session_sink /*sink*/) {
         return nullptr;
     }
 };

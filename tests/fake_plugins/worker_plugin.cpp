@@ -1,18 +1,19 @@
 // A fake runtime (runtime "worker") whose sessions hold what a containerd or LXC session
-// holds until the host destroys its handle: a worker thread of its own (sdk::worker, the same
-// helper those plugins use) and file descriptors (a pipe). The session prints `output`, then
+// held until the host destroyed its handle before the SDK's session lifecycle shared threads:
+// a thread of its own and file descriptors (a pipe), so the host's release path is tested
+// against a plugin that keeps them. The session prints `output`, then
 // ends with `exit_code`; with `stay` it runs until it is closed, which ends it by SIGTERM.
 #include <fcntl.h>
 #include <unistd.h>
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
-#include <berth/sdk/worker.hpp>
 
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -34,7 +35,7 @@ public:
         : sink_(sink) {
         if (::pipe2(pipe_, O_CLOEXEC) != 0)
             throw berth::sdk::error(BERTH_ERR_RUNTIME, "pipe2 failed");
-        worker_.post([this, output = std::move(output), exit_code, stay] {
+        worker_ = std::thread([this, output = std::move(output), exit_code, stay] {
             if (!output.empty())
                 sink_.output(BERTH_STREAM_STDOUT,
                              {reinterpret_cast<const std::uint8_t*>(output.data()), output.size()});
@@ -57,9 +58,10 @@ public:
 
     ~worker_session() override {
         close(0ms);
+        worker_.join();
         ::close(pipe_[0]);
         ::close(pipe_[1]);
-    }  // then worker_ joins its thread
+    }
 
     worker_session(const worker_session&) = delete;
     worker_session& operator=(const worker_session&) = delete;
@@ -98,7 +100,7 @@ private:
     std::condition_variable changed_;
     bool closing_ = false;
     bool ended_ = false;
-    berth::sdk::worker worker_;  // last: its job uses the members above
+    std::thread worker_;  // last: it uses the members above
 };
 
 class worker_plugin final : public berth::sdk::plugin {
@@ -106,14 +108,14 @@ public:
     static constexpr berth::sdk::plugin_info k_info{
         "berth-worker", "worker", "0.0.1",
         "Fake sessions that keep a thread and a pipe until destroyed",
-        BERTH_CAP_PIPES | BERTH_CAP_SIGNAL | BERTH_CAP_RESIZE | BERTH_CAP_STDIN_EOF};
+        BERTH_CAP_PIPES};
     explicit worker_plugin(berth::sdk::host_services /*host*/) {}
     berth::sdk::health_report health() override {
         return {BERTH_HEALTH_HEALTHY, "fake sessions", {}};
     }
     std::string_view options_schema() override { return k_schema; }
-    std::unique_ptr<berth::sdk::session> open(std::string_view options_json,
-                                              berth::sdk::session_sink sink) override {
+    std::unique_ptr<worker_session> open(std::string_view options_json,
+                                         berth::sdk::session_sink sink) {
         const berth::sdk::session_options o(k_schema, options_json);
         return std::make_unique<worker_session>(
             sink, o.string("output").value_or(""),

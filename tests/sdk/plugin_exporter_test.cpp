@@ -1,16 +1,38 @@
 // What BERTH_PLUGIN's function table does with a plugin class, without loading a library:
-// optional ABI 1.1 slots appear only for classes that implement them, and exceptions become a
-// status plus last_error().
+// optional slots and capability bits appear only for classes that implement them, and
+// exceptions become a status plus last_error().
 #include <gtest/gtest.h>
 #include <berth/sdk/plugin.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <memory>
 #include <string>
 
 namespace berth::sdk {
 namespace {
+
+// A session class that implements only what every session must.
+class minimal_session final : public session {
+public:
+    void write(std::span<const std::uint8_t>) override {}
+    void close(std::chrono::milliseconds) override {}
+};
+
+// One that also takes signals and has a target and a terminal.
+class signalling_session final : public session {
+public:
+    void write(std::span<const std::uint8_t>) override {}
+    void signal(int) override {}
+    void close(std::chrono::milliseconds) override {}
+    [[nodiscard]] const std::string& target() const override { return target_; }
+    [[nodiscard]] bool tty() const override { return true; }
+
+private:
+    std::string target_ = "box-1";
+};
 
 // The smallest plugin: no sessions, always healthy.
 class plain_plugin : public plugin {
@@ -19,7 +41,7 @@ public:
     explicit plain_plugin(host_services host) : host_(std::move(host)) {}
     health_report health() override { return {BERTH_HEALTH_HEALTHY, "fine", {}}; }
     std::string_view options_schema() override { return R"({"type":"object"})"; }
-    std::unique_ptr<session> open(std::string_view, session_sink) override {
+    std::unique_ptr<minimal_session> open(std::string_view, session_sink) {
         throw error(BERTH_ERR_UNSUPPORTED, "no sessions here");
     }
 
@@ -36,6 +58,24 @@ public:
         if (host_.owner() != "o-two") throw error(BERTH_ERR_RUNTIME, "c2 is busy: remove by hand");
         ++removed;
     }
+};
+
+class signalling_plugin final : public plugin {
+public:
+    static constexpr plugin_info k_info{"berth-sig", "sig", "0.0.1", "test", BERTH_CAP_EXEC};
+    explicit signalling_plugin(host_services) {}
+    health_report health() override { return {}; }
+    // Built at run time: the host must get a NUL-terminated copy, not a view's data().
+    std::string_view options_schema() override {
+        schema_ = R"({"type":"object"})";
+        return std::string_view(schema_).substr(0, 10);
+    }
+    std::unique_ptr<signalling_session> open(std::string_view, session_sink) {
+        return std::make_unique<signalling_session>();
+    }
+
+private:
+    std::string schema_;
 };
 
 template <typename T>
@@ -80,6 +120,52 @@ TEST(PluginExporter, AnOlderHostWithoutTheOwnerFieldReadsAsNoOwner) {
     host.owner = "would-be-read-past-the-size";
     const host_services copied(&host);
     EXPECT_EQ(copied.owner(), "");
+}
+
+TEST(PluginExporter, CapabilitiesAndSlotsFollowTheSessionClass) {
+    const auto* plain = detail::exporter<plain_plugin>::descriptor();
+    EXPECT_EQ(plain->capabilities, BERTH_CAP_PIPES);
+    EXPECT_EQ(plain->api->session_signal, nullptr);
+    EXPECT_EQ(plain->api->session_resize, nullptr);
+    EXPECT_EQ(plain->api->session_close_stdin, nullptr);
+
+    const auto* sig = detail::exporter<signalling_plugin>::descriptor();
+    EXPECT_EQ(sig->capabilities, BERTH_CAP_EXEC | BERTH_CAP_SIGNAL);
+    EXPECT_NE(sig->api->session_signal, nullptr);
+    EXPECT_EQ(sig->api->session_resize, nullptr);
+}
+
+TEST(PluginExporter, SessionInfoFillsOnlyWhatTheHostsStructHolds) {
+    const auto* api = detail::exporter<signalling_plugin>::api();
+    berth_plugin* p = create<signalling_plugin>(nullptr);
+    berth_session_sink sink{};
+    sink.struct_size = sizeof sink;
+    berth_session* s = nullptr;
+    ASSERT_EQ(api->session_open(p, "{}", &sink, &s), BERTH_OK);
+
+    berth_session_info info{};
+    info.struct_size = sizeof info;
+    ASSERT_EQ(api->session_info(s, &info), BERTH_OK);
+    EXPECT_STREQ(info.target, "box-1");
+    EXPECT_EQ(info.tty, 1U);
+    EXPECT_EQ(info.struct_size, sizeof info);
+
+    // A host whose struct ends before `tty` gets the target and nothing past its size.
+    berth_session_info older{};
+    older.struct_size = offsetof(berth_session_info, tty);
+    older.tty = 7;
+    ASSERT_EQ(api->session_info(s, &older), BERTH_OK);
+    EXPECT_STREQ(older.target, "box-1");
+    EXPECT_EQ(older.tty, 7U);
+    api->session_destroy(s);
+    api->destroy(p);
+}
+
+TEST(PluginExporter, TheSchemaIsANulTerminatedCopy) {
+    const auto* api = detail::exporter<signalling_plugin>::api();
+    berth_plugin* p = create<signalling_plugin>(nullptr);
+    EXPECT_STREQ(api->options_schema(p), R"({"type":"o)");
+    api->destroy(p);
 }
 
 TEST(PluginExporter, DescriptorCarriesTheCurrentAbiVersion) {

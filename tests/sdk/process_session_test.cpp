@@ -21,7 +21,7 @@ struct recorder {
     std::mutex m;
     std::condition_variable cv;
     std::string out, err, pty;
-    std::optional<process_exit> exit;
+    std::optional<exit_status> exit;
     bool output_after_exit = false;
 
     process_callbacks callbacks() {
@@ -33,7 +33,7 @@ struct recorder {
             t.append(reinterpret_cast<const char*>(d.data()), d.size());
             cv.notify_all();
         };
-        c.on_exit = [this](const process_exit& e) {
+        c.on_exit = [this](const exit_status& e) {
             std::lock_guard l(m);
             exit = e;
             cv.notify_all();
@@ -205,7 +205,7 @@ TEST(ProcessSession, ReportsMissingAndNonExecutableCommands) {
         (void)process_session::start(loop, spec_of({"berth-no-such-command"}), r.callbacks());
         FAIL() << "expected an error";
     } catch (const error& e) {
-        EXPECT_EQ(e.status(), BERTH_ERR_NOT_FOUND);
+        EXPECT_EQ(e.status(), BERTH_ERR_COMMAND_NOT_FOUND);
         EXPECT_STREQ(e.what(), "command not found: berth-no-such-command");
     }
     try {
@@ -213,7 +213,7 @@ TEST(ProcessSession, ReportsMissingAndNonExecutableCommands) {
         (void)process_session::start(loop, spec_of({"/proc/self/status"}), r.callbacks());
         FAIL() << "expected an error";
     } catch (const error& e) {
-        EXPECT_EQ(e.status(), BERTH_ERR_PERMISSION);
+        EXPECT_EQ(e.status(), BERTH_ERR_COMMAND_NOT_EXECUTABLE);
     }
     auto bad_dir = spec_of({"true"});
     bad_dir.working_dir = "/no/such/dir";

@@ -36,7 +36,7 @@ TEST(RunCommand, MissingBinaryIsNotFound) {
         (void)run_command({"berth-no-such-tool"}, 1s);
         FAIL();
     } catch (const error& e) {
-        EXPECT_EQ(e.status(), BERTH_ERR_NOT_FOUND);
+        EXPECT_EQ(e.status(), BERTH_ERR_COMMAND_NOT_FOUND);
     }
 }
 

@@ -16,7 +16,8 @@ public:
     std::string_view options_schema() override {
         return R"({"type":"object","properties":{"command":{"type":"array","items":{"type":"string"}}}})";
     }
-    std::unique_ptr<berth::sdk::session> open(std::string_view, berth::sdk::session_sink) override {
+    // Not virtual: the SDK reads the capability bits off the session class it returns.
+    std::unique_ptr<berth::sdk::session> open(std::string_view, berth::sdk::session_sink) {
         throw berth::sdk::error(BERTH_ERR_UNSUPPORTED, "the oot example runs no sessions");
     }
 

@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 struct spawned {
     std::unique_ptr<sdk::process_session> session;
-    sdk::process_exit exit;
+    sdk::exit_status exit;
 };
 
 class PodmanContainerProcesses : public ::testing::Test {
@@ -29,7 +29,7 @@ protected:
         spec.argv = std::move(argv);
         spec.env = std::move(env);
         sdk::process_callbacks cb;
-        cb.on_exit = [this](const sdk::process_exit& e) {
+        cb.on_exit = [this](const sdk::exit_status& e) {
             std::lock_guard lock(mutex_);
             last_exit_ = e;
         };
@@ -49,7 +49,7 @@ protected:
 
     sdk::event_loop loop_;
     std::mutex mutex_;
-    sdk::process_exit last_exit_;
+    sdk::exit_status last_exit_;
     const std::string token_ = new_token();
 };
 

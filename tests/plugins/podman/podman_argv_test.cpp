@@ -36,7 +36,8 @@ std::vector<std::string> run_flags(const std::string& extra_json) {
 
 TEST(PodmanArgv, RunModeDefaults) {
     EXPECT_THAT(run_argv(""), ElementsAre("podman", "run", "--rm", "-i", "--detach-keys=",
-                                          "--env=BERTH_PODMAN_SESSION=0123456789ab", "--pull=never",
+                                          "--env=BERTH_PODMAN_SESSION=0123456789ab",
+                                          "--label=berth.session=0123456789ab", "--pull=never",
                                           "--name=berth-0123456789ab", "img", "sh"));
 }
 
@@ -58,11 +59,20 @@ TEST(PodmanArgv, RunModeLabelsTheContainerWithTheHostsOwner) {
     ids.owner = "berthd-0a1b";
     const auto argv = session_argv(parse_options(R"({"image": "img"})"), ids);
     EXPECT_NE(std::find(argv.begin(), argv.end(), "--label=berth.owner=berthd-0a1b"), argv.end());
-    // Without an owner (berth run) there is no owner label at all.
+    // Without an owner (berth run) there is no owner label at all; the session label is
+    // always there, for clean-up to find the session's own container.
     const auto plain = session_argv(parse_options(R"({"image": "img"})"), k_ids);
     EXPECT_EQ(std::count_if(plain.begin(), plain.end(),
                             [](const std::string& a) { return a.starts_with("--label"); }),
-              0);
+              1);
+    EXPECT_NE(std::find(plain.begin(), plain.end(), "--label=berth.session=0123456789ab"),
+              plain.end());
+}
+
+TEST(PodmanArgv, ASessionsContainerIsListedByItsTokenLabel) {
+    EXPECT_THAT(session_list_argv(parse_options(R"({"image": "img"})"), "0123456789ab"),
+                ElementsAre("podman", "ps", "--all", "--format={{.Names}}",
+                            "--filter=label=berth.session=0123456789ab"));
 }
 
 TEST(PodmanArgv, OwnedContainersAreListedByTheOwnerLabel) {
@@ -108,7 +118,8 @@ TEST(PodmanArgv, ProcessFlagsComeBeforeRunFlags) {
     EXPECT_THAT(
         argv, ElementsAre("podman", "run", "--rm", "-i", "-t", "--detach-keys=", "--env=A=1",
                           "--env=B=-x", "--env=BERTH_PODMAN_SESSION=0123456789ab", "--workdir=/tmp",
-                          "--user=nobody", "--privileged", "--pull=missing",
+                          "--user=nobody", "--privileged", "--label=berth.session=0123456789ab",
+                          "--pull=missing",
                           "--name=berth-0123456789ab", "img", "sh"));
 }
 

@@ -13,7 +13,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-sdk::process_exit exited(int code) { return {code, 0}; }
+sdk::exit_status exited(int code) { return {code, 0}; }
 
 TEST(PodmanExit, CommandExitCodesPassThrough) {
     for (int code : {0, 1, 4, 100, 124, 128, 200, 254}) {
@@ -133,15 +133,6 @@ TEST(PodmanExit, KilledPodmanReportsTheSignal) {
     EXPECT_THAT(s.reason, HasSubstr("podman was ended by signal 9"));
 }
 
-TEST(PodmanExit, NameConflictIsRecognised) {
-    EXPECT_TRUE(is_name_conflict(
-        "Error: creating container storage: the container name \"t1\" is already in use by "
-        "926136bd. You have to remove that container to be able to reuse that name: that name "
-        "is already in use\n"));
-    EXPECT_FALSE(is_name_conflict("Error: x: image not known\n"));
-    EXPECT_FALSE(is_name_conflict("is already in use\n"));
-}
-
 TEST(PodmanExit, PodmanErrorNeedsALastLineStartingWithError) {
     EXPECT_EQ(podman_error("Error: boom"), "boom");
     EXPECT_EQ(podman_error("  \n\nError: boom \n\n"), "boom");
@@ -149,19 +140,6 @@ TEST(PodmanExit, PodmanErrorNeedsALastLineStartingWithError) {
     EXPECT_FALSE(podman_error("error: boom"));
     EXPECT_FALSE(podman_error("Error: "));
     EXPECT_FALSE(podman_error(""));
-}
-
-TEST(PodmanExit, TailKeepsOnlyTheEnd) {
-    output_tail tail;
-    const std::string big(10000, 'x');
-    tail.append({reinterpret_cast<const std::uint8_t*>(big.data()), big.size()});
-    const std::string end = "\nError: last words\n";
-    tail.append({reinterpret_cast<const std::uint8_t*>(end.data()), end.size()});
-    EXPECT_EQ(tail.text().size(), output_tail::k_capacity);
-    EXPECT_EQ(podman_error(tail.text()), "last words");
-    for (int i = 0; i < 1000; ++i) tail.append({reinterpret_cast<const std::uint8_t*>("ab"), 2});
-    EXPECT_EQ(tail.text().size(), output_tail::k_capacity);
-    EXPECT_EQ(tail.text().substr(tail.text().size() - 4), "abab");
 }
 
 }  // namespace

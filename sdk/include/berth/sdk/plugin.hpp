@@ -2,17 +2,30 @@
 // macro. Header-only on purpose: every plugin compiles its own copy, so nothing here is shared
 // (or has to stay binary compatible) between plugins.
 //
+// A runtime plugin builds its sessions on the SDK's session lifecycle (runtime_session.hpp):
+//
 //     class my_plugin final : public berth::sdk::plugin {
 //     public:
 //         static constexpr berth::sdk::plugin_info k_info{
-//             "berth-my", "my", "0.1.0", "My runtime", BERTH_CAP_PIPES | BERTH_CAP_SIGNAL};
-//         explicit my_plugin(berth::sdk::host_services host);
+//             "berth-my", "my", "0.1.0", "My runtime", BERTH_CAP_RUN | BERTH_CAP_EXEC};
+//         explicit my_plugin(berth::sdk::host_services host) : sessions_(host) {}
 //         berth::sdk::health_report health() override;
 //         std::string_view options_schema() override;
-//         std::unique_ptr<berth::sdk::session> open(std::string_view options_json,
-//                                                   berth::sdk::session_sink sink) override;
+//         std::unique_ptr<berth::sdk::runtime_session> open(std::string_view options_json,
+//                                                           berth::sdk::session_sink sink) {
+//             return sessions_.open(std::make_unique<my_driver>(...), sink);
+//         }
+//     private:
+//         berth::sdk::session_runtime sessions_;  // last: its threads go first
 //     };
 //     BERTH_PLUGIN(my_plugin)
+//
+// Capabilities come from the classes, so the bits and the slots cannot disagree: k_info names
+// what the plugin can open (BERTH_CAP_RUN, BERTH_CAP_EXEC, and BERTH_CAP_PIPES/PTY for a
+// session class of its own); the session class open() returns adds the rest: PIPES and PTY
+// from its k_streams, and RESIZE, SIGNAL and STDIN_EOF for each of resize(), signal() and
+// close_stdin() it declares. A slot the class does not implement stays NULL. open() is not
+// virtual for that reason: it must return std::unique_ptr<YourSessionClass>.
 //
 // A plugin that creates containers also defines `void reclaim_owned(std::uint32_t& removed)`:
 // remove what is marked with host.owner(), counting each container that went, and throw an
@@ -34,6 +47,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -55,8 +69,13 @@ struct plugin_info {
     const char* runtime;
     const char* version;
     const char* description;
+    // What the plugin can open: BERTH_CAP_RUN, BERTH_CAP_EXEC (and PIPES/PTY when its session
+    // class has no k_streams). The operation bits are derived (see the top of this file).
     std::uint64_t capabilities;
 };
+
+// The default grace period between SIGTERM and SIGKILL, from the ABI header.
+inline constexpr std::chrono::milliseconds k_default_grace{BERTH_DEFAULT_GRACE_MS};
 
 // The host's services, copied from the C struct (missing fields of an older host read as
 // null and are skipped).
@@ -99,11 +118,16 @@ struct health_report {
     std::vector<std::pair<std::string, std::string>> attributes;
 };
 
+// How a session (or a process) ended: the C++ shape of berth_exit_status, from the process
+// helper through the lifecycle to the host.
 struct exit_status {
     int exit_code = -1;   // -1 when ended by a signal or failed
     int term_signal = 0;  // > 0 when ended by a signal
     bool failed = false;  // the session failed as a whole; reason says why
     std::string reason;
+
+    [[nodiscard]] static exit_status code(int c) { return {c, 0, false, {}}; }
+    [[nodiscard]] static exit_status signal(int signo) { return {-1, signo, false, {}}; }
 };
 
 // Where a session's output and exit go. Copied from the host's C sink; cheap to copy.
@@ -143,8 +167,8 @@ private:
     berth_session_sink sink_{};
 };
 
-// One session. Optional operations throw `unsupported` unless overridden; a plugin that
-// overrides one sets the matching capability bit.
+// One session. A class that declares close_stdin, resize or signal gets the matching
+// capability bit and slot; one that does not leaves them unset and NULL.
 class session {
 public:
     virtual ~session() = default;
@@ -159,9 +183,17 @@ public:
         (void)signo;
         unsupported("signals");
     }
-    // SIGTERM, SIGKILL after grace, cleanup; returns when on_exit was delivered.
+    // Input closed, SIGTERM, SIGKILL once grace has passed, clean-up; returns when on_exit
+    // was delivered.
     virtual void close(std::chrono::milliseconds grace) = 0;
     [[nodiscard]] virtual std::int64_t pid() const { return -1; }
+    // What the session runs in (a container's name), empty when nothing (ABI 1.2
+    // session_info). The reference stays valid as long as the session.
+    [[nodiscard]] virtual const std::string& target() const {
+        static const std::string none;
+        return none;
+    }
+    [[nodiscard]] virtual bool tty() const { return false; }
 
 protected:
     [[noreturn]] static void unsupported(const char* what) {
@@ -169,13 +201,16 @@ protected:
     }
 };
 
+// A plugin class derives from this and adds a non-virtual
+//     std::unique_ptr<SessionClass> open(std::string_view options_json, session_sink sink);
+// (see the top of this file for why it is not virtual).
 class plugin {
 public:
     virtual ~plugin() = default;
+    // Bounded: a hung runtime reports UNHEALTHY, it does not hang the check.
     virtual health_report health() = 0;
-    // JSON Schema of the accepted options; must stay valid as long as the plugin lives.
+    // JSON Schema of the accepted options. Read once, when the instance is created.
     virtual std::string_view options_schema() = 0;
-    virtual std::unique_ptr<session> open(std::string_view options_json, session_sink sink) = 0;
 };
 
 namespace detail {
@@ -231,12 +266,70 @@ inline std::int64_t session_pid(berth_session* s) {
         return -1;
     }
 }
+inline berth_status session_info(berth_session* s, berth_session_info* info) {
+    return guarded([&] {
+        if (info == nullptr) throw error(BERTH_ERR_INVALID_ARGUMENT, "session_info: info is NULL");
+        berth_session_info mine{};
+        mine.struct_size = sizeof mine;
+        const std::string& target = as_session(s)->target();
+        mine.target = target.empty() ? nullptr : target.c_str();
+        mine.tty = as_session(s)->tty() ? 1U : 0U;
+        // Only the fields the host's struct has room for.
+        const std::size_t n = info->struct_size < sizeof mine ? info->struct_size : sizeof mine;
+        const std::uint32_t host_size = info->struct_size;
+        std::memcpy(info, &mine, n);
+        info->struct_size = host_size;
+    });
+}
+
+// Which optional operations a session class declares itself (not merely inherits).
+// (The base class itself declares them all, throwing: it counts as declaring none.)
+template <typename S>
+inline constexpr bool declares_close_stdin =
+    !std::is_same_v<S, session> && std::is_same_v<decltype(&S::close_stdin), void (S::*)()>;
+template <typename S>
+inline constexpr bool declares_resize =
+    !std::is_same_v<S, session> &&
+    std::is_same_v<decltype(&S::resize), void (S::*)(std::uint16_t, std::uint16_t)>;
+template <typename S>
+inline constexpr bool declares_signal =
+    !std::is_same_v<S, session> && std::is_same_v<decltype(&S::signal), void (S::*)(int)>;
+
+template <typename S>
+constexpr std::uint64_t session_capabilities() {
+    std::uint64_t caps = 0;
+    if constexpr (std::is_same_v<S, session>) return caps;
+    if constexpr (requires { S::k_streams; }) caps |= S::k_streams;
+    if constexpr (declares_close_stdin<S>) caps |= BERTH_CAP_STDIN_EOF;
+    if constexpr (declares_resize<S>) caps |= BERTH_CAP_RESIZE;
+    if constexpr (declares_signal<S>) caps |= BERTH_CAP_SIGNAL;
+    return caps;
+}
+
+inline constexpr std::uint64_t k_derived_capabilities =
+    BERTH_CAP_STDIN_EOF | BERTH_CAP_RESIZE | BERTH_CAP_SIGNAL;
 
 template <typename T>
 struct exporter {
+    static_assert(requires(T& t, std::string_view o, session_sink k) { t.open(o, k); },
+                  "a berth plugin class needs std::unique_ptr<SessionClass> "
+                  "open(std::string_view options_json, berth::sdk::session_sink sink)");
+    using session_type =
+        typename decltype(std::declval<T&>().open(std::string_view{}, session_sink{}))::element_type;
+    // A plugin that returns the base class (one that opens no sessions) gets no optional slot.
+    static_assert(std::is_base_of_v<session, session_type>,
+                  "open() must return std::unique_ptr<YourSessionClass>: the SDK derives the "
+                  "capability bits from the class");
+    static_assert((T::k_info.capabilities & k_derived_capabilities) == 0,
+                  "drop BERTH_CAP_RESIZE/SIGNAL/STDIN_EOF from k_info: they are derived from "
+                  "the session class");
+    static constexpr std::uint64_t k_capabilities =
+        T::k_info.capabilities | session_capabilities<session_type>();
+
     struct instance {
         host_services host;
         std::unique_ptr<T> impl;
+        std::string schema;  // NUL-terminated for the host, for the instance's lifetime
     };
     static instance* as_instance(berth_plugin* p) noexcept {
         return reinterpret_cast<instance*>(p);
@@ -248,6 +341,7 @@ struct exporter {
             auto inst = std::make_unique<instance>();
             inst->host = host_services(services);
             inst->impl = std::make_unique<T>(inst->host);
+            inst->schema = std::string(inst->impl->options_schema());
             *out = reinterpret_cast<berth_plugin*>(inst.release());
         });
     }
@@ -268,13 +362,7 @@ struct exporter {
                     s.add_attribute(s.ctx, k.c_str(), v.c_str());
         });
     }
-    static const char* options_schema(berth_plugin* p) {
-        try {
-            return as_instance(p)->impl->options_schema().data();
-        } catch (...) {
-            return "{}";
-        }
-    }
+    static const char* options_schema(berth_plugin* p) { return as_instance(p)->schema.c_str(); }
     static berth_status session_open(berth_plugin* p, const char* options_json,
                                      const berth_session_sink* sink, berth_session** out) {
         return guarded([&] {
@@ -282,7 +370,8 @@ struct exporter {
                 throw error(BERTH_ERR_INVALID_ARGUMENT, "session_open: sink or out is NULL");
             auto s = as_instance(p)->impl->open(options_json == nullptr ? "{}" : options_json,
                                                 session_sink(sink));
-            *out = reinterpret_cast<berth_session*>(s.release());
+            session* base = s.release();  // as_session() casts back to the base
+            *out = reinterpret_cast<berth_session*>(base);
         });
     }
 
@@ -304,12 +393,14 @@ struct exporter {
             a.options_schema = &options_schema;
             a.session_open = &session_open;
             a.session_write = &detail::session_write;
-            a.session_close_stdin = &detail::session_close_stdin;
-            a.session_resize = &detail::session_resize;
-            a.session_signal = &detail::session_signal;
+            if constexpr (declares_close_stdin<session_type>)
+                a.session_close_stdin = &detail::session_close_stdin;
+            if constexpr (declares_resize<session_type>) a.session_resize = &detail::session_resize;
+            if constexpr (declares_signal<session_type>) a.session_signal = &detail::session_signal;
             a.session_close = &detail::session_close;
             a.session_destroy = &detail::session_destroy;
             a.session_pid = &detail::session_pid;
+            a.session_info = &detail::session_info;
             if constexpr (requires(T & t, std::uint32_t & n) { t.reclaim_owned(n); })
                 a.reclaim_owned = &reclaim_owned;
             return a;
@@ -327,7 +418,7 @@ struct exporter {
             x.runtime = T::k_info.runtime;
             x.version = T::k_info.version;
             x.description = T::k_info.description;
-            x.capabilities = T::k_info.capabilities;
+            x.capabilities = k_capabilities;
             x.api = api();
             return x;
         }();

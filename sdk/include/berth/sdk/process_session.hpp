@@ -10,6 +10,7 @@
 #pragma once
 
 #include <berth/plugin.h>
+#include <berth/sdk/plugin.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -43,22 +44,20 @@ struct process_spec {
     std::chrono::milliseconds write_timeout{30000};
 };
 
-struct process_exit {
-    int exit_code = -1;   // -1 when killed by a signal
-    int term_signal = 0;  // > 0 when killed by a signal
-};
+// Transitional name for tests outside the SDK that still say it; exit_status is the one type.
+using process_exit = exit_status;
 
 struct process_callbacks {
     // On the loop's thread, in order, never concurrently. data is borrowed for the call.
     std::function<void(berth_stream, std::span<const std::uint8_t>)> on_output;
     // On the loop's thread, exactly once, after the last on_output.
-    std::function<void(const process_exit&)> on_exit;
+    std::function<void(const exit_status&)> on_exit;  // exit_code or term_signal
 };
 
 class process_session {
 public:
-    // Spawns spec.argv. Throws sdk::error: BERTH_ERR_NOT_FOUND ("command not found: X"),
-    // BERTH_ERR_PERMISSION (not executable), BERTH_ERR_INVALID_ARGUMENT (empty argv, missing
+    // Spawns spec.argv. Throws sdk::error: BERTH_ERR_COMMAND_NOT_FOUND,
+    // BERTH_ERR_COMMAND_NOT_EXECUTABLE, BERTH_ERR_INVALID_ARGUMENT (empty argv, missing
     // working directory), BERTH_ERR_RUNTIME (anything else the OS refused).
     static std::unique_ptr<process_session> start(event_loop& loop, process_spec spec,
                                                   process_callbacks callbacks);

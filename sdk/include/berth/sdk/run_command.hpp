@@ -2,8 +2,11 @@
 // checks and clean-up calls (`podman version`, `podman rm -f`), never for sessions.
 #pragma once
 
+#include <berth/sdk/plugin.hpp>
+
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::sdk {
@@ -20,11 +23,24 @@ struct command_result {
     [[nodiscard]] std::string message() const;
 };
 
-// Throws sdk::error(BERTH_ERR_NOT_FOUND) when argv[0] cannot be found, like process_session.
+// Throws sdk::error(BERTH_ERR_COMMAND_NOT_FOUND or _NOT_EXECUTABLE) when argv[0] cannot be
+// started, like process_session.
 // Output beyond max_output bytes per stream is dropped.
 [[nodiscard]] command_result run_command(const std::vector<std::string>& argv,
                                          std::chrono::milliseconds timeout,
                                          const std::string& stdin_data = {},
                                          std::size_t max_output = std::size_t{1} << 20);
+
+// A runtime's own tool that cannot be started means the runtime is not installed, not that a
+// user's command is missing: COMMAND_NOT_FOUND / COMMAND_NOT_EXECUTABLE become
+// BERTH_ERR_UNAVAILABLE, "<tool> cannot be run (<why>): <install_hint>". Other errors are
+// returned unchanged. The one place that mapping lives (run_tool and runtime_session use it).
+[[nodiscard]] error tool_error(const error& e, std::string_view tool, std::string_view install_hint);
+
+// run_command for a runtime's tool (argv[0]), with tool_error's mapping.
+[[nodiscard]] command_result run_tool(const std::vector<std::string>& argv,
+                                      std::chrono::milliseconds timeout,
+                                      std::string_view install_hint,
+                                      std::size_t max_output = std::size_t{1} << 20);
 
 }  // namespace berth::sdk

@@ -1,4 +1,4 @@
-// Private: an owned file descriptor.
+// An owned file descriptor: closed on every path out.
 #pragma once
 
 #include <unistd.h>

@@ -1,4 +1,5 @@
-// Private: pidfd system calls. Called through syscall(2) because glibc 2.36's <sys/pidfd.h>
+// pidfd system calls, for plugins that signal processes they did not spawn without hitting a
+// recycled pid. Called through syscall(2) because glibc 2.36's <sys/pidfd.h>
 // lacks C++ linkage guards, and older glibc lacks the wrappers altogether.
 #pragma once
 
