@@ -64,12 +64,6 @@ private:
     std::array<struct sigaction, k_forwarded.size()> saved_{};
 };
 
-int status_of(const registry::session_record& r) {
-    if (r.exit_code) return *r.exit_code;
-    if (r.term_signal > 0) return 128 + r.term_signal;
-    return k_exit_runtime_failure;
-}
-
 }  // namespace
 
 int run(host::host& h, run_request request) {
@@ -179,11 +173,10 @@ int run(host::host& h, run_request request) {
     h.forget_session(session->id());
     session.reset();
     raw.restore();  // before printing anything of our own
-    if (record.state == registry::session_state::failed ||
-        (!record.exit_code && record.term_signal == 0))
+    if (record.state == registry::session_state::failed || registry::failed(record))
         std::cerr << "berth: session failed: "
                   << (record.reason.empty() ? "no exit status" : record.reason) << "\n";
-    return status_of(record);
+    return registry::shell_status(record).value_or(k_exit_runtime_failure);
 }
 
 }  // namespace berth::cli

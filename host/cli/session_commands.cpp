@@ -46,12 +46,10 @@ std::string pad(const std::string& s, std::size_t n) {
     return s.size() >= n ? s + " " : s + std::string(n - s.size(), ' ');
 }
 
+// The status berth exits with for a session record or read result.
 int status_of(const json& record) {
-    if (record.contains("exit_code") && record["exit_code"].is_number())
-        return record["exit_code"].get<int>();
-    if (record.contains("signal") && record["signal"].is_number())
-        return 128 + record["signal"].get<int>();
-    return k_exit_runtime_failure;
+    return registry::shell_status(wire::exit_status_from_json(record))
+        .value_or(k_exit_runtime_failure);
 }
 
 bool is_final(const std::string& state) {
@@ -114,11 +112,10 @@ int session_ls(const std::string& socket, output_format format) {
     std::cout << pad("ID", 16) << pad("RUNTIME", 12) << pad("STATE", 10) << pad("EXIT", 6)
               << pad("TARGET", 28) << "COMMAND\n";
     for (const auto& r : list.value()) {
-        std::string exit = "-";
-        if (r["exit_code"].is_number())
-            exit = std::to_string(r["exit_code"].get<int>());
-        else if (r["signal"].is_number())
-            exit = "sig" + std::to_string(r["signal"].get<int>());
+        const auto how = wire::exit_status_from_json(r);
+        const std::string exit = how.exit_code         ? std::to_string(*how.exit_code)
+                                 : how.term_signal > 0 ? "sig" + std::to_string(how.term_signal)
+                                                       : "-";
         std::string cmd;
         for (const auto& a : r.value("argv", json::array()))
             cmd += (cmd.empty() ? "" : " ") + a.get<std::string>();

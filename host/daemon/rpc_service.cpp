@@ -374,8 +374,7 @@ json rpc_service::session_read(const json& params, call_context& ctx) {
                 {"next_cursor", r.next_cursor},
                 {"dropped", r.dropped},
                 {"state", std::string(registry::to_string(rec.state))}};
-    out["exit_code"] = rec.exit_code ? json(*rec.exit_code) : json(nullptr);
-    out["signal"] = rec.term_signal > 0 ? json(rec.term_signal) : json(nullptr);
+    wire::put_exit_status(out, rec);
     return out;
 }
 

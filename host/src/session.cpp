@@ -27,6 +27,28 @@ struct in_callback {
 // True on a thread that is inside a session's on_output or on_exit (host.cpp asks).
 bool in_session_callback() noexcept { return callback_depth > 0; }
 
+namespace {
+
+// The one place the ABI's exit report becomes the host's: a code, or a signal, or (failed, or
+// neither given) a failure with its reason.
+registry::exit_status exit_status_of(const berth_exit_status* status) {
+    berth_exit_status st{};
+    if (status != nullptr)
+        std::memcpy(&st, status, std::min<std::size_t>(status->struct_size, sizeof st));
+    registry::exit_status e;
+    if (st.failed == 0) {
+        if (st.term_signal > 0)
+            e.term_signal = st.term_signal;
+        else if (st.exit_code >= 0)
+            e.exit_code = st.exit_code;
+    }
+    e.reason = st.reason == nullptr ? "" : st.reason;
+    if (failed(e) && e.reason.empty()) e.reason = "the plugin reported no exit status";
+    return e;
+}
+
+}  // namespace
+
 // The plugin's callbacks land here. Lives as long as the session object, which releases the
 // plugin's handle (after which no callback comes) before this goes.
 struct session::sink_context {
@@ -59,17 +81,7 @@ struct session::sink_context {
     static void on_exit(void* ctx, const berth_exit_status* status) {
         const in_callback guard;
         auto* self = static_cast<sink_context*>(ctx);
-        berth_exit_status st{};
-        if (status != nullptr)
-            std::memcpy(&st, status, std::min<std::size_t>(status->struct_size, sizeof st));
-        registry::exit_info info;
-        if (st.failed == 0 && st.term_signal <= 0 && st.exit_code >= 0)
-            info.exit_code = st.exit_code;
-        info.term_signal = st.term_signal > 0 ? st.term_signal : 0;
-        info.failed = st.failed != 0 || (st.term_signal <= 0 && st.exit_code < 0);
-        info.reason = st.reason == nullptr ? "" : st.reason;
-        if (info.failed && info.reason.empty()) info.reason = "the plugin reported no exit status";
-        self->entry->mark_ended(info);
+        self->entry->mark_ended(exit_status_of(status));
         {
             const std::lock_guard lock(self->exit_mutex);
             self->exited = true;

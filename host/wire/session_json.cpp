@@ -36,10 +36,26 @@ json to_json(const registry::session_record& r) {
               {"bytes_out", r.bytes_out}};
     j["started_ms"] = r.started ? json(to_ms(*r.started)) : json(nullptr);
     j["ended_ms"] = r.ended ? json(to_ms(*r.ended)) : json(nullptr);
-    j["exit_code"] = r.exit_code ? json(*r.exit_code) : json(nullptr);
-    j["signal"] = r.term_signal > 0 ? json(r.term_signal) : json(nullptr);
-    j["reason"] = r.reason;
+    put_exit_status(j, r);
     return j;
+}
+
+void put_exit_status(json& j, const registry::exit_status& s) {
+    j["exit_code"] = s.exit_code ? json(*s.exit_code) : json(nullptr);
+    j["signal"] = s.term_signal > 0 ? json(s.term_signal) : json(nullptr);
+    j["reason"] = s.reason;
+}
+
+registry::exit_status exit_status_from_json(const json& j) {
+    registry::exit_status s;
+    if (!j.is_object()) return s;
+    if (const auto code = j.find("exit_code"); code != j.end() && code->is_number_integer())
+        s.exit_code = code->get<int>();
+    if (const auto sig = j.find("signal"); sig != j.end() && sig->is_number_integer())
+        s.term_signal = sig->get<int>();
+    if (const auto reason = j.find("reason"); reason != j.end() && reason->is_string())
+        s.reason = reason->get<std::string>();
+    return s;
 }
 
 std::optional<registry::session_record> record_from_json(const json& j) {
@@ -59,10 +75,7 @@ std::optional<registry::session_record> record_from_json(const json& j) {
             r.started = from_ms(j["started_ms"].get<std::int64_t>());
         if (j.contains("ended_ms") && j["ended_ms"].is_number())
             r.ended = from_ms(j["ended_ms"].get<std::int64_t>());
-        if (j.contains("exit_code") && j["exit_code"].is_number())
-            r.exit_code = j["exit_code"].get<int>();
-        if (j.contains("signal") && j["signal"].is_number()) r.term_signal = j["signal"].get<int>();
-        r.reason = j.value("reason", "");
+        static_cast<registry::exit_status&>(r) = exit_status_from_json(j);
         r.bytes_in = j.value("bytes_in", std::uint64_t{0});
         r.bytes_out = j.value("bytes_out", std::uint64_t{0});
         return r;

@@ -11,6 +11,12 @@
 namespace berth::wire {
 
 [[nodiscard]] nlohmann::json to_json(const registry::session_record& r);
+
+// An exit status as members of `j`: "exit_code" and "signal" (null when unset) and "reason".
+// A session record carries them, and so does a session.read result.
+void put_exit_status(nlohmann::json& j, const registry::exit_status& s);
+// The exit status those members of `j` describe; missing or mistyped ones read as unset.
+[[nodiscard]] registry::exit_status exit_status_from_json(const nlohmann::json& j);
 // nullopt when the JSON is not a record (a corrupt state file entry is skipped, not fatal).
 [[nodiscard]] std::optional<registry::session_record> record_from_json(const nlohmann::json& j);
 

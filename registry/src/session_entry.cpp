@@ -55,15 +55,15 @@ void session_entry::mark_running(std::int64_t pid) {
     changed_.notify_all();
 }
 
-void session_entry::mark_ended(const exit_info& info) {
+void session_entry::mark_ended(const exit_status& status) {
     bool was_running = false;
     {
         const std::lock_guard lock(mutex_);
-        if (record_.state == session_state::closed && !record_.exit_code &&
-            record_.term_signal == 0) {
-            // Closed by the host: keep that state, but record how the process ended.
-            record_.exit_code = info.exit_code;
-            record_.term_signal = info.term_signal;
+        if (record_.state == session_state::closed && failed(record_)) {
+            // Closed by the host: keep that state and its reason, but record how the process
+            // ended.
+            record_.exit_code = status.exit_code;
+            record_.term_signal = status.term_signal;
             record_.ended = clock::now();
         }
         // The plugin reports the exit after the last output, so what is held now is all there
@@ -75,10 +75,8 @@ void session_entry::mark_ended(const exit_info& info) {
         }
         was_running = record_.state == session_state::running;
         record_.ended = clock::now();
-        record_.exit_code = info.exit_code;
-        record_.term_signal = info.term_signal;
-        record_.reason = info.reason;
-        record_.state = info.failed ? session_state::failed : session_state::exited;
+        static_cast<exit_status&>(record_) = status;
+        record_.state = failed(status) ? session_state::failed : session_state::exited;
     }
     // record_.plugin is set at construction and never written again, so reading it after
     // the lock is released is safe; calling out unlocked keeps the metrics lock out of ours.

@@ -34,4 +34,12 @@ bool is_final(session_state s) noexcept {
     return false;
 }
 
+bool failed(const exit_status& s) noexcept { return !s.exit_code && s.term_signal <= 0; }
+
+std::optional<int> shell_status(const exit_status& s) noexcept {
+    if (s.exit_code) return *s.exit_code;
+    if (s.term_signal > 0) return 128 + s.term_signal;
+    return std::nullopt;
+}
+
 }  // namespace berth::registry

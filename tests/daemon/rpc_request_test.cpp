@@ -12,6 +12,7 @@
 #include "rpc_errors.hpp"
 #include "rpc_request.hpp"
 #include "rpc_service.hpp"
+#include "session_json.hpp"
 
 namespace berth::daemon {
 namespace {
@@ -48,6 +49,34 @@ protected:
 };
 
 std::string deep(std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// One exit shape on the wire: a record and a read result carry it the same way, and a record
+// comes back from JSON (the state file) with it whole.
+TEST(WireExitStatus, RoundTripsThroughARecord) {
+    registry::session_record r;
+    r.id = "s-1";
+    r.runtime = "local";
+    r.state = registry::session_state::exited;
+    r.term_signal = 9;
+    r.reason = "killed after the grace period";
+    const json j = wire::to_json(r);
+    EXPECT_EQ(j["exit_code"], nullptr);
+    EXPECT_EQ(j["signal"], 9);
+    EXPECT_EQ(j["reason"], "killed after the grace period");
+    const auto back = wire::record_from_json(j);
+    ASSERT_TRUE(back);
+    EXPECT_FALSE(back->exit_code);
+    EXPECT_EQ(back->term_signal, 9);
+    EXPECT_EQ(back->reason, r.reason);
+    EXPECT_EQ(registry::shell_status(*back), 137);
+
+    json read_result = json::object();
+    wire::put_exit_status(read_result, registry::exit_status{.exit_code = 3});
+    EXPECT_EQ(read_result["exit_code"], 3);
+    EXPECT_EQ(read_result["signal"], nullptr);
+    EXPECT_EQ(wire::exit_status_from_json(read_result).exit_code, 3);
+    EXPECT_TRUE(registry::failed(wire::exit_status_from_json(json{{"exit_code", "x"}})));
+}
 
 TEST(RpcRequest, NestingIsCountedOutsideStringsOnly) {
     EXPECT_FALSE(wire::nesting_exceeds(R"({"a":[1,{"b":"[[[[[[[["}]})", 3));

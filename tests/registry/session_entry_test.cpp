@@ -81,7 +81,7 @@ TEST(SessionEntry, MarkEndedFromRunningRecordsExitAndEndsMetricSession) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
     e.mark_running(1);
-    e.mark_ended({.exit_code = 3, .term_signal = 0, .failed = false, .reason = "done"});
+    e.mark_ended({.exit_code = 3, .term_signal = 0, .reason = "done"});
     const auto r = e.snapshot();
     EXPECT_EQ(r.state, session_state::exited);
     EXPECT_EQ(r.exit_code, 3);
@@ -90,16 +90,26 @@ TEST(SessionEntry, MarkEndedFromRunningRecordsExitAndEndsMetricSession) {
     EXPECT_EQ(active(m), 0U);
 }
 
-TEST(SessionEntry, MarkEndedWithFailedFlagBecomesFailed) {
+TEST(SessionEntry, MarkEndedWithNeitherCodeNorSignalBecomesFailed) {
     metrics_store m;
     session_entry e(make_record(), 64, &m);
     e.mark_running(1);
-    e.mark_ended({.exit_code = std::nullopt, .term_signal = 9, .failed = true, .reason = "gone"});
+    e.mark_ended({.exit_code = std::nullopt, .term_signal = 0, .reason = "gone"});
     const auto r = e.snapshot();
     EXPECT_EQ(r.state, session_state::failed);
     EXPECT_FALSE(r.exit_code.has_value());
-    EXPECT_EQ(r.term_signal, 9);
+    EXPECT_EQ(r.term_signal, 0);
+    EXPECT_EQ(r.reason, "gone");
     EXPECT_EQ(active(m), 0U);
+}
+
+TEST(ExitStatus, ShellStatusIsTheCodeOr128PlusTheSignal) {
+    EXPECT_EQ(shell_status({.exit_code = 3}), 3);
+    EXPECT_EQ(shell_status({.term_signal = 9}), 137);
+    EXPECT_EQ(shell_status({.reason = "never ran"}), std::nullopt);
+    EXPECT_TRUE(failed({.reason = "never ran"}));
+    EXPECT_FALSE(failed({.exit_code = 0}));
+    EXPECT_FALSE(failed({.term_signal = 15}));
 }
 
 TEST(SessionEntry, MarkEndedTwiceKeepsFirstOutcome) {
@@ -107,8 +117,8 @@ TEST(SessionEntry, MarkEndedTwiceKeepsFirstOutcome) {
     session_entry e(make_record(), 64, &m);
     m.session_opened(k_plugin);  // a second session, so a double decrement would show
     e.mark_running(1);
-    e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
-    e.mark_ended({.exit_code = 7, .term_signal = 0, .failed = true, .reason = "late"});
+    e.mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
+    e.mark_ended({.exit_code = 7, .term_signal = 0, .reason = "late"});
     const auto r = e.snapshot();
     EXPECT_EQ(r.state, session_state::exited);
     EXPECT_EQ(r.exit_code, 0);
@@ -119,7 +129,7 @@ TEST(SessionEntry, MarkEndedWhileStartingDoesNotTouchActiveSessions) {
     metrics_store m;
     m.session_opened(k_plugin);
     session_entry e(make_record(), 64, &m);
-    e.mark_ended({.exit_code = 1, .term_signal = 0, .failed = false, .reason = ""});
+    e.mark_ended({.exit_code = 1, .term_signal = 0, .reason = ""});
     EXPECT_EQ(e.snapshot().state, session_state::exited);
     EXPECT_EQ(active(m), 1U);
 }
@@ -150,7 +160,7 @@ TEST(SessionEntry, MarkClosedAfterExitKeepsExitOutcome) {
     session_entry e(make_record(), 64, &m);
     m.session_opened(k_plugin);
     e.mark_running(1);
-    e.mark_ended({.exit_code = 5, .term_signal = 0, .failed = false, .reason = "exit"});
+    e.mark_ended({.exit_code = 5, .term_signal = 0, .reason = "exit"});
     e.mark_closed("cleanup");
     const auto r = e.snapshot();
     EXPECT_EQ(r.state, session_state::exited);
@@ -193,7 +203,7 @@ TEST(SessionEntry, MarkRunningAfterAnEarlyExitCountsOpenedButNotActive) {
     // A plugin may report the exit before its open call has returned.
     metrics_store m;
     session_entry e(make_record(), 64, &m);
-    e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+    e.mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
     e.mark_running(7);
     EXPECT_EQ(e.snapshot().state, session_state::exited);
     EXPECT_EQ(m.get(k_plugin)->sessions_opened, 1U);
@@ -212,7 +222,7 @@ TEST(SessionEntry, ClosedSessionStillRecordsHowTheProcessEnded) {
     session_entry e(make_record(), 64, nullptr);
     e.mark_running(1);
     e.mark_closed("closed by client");
-    e.mark_ended({.exit_code = std::nullopt, .term_signal = 15, .failed = false, .reason = ""});
+    e.mark_ended({.exit_code = std::nullopt, .term_signal = 15, .reason = ""});
     const auto r = e.snapshot();
     EXPECT_EQ(r.state, session_state::closed);
     EXPECT_EQ(r.term_signal, 15);
@@ -298,7 +308,7 @@ TEST(SessionEntry, WaitReadReturnsWhenSessionEnds) {
     e.mark_running(1);
     std::thread ender([&] {
         std::this_thread::sleep_for(50ms);
-        e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+        e.mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
     });
     const auto start = steady::now();
     const auto r = e.wait_read(0, k_all, k_long);
@@ -440,7 +450,7 @@ TEST(SessionEntry, PatternReportsEndedWhenOutputHoldsNoMatch) {
     session_entry e(make_record(), 1024, nullptr);
     e.mark_running(1);
     e.append_output(stream::out, "bye");
-    e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+    e.mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
     const re2::RE2 re("needle");
     const auto r = e.wait_for_pattern(0, re, k_long);
     EXPECT_EQ(r.result, outcome::ended);
@@ -486,7 +496,7 @@ TEST(SessionEntry, PatternCursorPastEndWaitsForOutputBeyondIt) {
 TEST(SessionEntry, CatastrophicBacktrackingPatternFinishes) {
     session_entry e(make_record(), 200'000, nullptr);
     e.append_output(stream::out, std::string(100'000, 'a'));
-    e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+    e.mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
     const re2::RE2 re("(a+)+b");
     ASSERT_TRUE(re.ok());
     EXPECT_EQ(e.wait_for_pattern(0, re, 0ms).result, outcome::ended);
@@ -619,7 +629,7 @@ void run_writers_and_readers(session_entry& e, std::vector<reader_log>& logs) {
     for (auto& t : writers) {
         t.join();
     }
-    e.mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+    e.mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
     for (auto& t : readers) {
         t.join();
     }

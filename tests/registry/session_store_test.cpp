@@ -144,7 +144,7 @@ TEST(Registry, SessionsFeedRegistryMetrics) {
     const auto e = reg.sessions().add(named("r"), 16);
     e->mark_running(1);
     e->append_output(stream::err, "abc");
-    e->mark_ended({.exit_code = 0, .term_signal = 0, .failed = false, .reason = ""});
+    e->mark_ended({.exit_code = 0, .term_signal = 0, .reason = ""});
     const auto pm = reg.metrics().get("berth-test");
     ASSERT_TRUE(pm.has_value());
     EXPECT_EQ(pm->bytes_out, 3U);

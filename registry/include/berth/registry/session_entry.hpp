@@ -45,13 +45,6 @@ struct pattern_wait_result {
     std::uint64_t scanned_to = 0;  // offset up to which output was searched
 };
 
-struct exit_info {
-    std::optional<int> exit_code;
-    int term_signal = 0;
-    bool failed = false;
-    std::string reason;
-};
-
 class session_entry {
 public:
     session_entry(session_record initial, std::size_t buffer_capacity, metrics_store* metrics);
@@ -65,9 +58,10 @@ public:
     // The plugin opened it. Counts as opened (and active, unless it already ended: a plugin
     // may report the exit before its open call returns).
     void mark_running(std::int64_t pid);
-    // Final state from the session's own end. No-op when already final, except that a closed
-    // session records the exit code or signal its process ended with.
-    void mark_ended(const exit_info& info);
+    // Final state from the session's own end: exited, or failed when the status holds neither
+    // a code nor a signal. No-op when already final, except that a closed session records the
+    // exit code or signal its process ended with.
+    void mark_ended(const exit_status& status);
     // The host is closing it: state becomes closed. No-op when already final.
     void mark_closed(std::string_view reason);
     // The session could not be opened (counts as failed to open), or failed while running.

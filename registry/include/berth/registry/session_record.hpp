@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <berth/registry/exit_status.hpp>
+
 namespace berth::registry {
 
 enum class session_state : std::uint8_t {
@@ -24,7 +26,10 @@ enum class session_state : std::uint8_t {
 
 using clock = std::chrono::system_clock;
 
-struct session_record {
+// How the session ended is its exit_status (exit_code, term_signal, reason: unset while it
+// runs), inherited rather than held as a member so that a record reads `record.exit_code` as
+// every exit shape does, and passes wherever an exit_status is wanted.
+struct session_record : exit_status {
     std::string id;
     std::string runtime;  // runtime id, e.g. "podman"
     std::string plugin;   // plugin name, e.g. "berth-podman"
@@ -35,11 +40,8 @@ struct session_record {
     clock::time_point created{};
     std::optional<clock::time_point> started;
     std::optional<clock::time_point> ended;
-    std::optional<int> exit_code;  // set when the command exited normally
-    int term_signal = 0;           // set when a signal ended it
-    std::string reason;            // why it failed or was closed, in words
-    std::uint64_t bytes_in = 0;    // written to the session's stdin
-    std::uint64_t bytes_out = 0;   // produced on stdout/stderr/pty
+    std::uint64_t bytes_in = 0;   // written to the session's stdin
+    std::uint64_t bytes_out = 0;  // produced on stdout/stderr/pty
 };
 
 }  // namespace berth::registry
