@@ -10,8 +10,9 @@
 namespace berth::plugins::containerd {
 namespace {
 
-// Past the connect timeout, how long `ctr version` / `ctr plugins ls` may take.
-constexpr std::chrono::seconds k_call_margin{3};
+// Past the connect timeout (2 s by default), how long `ctr version` / `ctr plugins ls` may take:
+// two calls stay within BERTH_HEALTH_BOUND_MS.
+constexpr std::chrono::seconds k_call_margin{2};
 
 // The daemon's answer, or why there is none (a report with state unhealthy).
 bool call(const char* what, const argv& command, const session_config& context,

@@ -25,9 +25,7 @@ containerd_session_driver::containerd_session_driver(sdk::host_services host,
     if (config_.run_mode() && config_.name.empty()) config_.name = random_id();
 }
 
-std::string containerd_session_driver::install_hint() const { return k_ctr_install_hint; }
-
-sdk::process_spec containerd_session_driver::prepare() {
+sdk::session_plan containerd_session_driver::prepare() {
     fifo_dir_ = make_fifo_dir(config_.fifo_dir);
     try {
         if (config_.run_mode()) create_container(config_, target(), host_);
@@ -35,12 +33,17 @@ sdk::process_spec containerd_session_driver::prepare() {
         remove_fifo_dir();
         throw;
     }
-    sdk::process_spec spec;
-    spec.argv = exec_command(config_, target(), exec_id_, fifo_dir_.string());
-    spec.tty = config_.tty;
-    spec.rows = config_.rows;
-    spec.cols = config_.cols;
-    return spec;
+    sdk::session_plan plan;
+    plan.process.argv = exec_command(config_, target(), exec_id_, fifo_dir_.string());
+    plan.process.tty = config_.tty;
+    plan.process.rows = config_.rows;
+    plan.process.cols = config_.cols;
+    plan.target = target();
+    plan.install_hint = k_ctr_install_hint;
+    // `ctr tasks ls`, then up to three removal calls, each bounded.
+    plan.clean_up_bound =
+        4 * (config_.conn.connect_timeout + std::chrono::seconds(10)) + std::chrono::seconds(5);
+    return plan;
 }
 
 void containerd_session_driver::abandon() noexcept {
@@ -99,11 +102,6 @@ void containerd_session_driver::clean_up(sdk::exit_status& status, const sdk::ru
         }
     }
     remove_fifo_dir();
-}
-
-std::chrono::milliseconds containerd_session_driver::clean_up_bound() const {
-    // `ctr tasks ls`, then up to three removal calls, each bounded.
-    return 4 * (config_.conn.connect_timeout + std::chrono::seconds(10)) + std::chrono::seconds(5);
 }
 
 void containerd_session_driver::remove_fifo_dir() const {

@@ -32,18 +32,16 @@ public:
 
     // Creates the run-mode container (removing what a failed `ctr run` left) and the FIFO
     // folder; throws sdk::error with a classified message.
-    sdk::process_spec prepare() override;
+    sdk::session_plan prepare() override;
     void abandon() noexcept override;
     void started(sdk::process_session& process) override;
     void signal(int signo, sdk::process_session& process) override;
     bool stop(int signo, sdk::process_session& process) override;
     sdk::exit_status classify(const sdk::runtime_end& end) override;
     void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
-    [[nodiscard]] std::chrono::milliseconds clean_up_bound() const override;
-    [[nodiscard]] std::string install_hint() const override;
-    [[nodiscard]] std::string target() const override { return config_.target(); }
 
 private:
+    [[nodiscard]] const std::string& target() const { return config_.target(); }
     void remove_fifo_dir() const;
 
     const sdk::host_services host_;

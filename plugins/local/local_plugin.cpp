@@ -19,31 +19,26 @@
 namespace berth::plugins::local {
 namespace {
 
-constexpr std::string_view k_schema = R"schema({
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["command"],
-  "properties": {
-    "command":   {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                  "description": "argv to run; argv[0] is looked up in PATH, no shell"},
-    "tty":       {"type": "boolean", "description": "run on a pseudo-terminal"},
-    "env":       {"type": "object", "additionalProperties": {"type": "string"},
-                  "description": "environment variables to set"},
-    "clear_env": {"type": "boolean", "description": "start from an empty environment"},
-    "workdir":   {"type": "string", "description": "working directory"},
-    "rows":      {"type": "integer", "minimum": 1, "maximum": 65535,
-                  "description": "initial terminal rows (tty)"},
-    "cols":      {"type": "integer", "minimum": 1, "maximum": 65535,
-                  "description": "initial terminal columns (tty)"}
-  }
-})schema";
+// The options beyond the console ones (command, tty, env, rows, cols) every plugin shares.
+constexpr std::string_view k_local_properties = R"({
+  "clear_env": {"type": "boolean", "description": "start from an empty environment"},
+  "workdir":   {"type": "string", "description": "working directory"}
+})";
+
+const std::string& schema() {
+    static const std::string s = sdk::console_schema(
+        k_local_properties,
+        {.command_required = true,
+         .command_description = "argv to run; argv[0] is looked up in PATH, no shell"});
+    return s;
+}
 
 // The whole of what is specific to running on the host: the options become the process spec.
 // Everything else (closing, signals, exit delivery) is the SDK's default.
 class local_driver final : public sdk::session_driver {
 public:
     explicit local_driver(sdk::process_spec spec) : spec_(std::move(spec)) {}
-    sdk::process_spec prepare() override { return spec_; }
+    sdk::session_plan prepare() override { return {spec_}; }  // no target, no tool: the command
 
 private:
     sdk::process_spec spec_;
@@ -81,19 +76,19 @@ public:
         return report;
     }
 
-    std::string_view options_schema() override { return k_schema; }
+    std::string_view options_schema() override { return schema(); }
 
     std::unique_ptr<sdk::runtime_session> open(std::string_view options_json,
                                                sdk::session_sink sink) {
-        const sdk::session_options options(k_schema, options_json);
+        const sdk::session_options options(schema(), options_json);
         sdk::process_spec spec;
         spec.argv = options.strings("command");
         spec.tty = options.flag("tty");
         spec.env = options.string_map("env");
         spec.clear_env = options.flag("clear_env");
         spec.working_dir = options.string("workdir").value_or("");
-        spec.rows = static_cast<std::uint16_t>(options.integer("rows").value_or(24));
-        spec.cols = static_cast<std::uint16_t>(options.integer("cols").value_or(80));
+        spec.rows = options.integer_as<std::uint16_t>("rows").value_or(sdk::k_default_rows);
+        spec.cols = options.integer_as<std::uint16_t>("cols").value_or(sdk::k_default_cols);
         auto session = sessions_.open(std::make_unique<local_driver>(std::move(spec)), sink);
         sessions_.host().log(BERTH_LOG_DEBUG, "started pid " + std::to_string(session->pid()));
         sessions_.host().add_counter("processes_spawned_total", 1);

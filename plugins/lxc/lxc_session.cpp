@@ -46,10 +46,10 @@ lxc_session_driver::lxc_session_driver(sdk::host_services host, lxc_options opti
       options_(std::move(options)),
       owner_lxcpath_(std::move(owner_lxcpath)) {}
 
-sdk::process_spec lxc_session_driver::prepare() {
+sdk::session_plan lxc_session_driver::prepare() {
     // Before anything is made: without lxc-attach a copied container would only be removed.
     if (!sdk::find_executable("lxc-attach"))
-        throw sdk::error(BERTH_ERR_UNAVAILABLE, "lxc-attach not found in PATH: " + install_hint());
+        throw sdk::error(BERTH_ERR_UNAVAILABLE, std::string("lxc-attach not found in PATH: ") + k_lxc_install_hint);
     const session_container c = ready_container(options_, host_);
     target_ = c.name;
     if (c.owned) owned_ = c.name;
@@ -59,15 +59,20 @@ sdk::process_spec lxc_session_driver::prepare() {
             host_.log(BERTH_LOG_WARN,
                       "container " + owned_ + " is not marked as the host's: " + problem);
     }
-    sdk::process_spec spec;
-    spec.argv = attach_argv(options_, target_);
-    spec.tty = options_.tty;
-    spec.rows = options_.rows;
-    spec.cols = options_.cols;
+    sdk::session_plan plan;
+    plan.process.argv = attach_argv(options_, target_);
+    plan.process.tty = options_.tty;
+    plan.process.rows = options_.rows;
+    plan.process.cols = options_.cols;
     // lxc-attach keeps its caller's working directory when the container has the same path;
     // start from / so the host's cwd never decides where the command runs.
-    spec.working_dir = "/";
-    return spec;
+    plan.process.working_dir = "/";
+    plan.target = target_;
+    plan.install_hint = k_lxc_install_hint;
+    // lxc-info for the diagnosis, then lxc-stop, lxc-destroy and the checks.
+    plan.clean_up_bound =
+        std::chrono::duration_cast<milliseconds>(options_.stop_timeout + 4 * k_tool_timeout);
+    return plan;
 }
 
 void lxc_session_driver::abandon() noexcept {
@@ -122,11 +127,6 @@ void lxc_session_driver::clean_up(sdk::exit_status& status, const sdk::runtime_e
     host_.log(BERTH_LOG_ERROR, problem);
     host_.add_counter("cleanup_failures_total", 1);
     status.reason += (status.reason.empty() ? "" : "; ") + problem;
-}
-
-milliseconds lxc_session_driver::clean_up_bound() const {
-    // lxc-info for the diagnosis, then lxc-stop, lxc-destroy and the checks.
-    return std::chrono::duration_cast<milliseconds>(options_.stop_timeout + 4 * k_tool_timeout);
 }
 
 }  // namespace berth::plugins::lxc

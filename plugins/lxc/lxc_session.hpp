@@ -25,7 +25,7 @@ public:
 
     // Attaches, copies or creates the container (lxc_options.hpp's three modes), blocking but
     // bounded, and marks what the session owns with the host's owner.
-    sdk::process_spec prepare() override;
+    sdk::session_plan prepare() override;
     void abandon() noexcept override;
     // On a terminal, until lxc-attach has forked the command: it switches its terminal to raw
     // mode with TCSAFLUSH, which throws away what was typed before.
@@ -34,9 +34,6 @@ public:
     bool stop(int signo, sdk::process_session& process) override;
     sdk::exit_status classify(const sdk::runtime_end& end) override;
     void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
-    [[nodiscard]] std::chrono::milliseconds clean_up_bound() const override;
-    [[nodiscard]] std::string install_hint() const override { return k_lxc_install_hint; }
-    [[nodiscard]] std::string target() const override { return target_; }
 
 private:
     [[nodiscard]] std::string remove_owned() const;

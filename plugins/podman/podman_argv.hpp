@@ -38,10 +38,6 @@ struct session_ids {
 [[nodiscard]] std::vector<std::string> state_argv(const podman_options& options,
                                                   std::string_view name);
 
-// The label a run-mode container carries with its session's token: clean-up removes only a
-// container that has it, never one that merely has the name the session asked for.
-inline constexpr std::string_view k_session_label = "berth.session";
-
 // The names of every container (running or not) labelled k_session_label=token, one a line.
 [[nodiscard]] std::vector<std::string> session_list_argv(const podman_options& options,
                                                          std::string_view token);

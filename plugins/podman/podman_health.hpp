@@ -10,9 +10,10 @@
 
 namespace berth::plugins::podman {
 
+// Together within BERTH_HEALTH_BOUND_MS, with room for the host.
 struct health_timeouts {
     std::chrono::milliseconds version{5000};
-    std::chrono::milliseconds info{8000};
+    std::chrono::milliseconds info{4000};
 };
 
 // What `podman info --format json` says about the set-up. Empty fields were not reported.

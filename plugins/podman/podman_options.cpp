@@ -195,7 +195,7 @@ podman_options parse_options(std::string_view options_json) {
     p.ports = o.strings("ports");
     check_items("ports", p.ports);
     p.labels = o.string_map("labels");
-    sdk::check_labels("labels", p.labels);
+    sdk::check_labels("labels", p.labels, std::array{k_session_label});
     check_values("labels", p.labels);
     p.memory = o.string("memory").value_or("");
     if (o.has("memory") && !valid_memory(p.memory))

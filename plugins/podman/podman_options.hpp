@@ -65,6 +65,11 @@ struct podman_options {
 // option may not set it.
 inline constexpr std::string_view k_token_env = "BERTH_PODMAN_SESSION";
 
+// The label a run-mode container carries with its session's token: clean-up removes only a
+// container that has it, never one that merely has the name the session asked for. Reserved:
+// a `labels` option may not set it.
+inline constexpr std::string_view k_session_label = "berth.session";
+
 // JSON Schema of the options (the subset the SDK's validator understands): the SDK's console
 // options and podman's own. NUL-terminated, built on first use, valid as long as the program
 // runs.

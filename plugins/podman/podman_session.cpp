@@ -37,21 +37,16 @@ podman_session_driver::podman_session_driver(sdk::host_services host, podman_opt
       ids_(make_ids(options_, host_)),
       processes_(k_token_env, ids_.token) {}
 
-sdk::process_spec podman_session_driver::prepare() {
-    sdk::process_spec spec;
-    spec.argv = session_argv(options_, ids_);
-    spec.tty = options_.tty;
-    spec.rows = options_.rows;
-    spec.cols = options_.cols;
-    return spec;
-}
-
-std::string podman_session_driver::install_hint() const {
-    return "install podman, or point option 'binary' at it";
-}
-
-std::string podman_session_driver::target() const {
-    return run_mode() ? ids_.name : options_.container;
+sdk::session_plan podman_session_driver::prepare() {
+    sdk::session_plan plan;
+    plan.process.argv = session_argv(options_, ids_);
+    plan.process.tty = options_.tty;
+    plan.process.rows = options_.rows;
+    plan.process.cols = options_.cols;
+    plan.target = run_mode() ? ids_.name : options_.container;
+    plan.install_hint = "install podman, or point option 'binary' at it";
+    plan.clean_up_bound = k_classify_and_remove + k_sweep_rounds * k_sweep_interval;
+    return plan;
 }
 
 void podman_session_driver::signal(int signo, sdk::process_session& process) {
@@ -109,10 +104,6 @@ void podman_session_driver::clean_up(sdk::exit_status& status, const sdk::runtim
     if (run_mode() && forced) remove_container(status);
     if (!run_mode() && options_.local() && forced)
         kill_stragglers(podman_killed(end) ? k_sweep_rounds : 1);
-}
-
-milliseconds podman_session_driver::clean_up_bound() const {
-    return k_classify_and_remove + k_sweep_rounds * k_sweep_interval;
 }
 
 void podman_session_driver::remove_container(sdk::exit_status& status) const {

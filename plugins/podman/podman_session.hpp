@@ -26,14 +26,11 @@ class podman_session_driver final : public sdk::session_driver {
 public:
     podman_session_driver(sdk::host_services host, podman_options options);
 
-    sdk::process_spec prepare() override;
+    sdk::session_plan prepare() override;
     void signal(int signo, sdk::process_session& process) override;
     bool stop(int signo, sdk::process_session& process) override;
     sdk::exit_status classify(const sdk::runtime_end& end) override;
     void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
-    [[nodiscard]] std::chrono::milliseconds clean_up_bound() const override;
-    [[nodiscard]] std::string install_hint() const override;
-    [[nodiscard]] std::string target() const override;
 
 private:
     [[nodiscard]] bool run_mode() const noexcept { return options_.mode == session_mode::run; }

@@ -106,8 +106,8 @@ struct runtime_session::state : std::enable_shared_from_this<state> {
 std::unique_ptr<runtime_session> session_runtime::open(std::unique_ptr<session_driver> driver,
                                                        session_sink sink) {
     if (!driver) throw error(BERTH_ERR_INTERNAL, "session_runtime::open without a driver");
-    process_spec spec = driver->prepare();
-    const std::string tool = spec.argv.empty() ? std::string() : spec.argv.front();
+    session_plan plan = driver->prepare();
+    const std::string tool = plan.process.argv.empty() ? std::string() : plan.process.argv.front();
     auto st = std::make_shared<runtime_session::state>(*this, std::move(driver), sink);
 
     process_callbacks callbacks;
@@ -117,25 +117,26 @@ std::unique_ptr<runtime_session> session_runtime::open(std::unique_ptr<session_d
     callbacks.on_exit = [st](const exit_status& e) { st->process_ended(e); };
     std::unique_ptr<process_session> process;
     try {
-        process = process_session::start(loop_, std::move(spec), std::move(callbacks));
+        process = process_session::start(loop_, std::move(plan.process), std::move(callbacks));
     } catch (const error& e) {
         st->driver->abandon();
-        const std::string hint = st->driver->install_hint();
-        if (hint.empty()) throw;  // the user's own command: COMMAND_NOT_FOUND stays
-        throw tool_error(e, tool, hint);
+        if (plan.install_hint.empty()) throw;  // the user's own command: COMMAND_NOT_FOUND stays
+        throw tool_error(e, tool, plan.install_hint);
     } catch (...) {
         st->driver->abandon();
         throw;
     }
     st->driver->started(*process);
-    std::string target = st->driver->target();
-    return std::unique_ptr<runtime_session>(
-        new runtime_session(std::move(st), std::move(process), std::move(target)));
+    return std::unique_ptr<runtime_session>(new runtime_session(
+        std::move(st), std::move(process), std::move(plan.target), plan.clean_up_bound));
 }
 
 runtime_session::runtime_session(std::shared_ptr<state> s, std::unique_ptr<process_session> p,
-                                 std::string target)
-    : state_(std::move(s)), process_(std::move(p)), target_(std::move(target)) {}
+                                 std::string target, std::chrono::milliseconds clean_up_bound)
+    : state_(std::move(s)),
+      process_(std::move(p)),
+      target_(std::move(target)),
+      clean_up_bound_(clean_up_bound) {}
 
 runtime_session::~runtime_session() {
     if (!state_->wait_done(milliseconds(0))) {
@@ -198,10 +199,9 @@ void runtime_session::close(milliseconds grace) {
         (void)process_->wait(std::min(grace / 2, k_eof_wait));
     }
     if (!process_->finished()) stop_process(grace_end);
-    const milliseconds bound = s.driver->clean_up_bound();
-    if (!s.wait_done(bound))
+    if (!s.wait_done(clean_up_bound_))
         throw error(BERTH_ERR_TIMEOUT, "the session did not finish cleaning up within " +
-                                           std::to_string(bound.count()) + " ms");
+                                           std::to_string(clean_up_bound_.count()) + " ms");
 }
 
 void runtime_session::stop_process(clock::time_point grace_end) {

@@ -60,11 +60,14 @@ class test_driver : public session_driver {
 public:
     test_driver(std::vector<std::string> argv, recorder& r, bool tty = false)
         : argv_(std::move(argv)), rec_(r), tty_(tty) {}
-    process_spec prepare() override {
-        process_spec spec;
-        spec.argv = argv_;
-        spec.tty = tty_;
-        return spec;
+    session_plan prepare() override {
+        session_plan plan;
+        plan.process.argv = argv_;
+        plan.process.tty = tty_;
+        plan.target = "box";
+        plan.install_hint = hint;
+        plan.clean_up_bound = bound;
+        return plan;
     }
     void abandon() noexcept override { rec_.note("abandon"); }
     exit_status classify(const runtime_end& end) override {
@@ -77,11 +80,9 @@ public:
         std::this_thread::sleep_for(clean_up_time);
         rec_.note("clean_up");
     }
-    std::string install_hint() const override { return hint; }
-    std::string target() const override { return "box"; }
-
     std::string hint;
     std::chrono::milliseconds clean_up_time{0};
+    std::chrono::milliseconds bound{10000};
 
 private:
     std::vector<std::string> argv_;
@@ -244,19 +245,14 @@ TEST(RuntimeSession, ManySessionsShareAFewWorkers) {
 
 // A clean-up that overruns its bound: the handle's destruction does not wait for it, and its
 // exit never reaches the host afterwards.
-class overrunning_driver final : public test_driver {
-public:
-    using test_driver::test_driver;
-    std::chrono::milliseconds clean_up_bound() const override { return 100ms; }
-};
-
 TEST(RuntimeSession, NoCallbackAfterDestroyEvenWhenCleanUpOverruns) {
     recorder rec;
     const berth_session_sink c = rec.sink();
     {
         session_runtime rt{host_services{}};
-        auto d = std::make_unique<overrunning_driver>(std::vector<std::string>{"true"}, rec);
+        auto d = std::make_unique<test_driver>(std::vector<std::string>{"true"}, rec);
         d->clean_up_time = 800ms;
+        d->bound = 100ms;
         auto s = rt.open(std::move(d), session_sink(&c));
         const auto start = clock::now();
         s.reset();

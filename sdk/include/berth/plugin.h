@@ -76,6 +76,11 @@ typedef enum berth_status {
  * SIGKILL when the caller names no grace period: the one default, for hosts and plugins. */
 #define BERTH_DEFAULT_GRACE_MS 2000
 
+/* How long a host waits for health_check (ABI 1.2): a plugin bounds the whole check, every
+ * runtime call in it together, well within this, so a hung runtime reads as the plugin's own
+ * UNHEALTHY detail and not as the host giving up. */
+#define BERTH_HEALTH_BOUND_MS 10000
+
 typedef enum berth_log_level {
     BERTH_LOG_TRACE = 0,
     BERTH_LOG_DEBUG = 1,
@@ -224,7 +229,8 @@ typedef struct berth_plugin_api {
     const char* (*last_error)(berth_plugin* plugin);
 
     /* Required. Check the runtime and report through sink. Thread-safe; may block, but must
-     * bound every wait (a hung runtime reports UNHEALTHY, it does not hang the check).
+     * bound every wait, all of them together within BERTH_HEALTH_BOUND_MS (a hung runtime
+     * reports UNHEALTHY, it does not hang the check).
      * Returns BERTH_OK when a report was written, whatever the state. */
     berth_status (*health_check)(berth_plugin* plugin, const berth_health_sink* sink);
 

@@ -106,7 +106,7 @@ TEST(ContainerdSession, ResizeWithoutTerminalIsAStateError) {
     ASSERT_TRUE(s);
     const auto r = s->resize(40, 100);
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.err().code, host::errc::state);
+    EXPECT_EQ(r.err().code, BERTH_ERR_STATE);
     ASSERT_TRUE(s->close(0ms));
 }
 

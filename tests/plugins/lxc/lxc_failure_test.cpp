@@ -33,7 +33,7 @@ TEST_F(LxcTest, EnsureRunningOnAMissingContainerFailsToOpen) {
     const auto name = unique_name("missing");
     const auto e =
         open_error({{"container", name}, {"ensure_running", true}, {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::not_found) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_NOT_FOUND) << e.message;
     EXPECT_THAT(e.message, HasSubstr("container '" + name + "' does not exist"));
 }
 
@@ -61,7 +61,7 @@ TEST_F(LxcTest, UnknownLxcTemplate) {
                                {"lxc_template", "berth-no-such-template"},
                                {"config_file", lxc_config()},
                                {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::not_found) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_NOT_FOUND) << e.message;
     EXPECT_THAT(e.message, HasSubstr("LXC template 'berth-no-such-template' not found"));
     EXPECT_EQ(state_of(name), "MISSING");
 }
@@ -74,7 +74,7 @@ TEST_F(LxcTest, NameInUseIsRefusedAndTheOtherContainerKept) {
                                {"config_file", lxc_config()},
                                {"destroy_on_close", true},
                                {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::state) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_STATE) << e.message;
     EXPECT_THAT(e.message, HasSubstr("container '" + existing.name() + "' already exists"));
     EXPECT_EQ(state_of(existing.name()), "STOPPED");
 }
@@ -92,7 +92,7 @@ TEST_F(LxcTest, UnusableConfigFileLeavesNothing) {
                                {"config_file", config.string()},
                                {"command", {"true"}}});
     std::filesystem::remove(config);
-    EXPECT_EQ(e.code, host::errc::runtime_error) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_RUNTIME) << e.message;
     EXPECT_THAT(e.message, HasSubstr("lxc-start " + name + " failed"));
     EXPECT_THAT(e.message, HasSubstr("destroyed again"));
     EXPECT_EQ(state_of(name), "MISSING");
@@ -101,7 +101,7 @@ TEST_F(LxcTest, UnusableConfigFileLeavesNothing) {
 TEST_F(LxcTest, MissingTemplateContainer) {
     const auto name = unique_name("notmpl");
     const auto e = open_error({{"template", name}, {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::not_found) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_NOT_FOUND) << e.message;
     EXPECT_THAT(e.message, HasSubstr("template container '" + name + "' does not exist"));
 }
 
@@ -109,19 +109,19 @@ TEST_F(LxcTest, RunningTemplateContainerCannotBeCopied) {
     scratch_container running(scratch_container::kind::running);
     ASSERT_TRUE(running.ok()) << running.error();
     const auto e = open_error({{"template", running.name()}, {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::state) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_STATE) << e.message;
     EXPECT_THAT(e.message, HasSubstr("is RUNNING"));
 }
 
 TEST_F(LxcTest, InvalidOptionsAreNamed) {
     auto e = open_error({{"container", "c"}, {"workdir", "/tmp"}, {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::invalid_argument);
+    EXPECT_EQ(e.code, BERTH_ERR_INVALID_ARGUMENT);
     EXPECT_THAT(e.message, HasSubstr("unknown option 'workdir'"));
     e = open_error({{"container", "c"}, {"keep_vars", {"A"}}, {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::invalid_argument);
+    EXPECT_EQ(e.code, BERTH_ERR_INVALID_ARGUMENT);
     EXPECT_THAT(e.message, HasSubstr("'keep_vars' needs 'clear_env'"));
     e = open_error({{"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::invalid_argument);
+    EXPECT_EQ(e.code, BERTH_ERR_INVALID_ARGUMENT);
 }
 
 // An external `lxc-stop -k` of the container a session attached to: lxc-attach exits 137 and

@@ -269,7 +269,7 @@ TEST_F(LxcTest, ExplicitLxcpathReachesEveryTool) {
     const auto e = open_error({{"template", lxc_template()},
                                {"lxcpath", "/nonexistent/berth-lxcpath"},
                                {"command", {"true"}}});
-    EXPECT_EQ(e.code, host::errc::not_found) << e.message;
+    EXPECT_EQ(e.code, BERTH_ERR_NOT_FOUND) << e.message;
 }
 
 TEST_F(LxcTest, GracefulStopTimeoutStillRemovesTheCopy) {

@@ -102,7 +102,7 @@ TEST_F(PodmanTest, MissingPodmanBinaryIsUnavailableNotCommandNotFound) {
     options["binary"] = "/nonexistent/podman";
     const auto r = host_->open_session("podman", options.dump());
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.err().code, host::errc::unavailable);
+    EXPECT_EQ(r.err().code, BERTH_ERR_UNAVAILABLE);
     EXPECT_THAT(r.err().message, HasSubstr("/nonexistent/podman cannot be run"));
     EXPECT_THAT(r.err().message, HasSubstr("install podman, or point option 'binary' at it"));
 }
@@ -112,7 +112,7 @@ TEST_F(PodmanTest, BadOptionsAreRejectedBeforeAnythingRuns) {
     options["volumez"] = json::array({"/a:/b"});
     auto r = host_->open_session("podman", options.dump());
     ASSERT_FALSE(r);
-    EXPECT_EQ(r.err().code, host::errc::invalid_argument);
+    EXPECT_EQ(r.err().code, BERTH_ERR_INVALID_ARGUMENT);
     EXPECT_THAT(r.err().message, HasSubstr("unknown option 'volumez'"));
 
     r = host_->open_session("podman", json{{"image", "--privileged"}}.dump());

@@ -149,6 +149,8 @@ INSTANTIATE_TEST_SUITE_P(
                  R"(option 'labels' has the invalid name "a=b")"},
         bad_case{R"({"image": "i", "labels": {"berth.owner": "x"}})",
                  R"(option 'labels' has the name "berth.owner", which is reserved)"},
+        bad_case{R"({"image": "i", "labels": {"berth.session": "x"}})",
+                 R"(option 'labels' has the name "berth.session", which is reserved)"},
         bad_case{R"({"image": "i", "memory": "lots"})", "'memory' must be a size"},
         bad_case{R"({"image": "i", "memory": "1.g"})", "'memory' must be a size"},
         bad_case{R"({"image": "i", "cpus": 0})", "'cpus' must be a number greater than 0"},

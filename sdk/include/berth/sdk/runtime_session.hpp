@@ -48,6 +48,19 @@ struct runtime_end {
     bool runtime_signalled = false;
 };
 
+// What a driver's prepare() hands the SDK: the process to run and the facts about it.
+struct session_plan {
+    process_spec process;
+    // What the session runs in (session_info), e.g. the container's name; empty for none.
+    std::string target;
+    // How a user gets the runtime's tool (process.argv[0]) when it is missing, e.g. "install
+    // podman, or point option 'binary' at it". Empty when argv[0] is the user's own command (a
+    // process on the host): then a missing one is COMMAND_NOT_FOUND.
+    std::string install_hint;
+    // The longest classify plus clean_up may take: close() waits that long for them.
+    std::chrono::milliseconds clean_up_bound{10000};
+};
+
 class session_driver {
 public:
     static constexpr std::size_t k_words_bytes = 4096;  // head and tail, each
@@ -56,7 +69,7 @@ public:
 
     // open()'s thread. Create what the session needs (a container: blocking, bounded) and
     // return the process to run. Throw sdk::error when that fails, leaving nothing behind.
-    virtual process_spec prepare() = 0;
+    virtual session_plan prepare() = 0;
 
     // open()'s thread, when prepare() succeeded but the process could not be started: undo
     // prepare(). Bounded; must not throw.
@@ -88,25 +101,11 @@ public:
     virtual exit_status classify(const runtime_end& end) { return end.process; }
 
     // Worker, after classify. Remove what the session created; name what could not be removed
-    // in status.reason (and the log). Bounded by clean_up_bound().
+    // in status.reason (and the log). Bounded by the plan's clean_up_bound.
     virtual void clean_up(exit_status& status, const runtime_end& end) {
         (void)status;
         (void)end;
     }
-
-    // The longest classify plus clean_up may take: close() waits that long for them.
-    [[nodiscard]] virtual std::chrono::milliseconds clean_up_bound() const {
-        return std::chrono::seconds(10);
-    }
-
-    // How a user gets the runtime's tool (argv[0] of prepare()'s spec) when it is missing,
-    // e.g. "install podman, or point option 'binary' at it". Empty when argv[0] is the user's
-    // own command (a process on the host): then a missing one is COMMAND_NOT_FOUND.
-    [[nodiscard]] virtual std::string install_hint() const { return {}; }
-
-    // What the session runs in (session_info), e.g. the container's name; empty for none.
-    // Read once, after prepare().
-    [[nodiscard]] virtual std::string target() const { return {}; }
 };
 
 class runtime_session;
@@ -164,13 +163,14 @@ public:
 private:
     friend class session_runtime;
     runtime_session(std::shared_ptr<state> s, std::unique_ptr<process_session> p,
-                    std::string target);
+                    std::string target, std::chrono::milliseconds clean_up_bound);
     // close()'s escalation once input is closed: SIGTERM, then SIGKILL at the deadline.
     void stop_process(std::chrono::steady_clock::time_point grace_end);
 
     std::shared_ptr<state> state_;
     std::unique_ptr<process_session> process_;
     const std::string target_;
+    const std::chrono::milliseconds clean_up_bound_;
 };
 
 }  // namespace berth::sdk
