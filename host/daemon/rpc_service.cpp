@@ -272,7 +272,7 @@ json rpc_service::session_open(const json& params) {
                  m->detail);
     std::size_t total = 0;
     std::size_t same = 0;
-    for (const auto& r : host_.registry().sessions().list()) {
+    for (const auto& r : host_.session_records()) {
         if (registry::is_final(r.state)) continue;
         ++total;
         if (r.runtime == plugin->runtime()) ++same;
@@ -299,29 +299,21 @@ json rpc_service::session_open(const json& params) {
 
 json rpc_service::session_list() {
     json out = json::array();
-    for (const auto& r : host_.registry().sessions().list()) out.push_back(wire::to_json(r));
+    for (const auto& r : host_.session_records()) out.push_back(wire::to_json(r));
     return out;
 }
 
 std::shared_ptr<host::session> rpc_service::session_of(const json& params) {
     const auto id = param<std::string>(params, "id");
     auto s = host_.find_session(id);
-    if (!s) {
-        if (host_.registry().sessions().find(id))
-            fail(BERTH_ERR_STATE, "session " + id + " is no longer running (lost or reaped)");
+    if (!s)
         fail(err::unknown_session, BERTH_ERR_NOT_FOUND,
              "unknown session '" + wire::preview(id) + "'");
-    }
     return s;
 }
 
 std::shared_ptr<registry::session_entry> rpc_service::entry_of(const json& params) {
-    const auto id = param<std::string>(params, "id");
-    auto e = host_.registry().sessions().find(id);
-    if (!e)
-        fail(err::unknown_session, BERTH_ERR_NOT_FOUND,
-             "unknown session '" + wire::preview(id) + "'");
-    return e;
+    return session_of(params)->entry();
 }
 
 json rpc_service::session_get(const json& params) {

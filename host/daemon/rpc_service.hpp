@@ -83,8 +83,8 @@ private:
     nlohmann::json session_signal(const nlohmann::json& params);
     nlohmann::json session_close(const nlohmann::json& params);
 
-    // The host's live session, or the registry's entry (also for ended and lost sessions),
-    // named by params.id; a failure naming the id when there is none.
+    // The host's session named by params.id (also an ended or lost one: its calls then answer
+    // that it has ended), or its entry; a failure naming the id when there is none.
     std::shared_ptr<host::session> session_of(const nlohmann::json& params);
     std::shared_ptr<registry::session_entry> entry_of(const nlohmann::json& params);
     void changed() const {

@@ -15,7 +15,7 @@ std::string signature(const std::vector<registry::session_record>& records) {
 
 void session_persistence::save_if_changed() {
     const std::lock_guard lock(mutex_);
-    const auto records = host_.registry().sessions().list();
+    const auto records = host_.session_records();
     auto sig = signature(records);
     if (!dirty_.exchange(false) && sig == last_signature_) return;
     try {
@@ -30,7 +30,6 @@ void session_persistence::save_if_changed() {
 void session_persistence::restore() {
     std::string problem;
     for (auto r : store_.load(problem)) {
-        if (host_.registry().sessions().find(r.id)) continue;
         if (!registry::is_final(r.state)) {
             r.reason =
                 "berthd restarted; last known state: " + std::string(registry::to_string(r.state)) +
@@ -38,11 +37,8 @@ void session_persistence::restore() {
             if (!r.ended) r.ended = registry::clock::now();
             r.state = registry::session_state::lost;
         }
-        try {
-            (void)host_.registry().sessions().add(std::move(r), 1);
-        } catch (const std::exception& e) {
-            spdlog::warn("skipped a persisted session: {}", e.what());
-        }
+        if (auto kept = host_.restore_session(std::move(r)); !kept)
+            spdlog::warn("skipped a persisted session: {}", kept.err().message);
     }
     if (!problem.empty()) spdlog::warn("{}", problem);
 }

@@ -1,5 +1,5 @@
-// Keeps <state_dir>/sessions.json in step with the registry: saved when something changed (at
-// most once a second from the tick, and before session.open replies), and read back at start,
+// Keeps <state_dir>/sessions.json in step with the host's sessions: saved when something changed
+// (at most once a second from the tick, and before session.open replies), and read back at start,
 // where the sessions of the last run come back with their last state.
 #pragma once
 
@@ -24,9 +24,9 @@ public:
     // A failed save is logged and retried at the next call; it never throws.
     void save_if_changed();
 
-    // Puts the records of the last run into the registry: sessions that were still going are
-    // listed as lost (their processes went with the old berthd); sessions that had already
-    // ended keep the state, exit code and signal they ended with.
+    // Gives the host the records of the last run (host::restore_session): sessions that were
+    // still going are listed as lost (their processes went with the old berthd); sessions that
+    // had already ended keep the state, exit code and signal they ended with.
     void restore();
 
 private:

@@ -24,10 +24,10 @@ void shutdown(daemon_state& d) {
     });
     // Close every session in parallel, each with its grace period (containers cleaned up).
     std::vector<std::thread> closers;
-    for (const auto& r : d.host.registry().sessions().list()) {
-        if (auto s = d.host.find_session(r.id))
-            closers.emplace_back(
-                [s, grace = d.config.close_grace] { (void)s->close(grace, "berthd shut down"); });
+    for (const auto& s : d.host.sessions()) {
+        if (s->released()) continue;  // nothing of it left to end
+        closers.emplace_back(
+            [s, grace = d.config.close_grace] { (void)s->close(grace, "berthd shut down"); });
     }
     for (auto& t : closers) t.join();
     d.persistence.mark_dirty();

@@ -4,6 +4,7 @@
 #include <berth/host/host.hpp>
 #include <berth/host/plugin_trust.hpp>
 #include <berth/sdk/options.hpp>
+#include <berth/sdk/random_hex.hpp>
 
 #include <algorithm>
 #include <map>
@@ -60,6 +61,7 @@ host::host(host_options options) : options_(std::move(options)) {
 host::~host() {
     // Sessions hold their plugins; drop them before the plugins' last owner goes.
     std::lock_guard lock(sessions_mutex_);
+    order_.clear();
     sessions_.clear();
 }
 
@@ -94,6 +96,10 @@ std::vector<reclaim_report> host::reclaim_owned() {
 }
 
 namespace {
+
+// "s-" and 12 random hex digits: unique across restarts too, as berthd lists the sessions of
+// its last run beside new ones.
+std::string new_session_id() { return "s-" + sdk::random_hex(12); }
 
 // dirs, each with where it came from. The host computed them from this process's discovery
 // inputs unless the embedder gave its own (then they are all dir_origin::other).
@@ -307,15 +313,43 @@ result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
         for (const auto& a : *it)
             if (a.is_string()) record.argv.push_back(a.get<std::string>());
 
-    auto opened = session::open(
-        p, registry_.sessions().add(std::move(record), options_.output_buffer_capacity),
-        std::string(options_json), std::move(observer));
-    if (!opened) return opened.err();
-    auto s = std::move(opened.value());
+    auto s = keep(std::move(record), p, std::move(observer));
+    if (auto opened = s->open(std::string(options_json)); !opened) return opened.err();
+    return s;
+}
+
+std::shared_ptr<session> host::keep(registry::session_record record, std::shared_ptr<plugin> p,
+                                    output_observer observer) {
+    if (record.created == registry::clock::time_point{}) record.created = registry::clock::now();
+    std::shared_ptr<session> s;
     {
         std::lock_guard lock(sessions_mutex_);
+        if (record.id.empty()) {
+            do {
+                record.id = new_session_id();
+            } while (sessions_.contains(record.id));
+        } else if (sessions_.contains(record.id)) {
+            return nullptr;
+        }
+        s = session::create(
+            std::move(p),
+            std::make_shared<registry::session_entry>(
+                std::move(record), options_.output_buffer_capacity, &registry_.metrics()),
+            std::move(observer));
         sessions_.emplace(s->id(), s);
+        order_.push_back(s);
     }
+    return s;
+}
+
+result<std::shared_ptr<session>> host::restore_session(registry::session_record record) {
+    if (record.id.empty() || !registry::is_final(record.state))
+        return error{BERTH_ERR_INVALID_ARGUMENT,
+                     "cannot restore session '" + record.id +
+                         "': only an ended session with an id can be kept by its record alone"};
+    const std::string id = record.id;
+    auto s = keep(std::move(record), nullptr, {});
+    if (!s) return error{BERTH_ERR_STATE, "cannot restore session '" + id + "': the id is taken"};
     return s;
 }
 
@@ -323,6 +357,19 @@ std::shared_ptr<session> host::find_session(std::string_view id) const {
     std::lock_guard lock(sessions_mutex_);
     auto it = sessions_.find(id);
     return it == sessions_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<session>> host::sessions() const {
+    std::lock_guard lock(sessions_mutex_);
+    return order_;
+}
+
+std::vector<registry::session_record> host::session_records() const {
+    // Snapshots take each entry's own lock; taking them outside ours keeps a busy session
+    // from stalling every open and find.
+    std::vector<registry::session_record> records;
+    for (const auto& s : sessions()) records.push_back(s->entry()->snapshot());
+    return records;
 }
 
 void host::forget_session(std::string_view id) {
@@ -333,6 +380,7 @@ void host::forget_session(std::string_view id) {
         if (it == sessions_.end()) return;
         s = std::move(it->second);
         sessions_.erase(it);
+        std::erase(order_, s);
     }
     // s is destroyed here, outside the lock: its destructor may wait for the plugin.
 }
@@ -344,18 +392,11 @@ std::size_t host::release_ended_sessions() {
             "cannot destroy a session from its own thread)");
         return 0;
     }
-    std::vector<std::shared_ptr<session>> ended;
-    {
-        std::lock_guard lock(sessions_mutex_);
-        for (const auto& [id, s] : sessions_)
-            if (registry::is_final(s->entry()->snapshot().state) && !s->released())
-                ended.push_back(s);
-    }
-    // Outside the lock: session_destroy may wait for a plugin's threads, and open_session,
-    // find_session and forget_session go on meanwhile.
+    // Outside the map's lock: session_destroy may wait for a plugin's threads, and
+    // open_session, find_session and forget_session go on meanwhile.
     std::size_t released = 0;
-    for (const auto& s : ended)
-        if (s->release()) ++released;
+    for (const auto& s : sessions())
+        if (registry::is_final(s->entry()->state()) && !s->released() && s->release()) ++released;
     return released;
 }
 

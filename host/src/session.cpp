@@ -90,35 +90,42 @@ struct session::sink_context {
     }
 };
 
-result<std::shared_ptr<session>> session::open(std::shared_ptr<host::plugin> plugin,
-                                               std::shared_ptr<registry::session_entry> entry,
-                                               const std::string& options_json,
-                                               output_observer observer) {
+std::shared_ptr<session> session::create(std::shared_ptr<host::plugin> plugin,
+                                         std::shared_ptr<registry::session_entry> entry,
+                                         output_observer observer) {
     auto s = std::shared_ptr<session>(new session());
     s->plugin_ = std::move(plugin);
     s->entry_ = std::move(entry);
     s->sink_ = std::make_unique<sink_context>();
     s->sink_->entry = s->entry_;
     s->sink_->observer = std::move(observer);
+    return s;
+}
 
+result<void> session::open(const std::string& options_json) {
     berth_session_sink sink{};
     sink.struct_size = sizeof sink;
-    sink.ctx = s->sink_.get();
+    sink.ctx = sink_.get();
     sink.on_output = &sink_context::on_output;
     sink.on_exit = &sink_context::on_exit;
-    const auto& api = s->plugin_->api();
+    const auto& api = plugin_->api();
     berth_session* handle = nullptr;
-    s->plugin_->note_session_opening();
+    plugin_->note_session_opening();
+    // Without the handle lock: opening may take the runtime seconds, and calls on this
+    // session meanwhile answer at once that it is still opening.
     const berth_status status =
-        api.session_open(s->plugin_->instance(), options_json.c_str(), &sink, &handle);
+        api.session_open(plugin_->instance(), options_json.c_str(), &sink, &handle);
     if (status != BERTH_OK || handle == nullptr) {
-        auto failure = s->check(status == BERTH_OK ? BERTH_ERR_INTERNAL : status, "open");
-        s->entry_->mark_failed(failure.err().message);
-        return failure.err();
+        auto failure = check(status == BERTH_OK ? BERTH_ERR_INTERNAL : status, "open");
+        entry_->mark_failed(failure.err().message);
+        return failure;
     }
-    s->handle_ = handle;
-    s->entry_->mark_running(api.session_pid != nullptr ? api.session_pid(handle) : -1);
-    return s;
+    {
+        const std::unique_lock lock(handle_mutex_);
+        handle_ = handle;
+    }
+    entry_->mark_running(api.session_pid != nullptr ? api.session_pid(handle) : -1);
+    return {};
 }
 
 session::~session() {
@@ -139,8 +146,10 @@ result<void> session::check(int status, const char* what) {
     return error{code, message};
 }
 
-error session::ended_error() const {
-    return error{BERTH_ERR_STATE, "session " + id() + " has ended"};
+error session::no_handle_error() const {
+    const bool opening = entry_->state() == registry::session_state::starting;
+    return error{BERTH_ERR_STATE,
+                 "session " + id() + (opening ? " is still opening" : " has ended")};
 }
 
 bool session::released() const {
@@ -167,7 +176,7 @@ bool session::release() {
 
 result<void> session::write(std::span<const std::uint8_t> data) {
     const std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) return ended_error();
+    if (handle_ == nullptr) return no_handle_error();
     const auto r = check(
         plugin_->api().session_write(handle_, data.data(), static_cast<std::uint32_t>(data.size())),
         "write");
@@ -181,7 +190,7 @@ result<void> session::write(std::string_view text) {
 
 result<void> session::close_input() {
     const std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) return ended_error();
+    if (handle_ == nullptr) return no_handle_error();
     if (plugin_->api().session_close_stdin == nullptr)
         return error{BERTH_ERR_UNSUPPORTED,
                      "runtime " + plugin_->runtime() + " cannot close stdin"};
@@ -190,7 +199,7 @@ result<void> session::close_input() {
 
 result<void> session::resize(std::uint16_t rows, std::uint16_t cols) {
     const std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) return ended_error();
+    if (handle_ == nullptr) return no_handle_error();
     if (plugin_->api().session_resize == nullptr)
         return error{BERTH_ERR_UNSUPPORTED, "runtime " + plugin_->runtime() + " cannot resize"};
     return check(plugin_->api().session_resize(handle_, rows, cols), "resize");
@@ -198,7 +207,7 @@ result<void> session::resize(std::uint16_t rows, std::uint16_t cols) {
 
 result<void> session::signal(int signo) {
     const std::shared_lock lock(handle_mutex_);
-    if (handle_ == nullptr) return ended_error();
+    if (handle_ == nullptr) return no_handle_error();
     if (plugin_->api().session_signal == nullptr)
         return error{BERTH_ERR_UNSUPPORTED,
                      "runtime " + plugin_->runtime() + " cannot send signals"};
@@ -208,7 +217,10 @@ result<void> session::signal(int signo) {
 result<void> session::close(std::chrono::milliseconds grace, std::string_view reason) {
     const std::shared_lock lock(handle_mutex_);
     // Released: it ended and its plugin objects are gone; the record says how it ended.
-    if (handle_ == nullptr) return {};
+    if (handle_ == nullptr) {
+        if (entry_->state() == registry::session_state::starting) return no_handle_error();
+        return {};
+    }
     // Closed first: the exit the plugin reports while closing is recorded under it.
     entry_->mark_closed(reason);
     return check(plugin_->api().session_close(handle_, static_cast<std::uint32_t>(grace.count())),

@@ -35,6 +35,11 @@ session_record session_entry::snapshot() const {
     return record_;
 }
 
+session_state session_entry::state() const {
+    const std::lock_guard lock(mutex_);
+    return record_.state;
+}
+
 void session_entry::mark_running(std::int64_t pid) {
     bool ended_already = false;
     {

@@ -19,29 +19,39 @@ namespace {
 using json = nlohmann::json;
 namespace err = wire::rpc_error;
 
-// A host with no plugins: nothing can be spawned, the request layer is all there is.
+// A host with the scripted fake plugin only: its sessions have no process behind them, so
+// nothing is spawned and the request layer is all there is.
 class RpcService : public ::testing::Test {
 protected:
-    host::host host_{host::host_options{.plugin_dirs = std::vector<std::filesystem::path>{}}};
+    host::host host_{host::host_options{
+        .plugin_dirs = std::vector<std::filesystem::path>{BERTH_FAKE_PLUGIN_ROOT "/scripted"}}};
     daemon_config config_;
     rpc_service rpc_{host_, config_};
+    std::string id_ = "s-test";  // the session session_with() opened
+
+    // `line` with "s-test" standing for the session session_with() opened.
+    [[nodiscard]] std::string with_id(std::string line) const {
+        for (auto at = line.find("s-test"); at != std::string::npos; at = line.find("s-test", at))
+            line.replace(at, 6, id_);
+        return line;
+    }
 
     json call(const std::string& line) {
-        const std::string frame = rpc_.handle_line(line);
+        const std::string frame = rpc_.handle_line(with_id(line));
         EXPECT_FALSE(frame.empty()) << line.substr(0, 200);
         EXPECT_EQ(frame.back(), '\n');
         EXPECT_EQ(frame.find('\n'), frame.size() - 1) << "one line per reply";
         return json::parse(frame);
     }
 
-    // A session in the registry with the given output, as if a plugin had produced it.
+    // A running session with the given output, as if its plugin had produced it.
     std::shared_ptr<registry::session_entry> session_with(const std::string& out,
                                                           const std::string& err_out = "") {
-        registry::session_record r;
-        r.id = "s-test";
-        r.runtime = "local";
-        auto e = host_.registry().sessions().add(r, 1 << 20);
-        e->mark_running(1);
+        auto s = host_.open_session("scripted", R"({"command":["sh"]})");
+        EXPECT_TRUE(s) << s.err().message;
+        if (!s) return nullptr;
+        id_ = s.value()->id();
+        const auto& e = s.value()->entry();
         e->append_output(registry::stream::out, out);
         if (!err_out.empty()) e->append_output(registry::stream::err, err_out);
         return e;
@@ -122,7 +132,7 @@ TEST_F(RpcService, ABatchRefusesWaitingCallsAndSharesOneReadsWorthOfBytes) {
             R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","cursor":2097152,"max_bytes":1048576}})";
     batch +=
         R"(,{"jsonrpc":"2.0","id":9,"method":"session.wait","params":{"id":"s-test","pattern":"x"}}])";
-    const std::string frame = rpc_.handle_line(batch);
+    const std::string frame = rpc_.handle_line(with_id(batch));
     const auto r = json::parse(frame);
     ASSERT_EQ(r.size(), 9u);
     EXPECT_EQ(r[8]["error"]["code"], err::invalid_request);
@@ -281,10 +291,10 @@ TEST_F(RpcService, AReadCarriesEachOutputByteOnce) {
     const std::string errs(2000, 'Z');
     session_with(out, errs);
     for (const char* encoding : {"text", "base64"}) {
-        const std::string frame = rpc_.handle_line(
+        const std::string frame = rpc_.handle_line(with_id(
             std::string(
                 R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","encoding":")") +
-            encoding + R"("}})");
+            encoding + R"("}})"));
         const auto r = json::parse(frame)["result"];
         ASSERT_EQ(r["chunks"].size(), 2u);
         EXPECT_EQ(r["chunks"][0]["stream"], "stdout");
@@ -306,7 +316,7 @@ TEST_F(RpcService, WaitsEndWhenTheirCallerGoesAway) {
         {R"({"jsonrpc":"2.0","id":1,"method":"session.read","params":{"id":"s-test","cursor":1,"wait_ms":30000}})",
          R"({"jsonrpc":"2.0","id":1,"method":"session.wait","params":{"id":"s-test","pattern":"never","timeout_ms":30000}})"}) {
         std::stop_source stop;
-        const auto parsed = parse_line(line);
+        const auto parsed = parse_line(with_id(line));
         std::thread canceller([&] {
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             stop.request_stop();

@@ -65,7 +65,7 @@ TEST(Host, InvalidOptionsSpawnNothingAndNameTheOption) {
         EXPECT_EQ(s.err().code, BERTH_ERR_INVALID_ARGUMENT) << options;
         EXPECT_EQ(s.err().message.rfind(message, 0), 0U) << s.err().message;
     }
-    EXPECT_TRUE(h.registry().sessions().list().empty());  // nothing was even registered
+    EXPECT_TRUE(h.sessions().empty());  // nothing was even registered
 }
 
 // The plugin refuses a NUL on its own too (sdk::session_options), for a host that does not

@@ -165,7 +165,7 @@ TEST(PluginLoader, OpenFailureIsRecordedAsAFailedSession) {
     ASSERT_FALSE(s);
     EXPECT_EQ(s.err().code, BERTH_ERR_UNSUPPORTED);
     EXPECT_EQ(s.err().message, "the fake plugin does not run sessions");
-    const auto sessions = h.registry().sessions().list();
+    const auto sessions = h.session_records();
     ASSERT_EQ(sessions.size(), 1U);
     EXPECT_EQ(sessions[0].state, registry::session_state::failed);
     EXPECT_EQ(h.registry().metrics().get("berth-fake")->sessions_failed, 1U);

@@ -1,6 +1,6 @@
-// The berth host: discovers and loads plugins, opens sessions through them, and keeps
-// sessions and per-plugin metrics in the registry. Embeddable: the CLI and berthd are thin
-// front ends over this class.
+// The berth host: discovers and loads plugins, opens sessions through them and keeps them
+// (the only map of sessions), with per-plugin metrics in the registry. Embeddable: the CLI and
+// berthd are thin front ends over this class.
 #pragma once
 
 #include <berth/host/plugin.hpp>
@@ -93,11 +93,26 @@ public:
     [[nodiscard]] std::vector<reclaim_report> reclaim_owned();
 
     // Validates options against the plugin's schema, then opens. Nothing is spawned when the
-    // options are invalid. The session is kept in the host (find_session) until removed.
+    // options are invalid. From the plugin's session_open on, the session is the host's
+    // (find_session, sessions) until forgotten: while it opens (state starting), and also when
+    // the plugin fails to open it (kept as a failed session whose record says why).
     [[nodiscard]] result<std::shared_ptr<session>> open_session(std::string_view runtime,
                                                                 std::string_view options_json,
                                                                 output_observer observer = {});
+
+    // The host's sessions: the only map of them. Thread-safe.
     [[nodiscard]] std::shared_ptr<session> find_session(std::string_view id) const;
+    // In the order they came (opened or restored).
+    [[nodiscard]] std::vector<std::shared_ptr<session>> sessions() const;
+    // Their records, in the same order.
+    [[nodiscard]] std::vector<registry::session_record> session_records() const;
+    // Keeps a session known by its record alone: one that ended before this host started
+    // (berthd's state file). Found, listed and read like a session that ended and was
+    // released; nothing of it reaches a plugin. BERTH_ERR_INVALID_ARGUMENT for a record that
+    // is not final or has no id, BERTH_ERR_STATE when its id is taken.
+    result<std::shared_ptr<session>> restore_session(registry::session_record record);
+    // Drops the session, its record and its output (a session that still runs is closed
+    // when the last holder lets go of it).
     void forget_session(std::string_view id);
 
     // Gives back what the plugins still hold for sessions that have ended (their handles,
@@ -117,6 +132,10 @@ public:
 private:
     rescan_summary scan();
     [[nodiscard]] std::shared_ptr<plugin> find_locked(std::string_view runtime_or_name) const;
+    // Puts a new session for `record` into the map (a fresh id when it has none); null when
+    // its id is taken.
+    std::shared_ptr<session> keep(registry::session_record record, std::shared_ptr<plugin> p,
+                                  output_observer observer);
 
     host_options options_;
     std::vector<std::filesystem::path> dirs_;
@@ -127,8 +146,9 @@ private:
     std::vector<plugin_report> reports_;
     std::vector<std::shared_ptr<plugin>> plugins_;  // taking new sessions
     std::vector<std::shared_ptr<plugin>> retired_;  // file removed; kept for their sessions
-    mutable std::mutex sessions_mutex_;
+    mutable std::mutex sessions_mutex_;             // sessions_ and order_
     std::map<std::string, std::shared_ptr<session>, std::less<>> sessions_;
+    std::vector<std::shared_ptr<session>> order_;  // the same sessions, as they came
 };
 
 }  // namespace berth::host

@@ -36,9 +36,11 @@ public:
     [[nodiscard]] const std::shared_ptr<registry::session_entry>& entry() const noexcept {
         return entry_;
     }
+    // Null for a session the host restored from its record alone (host::restore_session).
     [[nodiscard]] const std::shared_ptr<host::plugin>& plugin() const noexcept { return plugin_; }
 
-    // On a released session these four return BERTH_ERR_STATE, "session ID has ended".
+    // On a released session these four return BERTH_ERR_STATE, "session ID has ended" (and
+    // "session ID is still opening" before its plugin has opened it).
     result<void> write(std::span<const std::uint8_t> data);
     result<void> write(std::string_view text);
     result<void> close_input();
@@ -46,12 +48,12 @@ public:
     result<void> signal(int signo);
     // Ends the session (SIGTERM, SIGKILL after grace, runtime cleanup) and marks it closed.
     // On a released session there is nothing left to end: returns success at once and the
-    // record (entry()) keeps how the session ended.
+    // record (entry()) keeps how the session ended. BERTH_ERR_STATE while it still opens.
     result<void> close(std::chrono::milliseconds grace, std::string_view reason = "closed");
 
-    // True once the host gave the plugin's objects for this session back (it had ended): the
-    // record and the output stay readable through entry(); nothing reaches the plugin any
-    // more.
+    // True once the host gave the plugin's objects for this session back (it had ended), or
+    // when it never had any (its open failed, or it was restored from its record): the record
+    // and the output stay readable through entry(); nothing reaches the plugin any more.
     [[nodiscard]] bool released() const;
 
     struct sink_context;  // what the plugin's callbacks point at
@@ -59,12 +61,15 @@ public:
 private:
     friend class host;
     session() = default;
-    // Calls the plugin's session_open; on failure marks the entry failed.
-    [[nodiscard]] static result<std::shared_ptr<session>> open(
+    // A session with no plugin handle yet (plugin null: one known by its record alone).
+    [[nodiscard]] static std::shared_ptr<session> create(
         std::shared_ptr<host::plugin> plugin, std::shared_ptr<registry::session_entry> entry,
-        const std::string& options_json, output_observer observer);
+        output_observer observer);
+    // Calls the plugin's session_open; on failure marks the entry failed. Once.
+    result<void> open(const std::string& options_json);
     result<void> check(int status, const char* what);
-    [[nodiscard]] error ended_error() const;
+    // Why a call finds no handle: the session is still opening, or has ended.
+    [[nodiscard]] error no_handle_error() const;
     // Destroys the plugin's handle (session_destroy) once the plugin has delivered the
     // session's exit (waiting a moment for an exit being delivered right now). False,
     // changing nothing, when the exit has not come, the handle is gone already, or another

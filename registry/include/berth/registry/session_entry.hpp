@@ -54,6 +54,8 @@ public:
 
     [[nodiscard]] const std::string& id() const noexcept { return id_; }
     [[nodiscard]] session_record snapshot() const;
+    // snapshot().state, without copying the record.
+    [[nodiscard]] session_state state() const;
 
     // The plugin opened it. Counts as opened (and active, unless it already ended: a plugin
     // may report the exit before its open call returns).
