@@ -33,11 +33,15 @@ public:
     // Creates the run-mode container (removing what a failed `ctr run` left) and the FIFO
     // folder; throws sdk::error with a classified message.
     sdk::session_plan prepare() override;
-    void abandon() noexcept override;
-    void started(sdk::process_session& process) override;
+    void abandon() noexcept override;  // the container and the FIFO folder go
+    void started(sdk::process_session& process) override;  // ctr's terminal raw at once
+    // Through `ctr task kill --exec-id`, retried while the process does not exist yet.
     void signal(int signo, sdk::process_session& process) override;
+    // SIGKILL goes to the whole task in run mode; false when the daemon does not answer.
     bool stop(int signo, sdk::process_session& process) override;
+    // ctr's last "ctr: " line, and `ctr tasks ls` when a signal nobody sent ended the command.
     sdk::exit_status classify(const sdk::runtime_end& end) override;
+    // Removes exec process or container; what the daemon cannot take now waits in leftovers_.
     void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
 
 private:
