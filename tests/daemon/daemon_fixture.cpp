@@ -58,7 +58,7 @@ void daemon_process::start() {
         std::lock_guard lock(log_mutex_);
         log_.append(reinterpret_cast<const char*>(d.data()), d.size());
     };
-    callbacks.on_exit = [this](const sdk::process_exit& e) {
+    callbacks.on_exit = [this](const sdk::exit_status& e) {
         exit_status_ = e.term_signal > 0 ? 128 + e.term_signal : e.exit_code;
     };
     process_ = sdk::process_session::start(loop_, spec, callbacks);

@@ -44,9 +44,6 @@ struct process_spec {
     std::chrono::milliseconds write_timeout{30000};
 };
 
-// Transitional name for tests outside the SDK that still say it; exit_status is the one type.
-using process_exit = exit_status;
-
 struct process_callbacks {
     // On the loop's thread, in order, never concurrently. data is borrowed for the call.
     std::function<void(berth_stream, std::span<const std::uint8_t>)> on_output;
