@@ -50,14 +50,21 @@ public:
                 }
             }
             sink_.exit(status);
-            const std::lock_guard lock(mutex_);
+            std::unique_lock lock(mutex_);
             ended_ = true;
             changed_.notify_all();
+            // Held until the handle is destroyed, as a containerd or LXC session's worker was.
+            changed_.wait(lock, [this] { return destroying_; });
         });
     }
 
     ~worker_session() override {
         close(0ms);
+        {
+            const std::lock_guard lock(mutex_);
+            destroying_ = true;
+            changed_.notify_all();
+        }
         worker_.join();
         ::close(pipe_[0]);
         ::close(pipe_[1]);
@@ -100,6 +107,7 @@ private:
     std::condition_variable changed_;
     bool closing_ = false;
     bool ended_ = false;
+    bool destroying_ = false;
     std::thread worker_;  // last: it uses the members above
 };
 

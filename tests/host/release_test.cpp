@@ -123,7 +123,8 @@ TEST(HostRelease, RunningSessionsAreNotReleased) {
     ASSERT_TRUE(worker->close(0ms));
     EXPECT_EQ(h.release_ended_sessions(), 2U);
     EXPECT_EQ(local->entry()->snapshot().state, registry::session_state::closed);
-    EXPECT_EQ(local->entry()->snapshot().term_signal, SIGTERM);
+    // No grace at all: killed at once (ABI 1.2: SIGKILL once grace_ms have passed).
+    EXPECT_EQ(local->entry()->snapshot().term_signal, SIGKILL);
     EXPECT_EQ(worker->entry()->snapshot().state, registry::session_state::closed);
     EXPECT_EQ(worker->entry()->snapshot().term_signal, SIGTERM);
 }
