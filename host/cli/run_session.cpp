@@ -87,18 +87,7 @@ int run(host::host& h, run_request request) {
         std::cerr << "berth: " << options.err().message << "\n";
         return exit_status_for(options.err());
     }
-    std::string options_json = options.value();
-    if (interactive) {
-        // Start the terminal at the user's size, when the plugin takes one.
-        if (auto size = terminal_size(STDIN_FILENO);
-            size && plugin->options_schema().find("\"rows\"") != std::string::npos) {
-            auto patched = request;
-            patched.opts.push_back("rows=" + std::to_string(size->first));
-            patched.opts.push_back("cols=" + std::to_string(size->second));
-            if (auto o = build_options_json(patched, plugin->options_schema()))
-                options_json = o.value();
-        }
-    }
+    const std::string& options_json = options.value();
 
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as EPIPE, not death
     const host::output_observer observer = [](registry::stream s, std::string_view bytes) {
@@ -112,7 +101,14 @@ int run(host::host& h, run_request request) {
         return exit_status_for(opened.err());
     }
     auto session = opened.value();
-    spdlog::debug("session {} started, pid {}", session->id(), session->entry()->snapshot().pid);
+    const auto started = session->entry()->snapshot();
+    spdlog::debug("session {} started, pid {}", session->id(), started.pid);
+    // The terminal takes the user's size as soon as the plugin says the session has one (any
+    // plugin, whatever its options are called), the way a SIGWINCH would resize it later.
+    if (interactive && started.tty)
+        if (auto size = terminal_size(STDIN_FILENO))
+            if (auto r = session->resize(size->first, size->second); !r)
+                spdlog::debug("could not size the terminal: {}", r.err().message);
 
     // Exit watcher: raise an eventfd when the session reaches a final state.
     const int exit_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -302,13 +302,8 @@ result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
     registry::session_record record;
     record.runtime = p->runtime();
     record.plugin = p->name();
+    // What the session runs in, and whether on a terminal, the plugin says once it is open.
     const auto options = nlohmann::json::parse(options_json);  // validated above
-    for (const char* key : {"container", "image", "name", "template"}) {
-        if (auto it = options.find(key); it != options.end() && it->is_string()) {
-            record.target = it->get<std::string>();
-            break;
-        }
-    }
     if (auto it = options.find("command"); it != options.end() && it->is_array())
         for (const auto& a : *it)
             if (a.is_string()) record.argv.push_back(a.get<std::string>());

@@ -1,7 +1,10 @@
 #include <berth/host/plugin.hpp>
 #include <berth/host/session.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <condition_variable>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 
@@ -124,8 +127,29 @@ result<void> session::open(const std::string& options_json) {
         const std::unique_lock lock(handle_mutex_);
         handle_ = handle;
     }
-    entry_->mark_running(api.session_pid != nullptr ? api.session_pid(handle) : -1);
+    auto [target, tty] = describe(handle);
+    entry_->mark_running(api.session_pid != nullptr ? api.session_pid(handle) : -1,
+                         std::move(target), tty);
     return {};
+}
+
+std::pair<std::string, bool> session::describe(berth_session* handle) const {
+    const auto& api = plugin_->api();
+    // ABI 1.2. The host reads the table at the plugin's struct_size (OBS's check): an older
+    // plugin's table ends before the slot, and its sessions have no target and no terminal
+    // the host knows of.
+    if (offsetof(berth_plugin_api, session_info) + sizeof api.session_info > api.struct_size ||
+        api.session_info == nullptr)
+        return {};
+    berth_session_info info{};
+    info.struct_size = sizeof info;
+    if (const auto status = api.session_info(handle, &info); status != BERTH_OK) {
+        spdlog::warn("plugin {}: session_info failed for session {} ({}): {}", plugin_->name(),
+                     id(), describe_status(status), plugin_->last_error());
+        return {};
+    }
+    // Fields past the struct_size the plugin wrote back were not written: they stay zero.
+    return {info.target == nullptr ? std::string() : std::string(info.target), info.tty != 0};
 }
 
 session::~session() {

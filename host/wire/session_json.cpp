@@ -28,6 +28,7 @@ json to_json(const registry::session_record& r) {
               {"runtime", r.runtime},
               {"plugin", r.plugin},
               {"target", r.target},
+              {"tty", r.tty},
               {"argv", r.argv},
               {"pid", r.pid},
               {"state", std::string(registry::to_string(r.state))},
@@ -65,6 +66,7 @@ std::optional<registry::session_record> record_from_json(const json& j) {
         r.runtime = j.at("runtime").get<std::string>();
         r.plugin = j.value("plugin", "");
         r.target = j.value("target", "");
+        r.tty = j.value("tty", false);
         r.argv = j.value("argv", std::vector<std::string>{});
         r.pid = j.value("pid", std::int64_t{-1});
         const auto state = state_from(j.at("state").get<std::string>());

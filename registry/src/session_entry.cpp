@@ -40,11 +40,13 @@ session_state session_entry::state() const {
     return record_.state;
 }
 
-void session_entry::mark_running(std::int64_t pid) {
+void session_entry::mark_running(std::int64_t pid, std::string target, bool tty) {
     bool ended_already = false;
     {
         const std::lock_guard lock(mutex_);
         record_.pid = pid;
+        record_.target = std::move(target);
+        record_.tty = tty;
         record_.started = clock::now();
         // The plugin may report the exit before its open call returned: the session did open,
         // and is already over. It must not come back to life.

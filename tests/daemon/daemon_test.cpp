@@ -169,6 +169,26 @@ TEST(Berthd, ErrorsCarryTheirStatusInData) {
     EXPECT_EQ(c.last_rpc_code(), err::invalid_params);
 }
 
+// session.get/list say what the plugin said a session runs in and whether it has a terminal,
+// and so does the record that survives a restart.
+TEST(Berthd, RecordsCarryThePluginsTargetAndTerminal) {
+    daemon_process d("{}",
+                     {{"BERTH_PLUGIN_PATH", std::string(BERTH_FAKE_PLUGIN_ROOT) + "/scripted"}});
+    const auto opened = d.call("session.open", {{"runtime", "scripted"},
+                                                {"options", {{"command", {"sh"}}, {"tty", true}}}});
+    const auto id = opened.value("id", "");
+    ASSERT_FALSE(id.empty()) << opened.dump();
+    const auto r = d.call("session.get", {{"id", id}});
+    EXPECT_EQ(r["target"], "scripted-box-1") << r.dump();
+    EXPECT_EQ(r["tty"], true) << r.dump();
+    EXPECT_EQ(d.call("session.list")[0]["tty"], true);
+    EXPECT_EQ(d.stop(), 0);
+    d.start();
+    const auto after = d.call("session.get", {{"id", id}});
+    EXPECT_EQ(after["target"], "scripted-box-1") << after.dump();
+    EXPECT_EQ(after["tty"], true) << after.dump();
+}
+
 TEST(Berthd, SigtermClosesEverySessionAndLeavesNoProcess) {
     daemon_process d;
     std::vector<std::int64_t> pids;

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 struct berth_session;
 
@@ -67,6 +68,9 @@ private:
         output_observer observer);
     // Calls the plugin's session_open; on failure marks the entry failed. Once.
     result<void> open(const std::string& options_json);
+    // What the plugin says the session is (ABI 1.2 session_info): its target and whether it
+    // has a terminal; nothing and false for a plugin without the slot.
+    [[nodiscard]] std::pair<std::string, bool> describe(berth_session* handle) const;
     result<void> check(int status, const char* what);
     // Why a call finds no handle: the session is still opening, or has ended.
     [[nodiscard]] error no_handle_error() const;

@@ -57,9 +57,10 @@ public:
     // snapshot().state, without copying the record.
     [[nodiscard]] session_state state() const;
 
-    // The plugin opened it. Counts as opened (and active, unless it already ended: a plugin
-    // may report the exit before its open call returns).
-    void mark_running(std::int64_t pid);
+    // The plugin opened it: its process id, and what the plugin says it runs in and whether
+    // it has a terminal. Counts as opened (and active, unless it already ended: a plugin may
+    // report the exit before its open call returns).
+    void mark_running(std::int64_t pid, std::string target = {}, bool tty = false);
     // Final state from the session's own end: exited, or failed when the status holds neither
     // a code nor a signal. No-op when already final, except that a closed session records the
     // exit code or signal its process ended with.

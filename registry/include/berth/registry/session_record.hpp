@@ -33,7 +33,8 @@ struct session_record : exit_status {
     std::string id;
     std::string runtime;  // runtime id, e.g. "podman"
     std::string plugin;   // plugin name, e.g. "berth-podman"
-    std::string target;   // image or container the session runs in; empty for local
+    std::string target;   // what it runs in, as its plugin says (a container); empty: none
+    bool tty = false;     // it runs on a terminal, as its plugin says (false: none or unknown)
     std::vector<std::string> argv;
     std::int64_t pid = -1;
     session_state state = session_state::starting;
