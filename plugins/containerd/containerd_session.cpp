@@ -54,7 +54,7 @@ void containerd_session_driver::abandon() noexcept {
     remove_fifo_dir();
 }
 
-void containerd_session_driver::started(sdk::process_session& process) {
+void containerd_session_driver::started(sdk::process_session& process) noexcept {
     if (config_.tty) make_terminal_raw(static_cast<pid_t>(process.pid()));
 }
 
@@ -63,16 +63,22 @@ void containerd_session_driver::signal(int signo, sdk::process_session& process)
                 [&process](std::chrono::milliseconds t) { return process.wait(t); });
 }
 
-bool containerd_session_driver::stop(int signo, sdk::process_session& process) {
-    if (signo == SIGKILL) return kill_session(config_, target(), exec_id_);
+sdk::stop_result containerd_session_driver::stop(int signo, sdk::process_session& process) {
+    // Without a daemon nothing reaches the command: ctr itself is all there is to end (clean-up
+    // then keeps what is left for later). Asked once per close, not once per signal.
+    if (daemon_away_) return sdk::stop_result::out_of_reach;
+    if (signo == SIGKILL) {
+        if (kill_session(config_, target(), exec_id_)) return sdk::stop_result::reached;
+        daemon_away_ = true;
+        return sdk::stop_result::out_of_reach;
+    }
     try {
         signal(signo, process);
-        return true;
+        return sdk::stop_result::reached;
     } catch (const sdk::error& e) {
-        // Without a daemon nothing reaches the command: ctr itself is all there is to end
-        // (clean-up then keeps what is left for later).
         host_.log(BERTH_LOG_DEBUG, "signal " + std::to_string(signo) + " on close: " + e.what());
-        return false;
+        daemon_away_ = e.status() == BERTH_ERR_UNAVAILABLE || e.status() == BERTH_ERR_TIMEOUT;
+        return sdk::stop_result::out_of_reach;
     }
 }
 
@@ -98,7 +104,7 @@ void containerd_session_driver::clean_up(sdk::exit_status& status, const sdk::ru
         } else {
             host_.add_counter("cleanup_failures_total", 1);
             host_.log(BERTH_LOG_WARN, problem);
-            if (status.failed) status.reason += "; " + problem;
+            status.reason += (status.reason.empty() ? "" : "; ") + problem;
         }
     }
     remove_fifo_dir();

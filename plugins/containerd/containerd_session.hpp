@@ -16,6 +16,7 @@
 
 #include <berth/sdk/runtime_session.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -34,11 +35,11 @@ public:
     // folder; throws sdk::error with a classified message.
     sdk::session_plan prepare() override;
     void abandon() noexcept override;  // the container and the FIFO folder go
-    void started(sdk::process_session& process) override;  // ctr's terminal raw at once
+    void started(sdk::process_session& process) noexcept override;  // ctr's terminal raw
     // Through `ctr task kill --exec-id`, retried while the process does not exist yet.
     void signal(int signo, sdk::process_session& process) override;
-    // SIGKILL goes to the whole task in run mode; false when the daemon does not answer.
-    bool stop(int signo, sdk::process_session& process) override;
+    // SIGKILL goes to the whole task in run mode; once the daemon did not answer, ctr itself.
+    sdk::stop_result stop(int signo, sdk::process_session& process) override;
     // ctr's last "ctr: " line, and `ctr tasks ls` when a signal nobody sent ended the command.
     sdk::exit_status classify(const sdk::runtime_end& end) override;
     // Removes exec process or container; what the daemon cannot take now waits in leftovers_.
@@ -53,6 +54,7 @@ private:
     const std::shared_ptr<leftover_list> leftovers_;
     std::string exec_id_;
     std::filesystem::path fifo_dir_;
+    std::atomic<bool> daemon_away_{false};  // a close's call found containerd not answering
 };
 
 }  // namespace berth::plugins::containerd

@@ -97,10 +97,13 @@ void lxc_session_driver::signal(int signo, sdk::process_session& process) {
     for (const pid_t pid : pids) (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
 }
 
-bool lxc_session_driver::stop(int signo, sdk::process_session& process) {
+sdk::stop_result lxc_session_driver::stop(int signo, sdk::process_session& process) {
     const auto pids = attached_pids(process);
-    for (const pid_t pid : pids) (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
-    return !pids.empty();  // none: the SDK signals lxc-attach
+    for (const pid_t pid : pids)
+        (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
+    // None: lxc-attach has not forked the command yet (the SDK asks again, then signals
+    // lxc-attach), or it has just reaped it.
+    return pids.empty() ? sdk::stop_result::not_yet : sdk::stop_result::reached;
 }
 
 sdk::exit_status lxc_session_driver::classify(const sdk::runtime_end& end) {

@@ -32,7 +32,7 @@ public:
     void wait_ready(sdk::process_session& process) override;
     // To lxc-attach's child, the command; to lxc-attach only while there is none.
     void signal(int signo, sdk::process_session& process) override;
-    bool stop(int signo, sdk::process_session& process) override;  // false: no command yet
+    sdk::stop_result stop(int signo, sdk::process_session& process) override;
     // A failed attach from lxc-attach's first words; 128+N as signal N.
     sdk::exit_status classify(const sdk::runtime_end& end) override;
     void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;  // owned_ goes

@@ -31,7 +31,7 @@ void reclaim_owned(const podman_options& options, const std::string& owner,
         listed = sdk::run_command(owned_list_argv(options, owner), k_list_timeout);
     } catch (const sdk::error& e) {
         // No podman here, so no container of ours either: nothing to say at every start.
-        if (e.status() == BERTH_ERR_NOT_FOUND) return;
+        if (e.status() == BERTH_ERR_COMMAND_NOT_FOUND) return;
         throw;
     }
     if (!listed.ok())

@@ -17,8 +17,8 @@ using clock = std::chrono::steady_clock;
 // A signal sent while the container is still being created waits this long for its process.
 constexpr milliseconds k_signal_wait{5000};
 constexpr milliseconds k_poll{50};
-// podman_exit's inspect (10 s) and podman_reclaim's removal (60 s), with room to spare.
-constexpr milliseconds k_classify_and_remove{75000};
+// podman_exit's inspect (10 s), podman_reclaim's listing (30 s) and removal (60 s).
+constexpr milliseconds k_classify_and_remove{105000};
 // A podman exec killed while it set up its process may still start it: look this long.
 constexpr int k_sweep_rounds = 10;
 constexpr milliseconds k_sweep_interval{100};
@@ -76,14 +76,14 @@ void podman_session_driver::signal(int signo, sdk::process_session& process) {
                                            : "runs behind a remote podman service"));
 }
 
-bool podman_session_driver::stop(int signo, sdk::process_session& /*process*/) {
+sdk::stop_result podman_session_driver::stop(int signo, sdk::process_session& /*process*/) {
     // A remote service's processes are out of sight: podman itself is all there is.
-    if (!options_.local()) return false;
+    if (!options_.local()) return sdk::stop_result::out_of_reach;
     bool reached = false;
     for (const auto& p : processes_.find()) reached |= processes_.signal(p.pid, signo) == 0;
-    // None yet (the container is still being created): the SDK signals podman, and clean-up
-    // removes what podman leaves.
-    return reached;
+    // None yet: the container is still being created. The SDK asks again; if none shows up in
+    // time it signals podman, and clean-up removes what podman leaves.
+    return reached ? sdk::stop_result::reached : sdk::stop_result::not_yet;
 }
 
 bool podman_session_driver::podman_killed(const sdk::runtime_end& end) const {

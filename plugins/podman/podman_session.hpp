@@ -28,7 +28,7 @@ public:
 
     sdk::session_plan prepare() override;
     void signal(int signo, sdk::process_session& process) override;
-    bool stop(int signo, sdk::process_session& process) override;
+    sdk::stop_result stop(int signo, sdk::process_session& process) override;
     sdk::exit_status classify(const sdk::runtime_end& end) override;
     void clean_up(sdk::exit_status& status, const sdk::runtime_end& end) override;
 

@@ -20,6 +20,12 @@ constexpr milliseconds k_eof_wait{500};
 // After SIGKILL went to the command, how long the runtime gets to notice and exit (a
 // container still being created shows its process only then).
 constexpr milliseconds k_kill_wait{5000};
+// How often a driver that answered not_yet is asked again.
+constexpr milliseconds k_stop_poll{100};
+
+// The state whose exit this thread is delivering: a handle destroyed from inside on_exit (which
+// the ABI allows) must not wait for its own delivery.
+thread_local const void* t_delivering = nullptr;
 
 milliseconds until(clock::time_point deadline) {
     return std::max(milliseconds(0),
@@ -79,18 +85,28 @@ struct runtime_session::state : std::enable_shared_from_this<state> {
             status = driver->classify(end);
         } catch (const std::exception& ex) {
             host.log(BERTH_LOG_WARN, std::string("classifying the session's end: ") + ex.what());
+        } catch (...) {
+            host.log(BERTH_LOG_WARN, "classifying the session's end: unknown exception");
         }
         try {
             driver->clean_up(status, end);
         } catch (const std::exception& ex) {
             host.log(BERTH_LOG_ERROR, std::string("cleaning up after the session: ") + ex.what());
             status.reason += (status.reason.empty() ? "" : "; ") + std::string(ex.what());
+        } catch (...) {
+            status.reason += (status.reason.empty() ? "" : "; ") + std::string("clean-up failed");
         }
-        // The ABI's rule: a signal is never also an exit code.
+        // The ABI's rule: exactly one of an exit code and a signal, unless failed.
         if (status.term_signal > 0) status.exit_code = -1;
+        if (!status.failed && status.term_signal <= 0 && status.exit_code < 0) {
+            status.failed = true;
+            status.reason += (status.reason.empty() ? "" : "; ") + std::string("exit status unknown");
+        }
         {
             std::lock_guard lock(sink_mutex);
+            t_delivering = this;
             if (!detached) sink.exit(status);
+            t_delivering = nullptr;
         }
         std::lock_guard lock(mutex);
         done = true;
@@ -139,6 +155,13 @@ runtime_session::runtime_session(std::shared_ptr<state> s, std::unique_ptr<proce
       clean_up_bound_(clean_up_bound) {}
 
 runtime_session::~runtime_session() {
+    if (t_delivering == state_.get()) {
+        // Destroyed from inside its own on_exit: this thread holds sink_mutex and is the one
+        // that would mark the delivery done. The process has ended; nothing more to wait for.
+        state_->detached = true;
+        process_.reset();
+        return;
+    }
     if (!state_->wait_done(milliseconds(0))) {
         try {
             close(k_default_grace);
@@ -206,27 +229,42 @@ void runtime_session::close(milliseconds grace) {
 
 void runtime_session::stop_process(clock::time_point grace_end) {
     state& s = *state_;
-    const auto send = [&](int signo) {
-        bool reached = false;
-        try {
-            reached = s.driver->stop(signo, *process_);
-        } catch (const std::exception& e) {
-            s.host.log(BERTH_LOG_DEBUG, "stopping with signal " + std::to_string(signo) + ": " +
-                                            e.what());
+    bool reached_once = false;
+    // Asks the driver (again while it says not_yet, until `until`); falls back to the runtime
+    // process unless the command was reached before.
+    const auto send = [&](int signo, clock::time_point deadline) {
+        while (true) {
+            stop_result r = stop_result::out_of_reach;
+            try {
+                r = s.driver->stop(signo, *process_);
+            } catch (const std::exception& e) {
+                s.host.log(BERTH_LOG_DEBUG, "stopping with signal " + std::to_string(signo) +
+                                                ": " + e.what());
+            }
+            if (r == stop_result::reached) {
+                reached_once = true;
+                return;
+            }
+            if (r == stop_result::not_yet && clock::now() < deadline) {
+                if (process_->wait(std::min(k_stop_poll, until(deadline)))) return;
+                continue;
+            }
+            break;
         }
-        if (reached) return;
+        if (reached_once) return;  // the command got an earlier signal and is going
         s.runtime_signalled = true;
         process_->signal_group(signo);
         process_->signal(signo);
     };
     if (clock::now() < grace_end) {
-        send(SIGTERM);
+        send(SIGTERM, grace_end);
         // An interactive shell ignores SIGTERM but leaves on a hang-up, as on a real terminal.
-        if (process_->tty()) send(SIGHUP);
+        if (process_->tty() && !process_->finished()) send(SIGHUP, clock::now());
         if (process_->wait(until(grace_end))) return;
     }
-    send(SIGKILL);
-    if (process_->wait(k_kill_wait)) return;
+    const auto kill_end = clock::now() + k_kill_wait;
+    send(SIGKILL, kill_end);
+    if (process_->wait(until(kill_end))) return;
     // The runtime itself does not end although its command was killed: end it.
     s.runtime_signalled = true;
     (void)process_->terminate(milliseconds(0));

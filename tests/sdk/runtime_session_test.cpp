@@ -151,10 +151,10 @@ TEST(RuntimeSession, GraceIsCountedFromTheCallThenSigkill) {
 class stopping_driver final : public test_driver {
 public:
     using test_driver::test_driver;
-    bool stop(int signo, process_session& p) override {
+    stop_result stop(int signo, process_session& p) override {
         sent.push_back(signo);
         p.signal_group(signo);
-        return true;
+        return stop_result::reached;
     }
     exit_status classify(const runtime_end& end) override {
         runtime_signalled = end.runtime_signalled;
@@ -176,6 +176,73 @@ TEST(RuntimeSession, CloseSignalsThroughTheDriver) {
     EXPECT_FALSE(driver->runtime_signalled);
     std::lock_guard lock(rec.mutex);
     EXPECT_EQ(rec.last.term_signal, SIGTERM);
+}
+
+// A command that shows up late (a container still being created): the driver says not_yet,
+// the SDK asks again instead of signalling the runtime.
+class late_driver final : public test_driver {
+public:
+    using test_driver::test_driver;
+    stop_result stop(int signo, process_session& p) override {
+        if (++asked < 3) return stop_result::not_yet;
+        p.signal_group(signo);
+        return stop_result::reached;
+    }
+    exit_status classify(const runtime_end& end) override {
+        runtime_signalled = end.runtime_signalled;
+        return test_driver::classify(end);
+    }
+    int asked = 0;
+    bool runtime_signalled = true;
+};
+
+TEST(RuntimeSession, ANotYetAnswerIsAskedAgainWithinTheGracePeriod) {
+    session_runtime rt{host_services{}};
+    recorder rec;
+    const berth_session_sink c = rec.sink();
+    auto d = std::make_unique<late_driver>(std::vector<std::string>{"sleep", "30"}, rec);
+    auto* driver = d.get();
+    auto s = rt.open(std::move(d), session_sink(&c));
+    s->close(2000ms);
+    EXPECT_EQ(driver->asked, 3);
+    EXPECT_FALSE(driver->runtime_signalled);
+    std::lock_guard lock(rec.mutex);
+    EXPECT_EQ(rec.last.term_signal, SIGTERM);
+}
+
+// The ABI lets a host destroy a handle from inside its own on_exit.
+TEST(RuntimeSession, AHandleMayBeDestroyedFromItsOwnOnExit) {
+    session_runtime rt{host_services{}};
+    struct holder {
+        std::unique_ptr<runtime_session> session;
+        std::mutex mutex;
+        std::condition_variable changed;
+        bool destroyed = false;
+    } h;
+    berth_session_sink c{};
+    c.struct_size = sizeof c;
+    c.ctx = &h;
+    c.on_exit = [](void* ctx, const berth_exit_status*) {
+        auto* self = static_cast<holder*>(ctx);
+        std::unique_ptr<runtime_session> mine;
+        {
+            std::lock_guard lock(self->mutex);
+            mine = std::move(self->session);
+        }
+        mine.reset();
+        std::lock_guard lock(self->mutex);
+        self->destroyed = true;
+        self->changed.notify_all();
+    };
+    recorder rec;
+    {
+        std::lock_guard lock(h.mutex);
+        h.session = rt.open(std::make_unique<test_driver>(
+                                std::vector<std::string>{"sh", "-c", "sleep 0.2"}, rec),
+                            session_sink(&c));
+    }
+    std::unique_lock lock(h.mutex);
+    EXPECT_TRUE(h.changed.wait_for(lock, 5s, [&] { return h.destroyed; }));
 }
 
 TEST(RuntimeSession, AMissingToolIsUnavailableWithTheHintAndAbandoned) {

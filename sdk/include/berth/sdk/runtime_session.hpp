@@ -61,6 +61,13 @@ struct session_plan {
     std::chrono::milliseconds clean_up_bound{10000};
 };
 
+// What a driver's stop() achieved.
+enum class stop_result : std::uint8_t {
+    reached,       // the signal went to the command
+    not_yet,       // the command does not exist yet (a container still being created): ask again
+    out_of_reach,  // the runtime process is the only way: the SDK signals its process group
+};
+
 class session_driver {
 public:
     static constexpr std::size_t k_words_bytes = 4096;  // head and tail, each
@@ -75,8 +82,8 @@ public:
     // prepare(). Bounded; must not throw.
     virtual void abandon() noexcept {}
 
-    // open()'s thread, once the process runs.
-    virtual void started(process_session& process) { (void)process; }
+    // open()'s thread, once the process runs. Must not throw: the session is running.
+    virtual void started(process_session& process) noexcept { (void)process; }
 
     // Before input, a resize or a signal reaches the process: wait (bounded) until the runtime
     // is ready to pass it on. Caller's thread.
@@ -87,12 +94,15 @@ public:
     virtual void signal(int signo, process_session& process) { process.signal(signo); }
 
     // close(): ask the command to stop with signo (SIGTERM, on a terminal followed by SIGHUP,
-    // then SIGKILL), once per signal. Return false when the command is out of reach: the SDK
-    // then signals the runtime process's group itself.
-    virtual bool stop(int signo, process_session& process) {
+    // then SIGKILL). While the answer is not_yet, the SDK asks again every 100 ms until the
+    // phase ends (so a process that shows up late still gets the signal; keep a set of what was
+    // signalled if a repeat would matter); out_of_reach, or not_yet at the end of a phase,
+    // makes the SDK signal the runtime process's group instead. Once a signal reached the
+    // command, the runtime is never signalled for a later one: the command is on its way out.
+    virtual stop_result stop(int signo, process_session& process) {
         (void)signo;
         (void)process;
-        return false;
+        return stop_result::out_of_reach;
     }
 
     // Worker. The session's exit from the runtime's: its code or signal, its words, whether
