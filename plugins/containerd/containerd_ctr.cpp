@@ -78,7 +78,8 @@ void signal_exec(const session_config& config, const std::string& id, const std:
         if (r.timed_out)
             throw sdk::error(BERTH_ERR_TIMEOUT,
                              "`ctr task kill` did not finish within " +
-                                 std::to_string(timeout(config, k_ctr_call_margin).count()) + " ms");
+                                 std::to_string(timeout(config, k_ctr_call_margin).count()) +
+                                 " ms");
         const std::string line = ctr_error_line(r.err);
         const ctr_failure f =
             classify(line.empty() ? r.message() : line, ctr_phase::other, config, id);
@@ -91,8 +92,7 @@ void signal_exec(const session_config& config, const std::string& id, const std:
     }
 }
 
-bool kill_session(const session_config& config, const std::string& id,
-                  const std::string& exec_id) {
+bool kill_session(const session_config& config, const std::string& id, const std::string& exec_id) {
     const auto command = config.run_mode() ? kill_task(config.conn, id)
                                            : kill_exec(config.conn, id, exec_id, SIGKILL);
     try {
@@ -105,7 +105,8 @@ bool kill_session(const session_config& config, const std::string& id,
 void explain_with_tasks(sdk::exit_status& status, const session_config& config,
                         const std::string& id, const sdk::host_services& host) {
     try {
-        const auto r = sdk::run_command(list_tasks(config.conn), timeout(config, k_ctr_call_margin));
+        const auto r =
+            sdk::run_command(list_tasks(config.conn), timeout(config, k_ctr_call_margin));
         if (r.ok()) return explain_signal(status, r.out, id);
         host.log(BERTH_LOG_DEBUG, "ctr tasks ls after a signal: " + r.message());
     } catch (const std::exception& ex) {

@@ -20,8 +20,7 @@ class containerd_plugin final : public sdk::plugin {
 public:
     static constexpr sdk::plugin_info k_info{
         "berth-containerd", "containerd", BERTH_VERSION,
-        "Console sessions in containerd containers, through ctr",
-        BERTH_CAP_RUN | BERTH_CAP_EXEC};
+        "Console sessions in containerd containers, through ctr", BERTH_CAP_RUN | BERTH_CAP_EXEC};
 
     explicit containerd_plugin(sdk::host_services host) : sessions_(std::move(host)) {}
 

@@ -15,8 +15,7 @@ std::string random_id() { return "berth-" + sdk::random_hex(12); }
 
 }  // namespace
 
-containerd_session_driver::containerd_session_driver(sdk::host_services host,
-                                                     session_config config,
+containerd_session_driver::containerd_session_driver(sdk::host_services host, session_config config,
                                                      std::shared_ptr<leftover_list> leftovers)
     : host_(std::move(host)),
       config_(std::move(config)),
@@ -83,8 +82,8 @@ sdk::stop_result containerd_session_driver::stop(int signo, sdk::process_session
 }
 
 sdk::exit_status containerd_session_driver::classify(const sdk::runtime_end& end) {
-    sdk::exit_status status = session_exit(end.process.exit_code, end.process.term_signal,
-                                           end.tail, config_, target());
+    sdk::exit_status status =
+        session_exit(end.process.exit_code, end.process.term_signal, end.tail, config_, target());
     // The command was killed by a signal the session did not send: did its container go with
     // it (`ctr task kill` of the task)? Asked before clean-up removes a run-mode container.
     if (!end.closing && end.process.term_signal == 0 && status.term_signal > 0 && !status.failed)

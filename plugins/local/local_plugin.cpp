@@ -48,8 +48,7 @@ class local_plugin final : public sdk::plugin {
 public:
     static constexpr sdk::plugin_info k_info{
         BERTH_LOCAL_PLUGIN_NAME, BERTH_LOCAL_RUNTIME_ID, BERTH_VERSION,
-        "Runs the command as a process on the host (no container)",
-        0};
+        "Runs the command as a process on the host (no container)", 0};
 
     explicit local_plugin(sdk::host_services host) : sessions_(std::move(host)) {}
 

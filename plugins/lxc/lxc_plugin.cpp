@@ -40,9 +40,9 @@ public:
         if (options.mode != session_mode::attach && !host.owner().empty())
             owner_lxcpath = lxcpath_of(options);
         const auto mode = options.mode;
-        auto session = sessions_.open(
-            std::make_unique<lxc_session_driver>(host, std::move(options), std::move(owner_lxcpath)),
-            sink);
+        auto session = sessions_.open(std::make_unique<lxc_session_driver>(
+                                          host, std::move(options), std::move(owner_lxcpath)),
+                                      sink);
         host.log(BERTH_LOG_DEBUG, "lxc-attach pid " + std::to_string(session->pid()) + " into " +
                                       session->target() + " (" + std::string(to_string(mode)) +
                                       " mode)");

@@ -49,13 +49,15 @@ lxc_session_driver::lxc_session_driver(sdk::host_services host, lxc_options opti
 sdk::session_plan lxc_session_driver::prepare() {
     // Before anything is made: without lxc-attach a copied container would only be removed.
     if (!sdk::find_executable("lxc-attach"))
-        throw sdk::error(BERTH_ERR_UNAVAILABLE, std::string("lxc-attach not found in PATH: ") + k_lxc_install_hint);
+        throw sdk::error(BERTH_ERR_UNAVAILABLE,
+                         std::string("lxc-attach not found in PATH: ") + k_lxc_install_hint);
     const session_container c = ready_container(options_, host_);
     target_ = c.name;
     if (c.owned) owned_ = c.name;
     destroy_ = c.destroy;
     if (!owned_.empty() && !owner_lxcpath_.empty() && !host_.owner().empty()) {
-        if (const auto problem = mark_owned(owner_lxcpath_, owned_, host_.owner()); !problem.empty())
+        if (const auto problem = mark_owned(owner_lxcpath_, owned_, host_.owner());
+            !problem.empty())
             host_.log(BERTH_LOG_WARN,
                       "container " + owned_ + " is not marked as the host's: " + problem);
     }
@@ -94,7 +96,8 @@ void lxc_session_driver::wait_ready(sdk::process_session& process) {
 void lxc_session_driver::signal(int signo, sdk::process_session& process) {
     const auto pids = command_pids(process);
     if (pids.empty()) return process.signal(signo);  // no command (yet, or any more)
-    for (const pid_t pid : pids) (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
+    for (const pid_t pid : pids)
+        (void)sdk::signal_child(static_cast<pid_t>(process.pid()), pid, signo);
 }
 
 sdk::stop_result lxc_session_driver::stop(int signo, sdk::process_session& process) {
@@ -112,8 +115,8 @@ sdk::exit_status lxc_session_driver::classify(const sdk::runtime_end& end) {
         try {
             explain_attach_end(status, end.head, options_.lxcpath, target_);
         } catch (const std::exception& ex) {
-            host_.log(BERTH_LOG_WARN,
-                      "could not diagnose the end of lxc-attach into " + target_ + ": " + ex.what());
+            host_.log(BERTH_LOG_WARN, "could not diagnose the end of lxc-attach into " + target_ +
+                                          ": " + ex.what());
         }
     }
     // lxc-attach passes a command's death by signal N on as exit 128+N, as a shell does; read

@@ -311,13 +311,14 @@ void explain_attach_end(sdk::exit_status& status, std::string_view head, std::st
     const bool init_alive = info.init_pid > 0 && init && !init->gone() && !init->exiting();
     if (info.state == container_state::running && init_alive) return;
     status.failed = true;
-    status.reason = "container '" + name + "' stopped while the session ran (" +
-                    (info.state == container_state::running ? std::string("STOPPING")
-                                                            : std::string(to_string(info.state))) +
-                    ", " +
-                    (e.term_signal > 0 ? "lxc-attach killed by signal " + std::to_string(e.term_signal)
-                                       : "exit status " + std::to_string(e.exit_code)) +
-                    ")";
+    status.reason =
+        "container '" + name + "' stopped while the session ran (" +
+        (info.state == container_state::running ? std::string("STOPPING")
+                                                : std::string(to_string(info.state))) +
+        ", " +
+        (e.term_signal > 0 ? "lxc-attach killed by signal " + std::to_string(e.term_signal)
+                           : "exit status " + std::to_string(e.exit_code)) +
+        ")";
 }
 
 }  // namespace berth::plugins::lxc

@@ -110,12 +110,14 @@ void explain_exec_signal(sdk::exit_status& status, const podman_options& options
         if (r.ok() && (state == "running" || state == "paused")) return;
         if (r.ok() && !state.empty()) {
             // "exited", or "stopped" while podman still cleans up: stopped either way.
-            status.reason = "container '" + name + "' stopped while the session ran: " + status.reason;
+            status.reason =
+                "container '" + name + "' stopped while the session ran: " + status.reason;
             return;
         }
         words = r.message();
         if (!r.timed_out && contains(words, "no such container")) {
-            status.reason = "container '" + name + "' was removed while the session ran: " + status.reason;
+            status.reason =
+                "container '" + name + "' was removed while the session ran: " + status.reason;
             return;
         }
     } catch (const std::exception& ex) {

@@ -30,8 +30,8 @@ public:
         podman_options options = parse_options(options_json);
         const bool run = options.mode == session_mode::run;
         const auto& host = sessions_.host();
-        auto session = sessions_.open(
-            std::make_unique<podman_session_driver>(host, std::move(options)), sink);
+        auto session =
+            sessions_.open(std::make_unique<podman_session_driver>(host, std::move(options)), sink);
         host.log(BERTH_LOG_DEBUG, std::string("started podman ") + (run ? "run" : "exec") +
                                       ", pid " + std::to_string(session->pid()));
         host.add_counter(run ? "containers_started_total" : "execs_started_total", 1);

@@ -30,7 +30,8 @@ std::string read_small_file(const std::filesystem::path& path, std::size_t max_b
     if (!fd) return out;
     std::array<char, 16384> buf{};
     while (out.size() < max_bytes) {
-        const ssize_t n = ::read(fd.get(), buf.data(), std::min(buf.size(), max_bytes - out.size()));
+        const ssize_t n =
+            ::read(fd.get(), buf.data(), std::min(buf.size(), max_bytes - out.size()));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         out.append(buf.data(), static_cast<std::size_t>(n));

@@ -17,8 +17,8 @@
 #include <mutex>
 #include <optional>
 
-#include "event_loop_impl.hpp"
 #include <berth/sdk/pidfd.hpp>
+#include "event_loop_impl.hpp"
 #include "spawn.hpp"
 
 namespace berth::sdk {

@@ -100,7 +100,8 @@ struct runtime_session::state : std::enable_shared_from_this<state> {
         if (status.term_signal > 0) status.exit_code = -1;
         if (!status.failed && status.term_signal <= 0 && status.exit_code < 0) {
             status.failed = true;
-            status.reason += (status.reason.empty() ? "" : "; ") + std::string("exit status unknown");
+            status.reason +=
+                (status.reason.empty() ? "" : "; ") + std::string("exit status unknown");
         }
         {
             std::lock_guard lock(sink_mutex);
@@ -238,8 +239,8 @@ void runtime_session::stop_process(clock::time_point grace_end) {
             try {
                 r = s.driver->stop(signo, *process_);
             } catch (const std::exception& e) {
-                s.host.log(BERTH_LOG_DEBUG, "stopping with signal " + std::to_string(signo) +
-                                                ": " + e.what());
+                s.host.log(BERTH_LOG_DEBUG,
+                           "stopping with signal " + std::to_string(signo) + ": " + e.what());
             }
             if (r == stop_result::reached) {
                 reached_once = true;

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
-#include <berth/sdk/plugin.hpp>
 #include <berth/sdk/pidfd.hpp>
+#include <berth/sdk/plugin.hpp>
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
@@ -159,7 +159,8 @@ spawned_child spawn_child(const process_spec& spec) {
     const auto exe = find_executable(name, lookup_path(spec));
     if (!exe) fail(BERTH_ERR_COMMAND_NOT_FOUND, "command not found: " + name);
     if (::access(exe->c_str(), X_OK) != 0)
-        fail(BERTH_ERR_COMMAND_NOT_EXECUTABLE, "command not executable: " + *exe + ": " + errno_text(errno));
+        fail(BERTH_ERR_COMMAND_NOT_EXECUTABLE,
+             "command not executable: " + *exe + ": " + errno_text(errno));
 
     spawned_child child;
     child_setup setup{&spec};

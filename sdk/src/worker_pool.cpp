@@ -4,7 +4,8 @@
 
 namespace berth::sdk {
 
-worker_pool::worker_pool(std::size_t max_threads) : max_threads_(std::max<std::size_t>(1, max_threads)) {}
+worker_pool::worker_pool(std::size_t max_threads)
+    : max_threads_(std::max<std::size_t>(1, max_threads)) {}
 
 worker_pool::~worker_pool() {
     {

@@ -115,8 +115,7 @@ class worker_plugin final : public berth::sdk::plugin {
 public:
     static constexpr berth::sdk::plugin_info k_info{
         "berth-worker", "worker", "0.0.1",
-        "Fake sessions that keep a thread and a pipe until destroyed",
-        BERTH_CAP_PIPES};
+        "Fake sessions that keep a thread and a pipe until destroyed", BERTH_CAP_PIPES};
     explicit worker_plugin(berth::sdk::host_services /*host*/) {}
     berth::sdk::health_report health() override {
         return {BERTH_HEALTH_HEALTHY, "fake sessions", {}};

@@ -237,9 +237,9 @@ TEST(RuntimeSession, AHandleMayBeDestroyedFromItsOwnOnExit) {
     recorder rec;
     {
         std::lock_guard lock(h.mutex);
-        h.session = rt.open(std::make_unique<test_driver>(
-                                std::vector<std::string>{"sh", "-c", "sleep 0.2"}, rec),
-                            session_sink(&c));
+        h.session = rt.open(
+            std::make_unique<test_driver>(std::vector<std::string>{"sh", "-c", "sleep 0.2"}, rec),
+            session_sink(&c));
     }
     std::unique_lock lock(h.mutex);
     EXPECT_TRUE(h.changed.wait_for(lock, 5s, [&] { return h.destroyed; }));
@@ -262,9 +262,9 @@ TEST(RuntimeSession, AMissingToolIsUnavailableWithTheHintAndAbandoned) {
     }
     // Without a hint the argv is the user's own command.
     try {
-        (void)rt.open(std::make_unique<test_driver>(std::vector<std::string>{"berth-no-such-cmd"},
-                                                    rec),
-                      session_sink(&c));
+        (void)rt.open(
+            std::make_unique<test_driver>(std::vector<std::string>{"berth-no-such-cmd"}, rec),
+            session_sink(&c));
         FAIL();
     } catch (const error& e) {
         EXPECT_EQ(e.status(), BERTH_ERR_COMMAND_NOT_FOUND);

@@ -268,9 +268,10 @@ typedef struct berth_plugin_api {
     /* Required. End the session: close its input first (a shell reading it ends there), then
      * SIGTERM (and SIGHUP on a terminal), then SIGKILL once grace_ms have passed since the
      * call, then clean up what the session created (containers, snapshots). A command killed
-     * by the close reads as term_signal 15 or 9 on every runtime. Blocks until on_exit has been delivered and
-     * cleanup is done, bounded by grace_ms plus the plugin's own cleanup timeout. Idempotent;
-     * fine after the session ended by itself. Must not be called from a sink callback. */
+     * by the close reads as term_signal 15 or 9 on every runtime. Blocks until on_exit has been
+     * delivered and cleanup is done, bounded by grace_ms plus the plugin's own cleanup timeout.
+     * Idempotent; fine after the session ended by itself. Must not be called from a sink callback.
+     */
     berth_status (*session_close)(berth_session* session, uint32_t grace_ms);
 
     /* Required. Release the handle. If the session still runs it is closed first with

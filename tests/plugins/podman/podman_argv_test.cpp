@@ -119,8 +119,7 @@ TEST(PodmanArgv, ProcessFlagsComeBeforeRunFlags) {
         argv, ElementsAre("podman", "run", "--rm", "-i", "-t", "--detach-keys=", "--env=A=1",
                           "--env=B=-x", "--env=BERTH_PODMAN_SESSION=0123456789ab", "--workdir=/tmp",
                           "--user=nobody", "--privileged", "--label=berth.session=0123456789ab",
-                          "--pull=missing",
-                          "--name=berth-0123456789ab", "img", "sh"));
+                          "--pull=missing", "--name=berth-0123456789ab", "img", "sh"));
 }
 
 TEST(PodmanArgv, ExecTakesTheSharedProcessFlags) {

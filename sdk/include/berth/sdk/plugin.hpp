@@ -311,11 +311,12 @@ inline constexpr std::uint64_t k_derived_capabilities =
 
 template <typename T>
 struct exporter {
-    static_assert(requires(T& t, std::string_view o, session_sink k) { t.open(o, k); },
-                  "a berth plugin class needs std::unique_ptr<SessionClass> "
-                  "open(std::string_view options_json, berth::sdk::session_sink sink)");
-    using session_type =
-        typename decltype(std::declval<T&>().open(std::string_view{}, session_sink{}))::element_type;
+    static_assert(
+        requires(T & t, std::string_view o, session_sink k) { t.open(o, k); },
+        "a berth plugin class needs std::unique_ptr<SessionClass> "
+        "open(std::string_view options_json, berth::sdk::session_sink sink)");
+    using session_type = typename decltype(std::declval<T&>().open(std::string_view{},
+                                                                   session_sink{}))::element_type;
     // A plugin that returns the base class (one that opens no sessions) gets no optional slot.
     static_assert(std::is_base_of_v<session, session_type>,
                   "open() must return std::unique_ptr<YourSessionClass>: the SDK derives the "

@@ -14,9 +14,9 @@
 namespace berth::sdk {
 
 struct proc_stat {
-    char state = '?';            // R, S, D, Z, X, ... (field 3)
-    pid_t parent = -1;           // field 4
-    std::uint64_t flags = 0;     // PF_* bits (field 9)
+    char state = '?';               // R, S, D, Z, X, ... (field 3)
+    pid_t parent = -1;              // field 4
+    std::uint64_t flags = 0;        // PF_* bits (field 9)
     std::uint64_t start_ticks = 0;  // clock ticks after boot it started (field 22)
 
     // A zombie or a dead process: nothing to signal any more.
@@ -27,8 +27,8 @@ struct proc_stat {
 };
 
 // nullopt when the process does not exist or its stat cannot be read. proc_root is for tests.
-[[nodiscard]] std::optional<proc_stat> read_proc_stat(pid_t pid,
-                                                      const std::filesystem::path& proc_root = "/proc");
+[[nodiscard]] std::optional<proc_stat> read_proc_stat(
+    pid_t pid, const std::filesystem::path& proc_root = "/proc");
 
 // The children of `parent` (of its main thread), from /proc; empty when it is gone.
 [[nodiscard]] std::vector<pid_t> child_pids(pid_t parent,

@@ -35,7 +35,8 @@ struct command_result {
 // user's command is missing: COMMAND_NOT_FOUND / COMMAND_NOT_EXECUTABLE become
 // BERTH_ERR_UNAVAILABLE, "<tool> cannot be run (<why>): <install_hint>". Other errors are
 // returned unchanged. The one place that mapping lives (run_tool and runtime_session use it).
-[[nodiscard]] error tool_error(const error& e, std::string_view tool, std::string_view install_hint);
+[[nodiscard]] error tool_error(const error& e, std::string_view tool,
+                               std::string_view install_hint);
 
 // run_command for a runtime's tool (argv[0]), with tool_error's mapping.
 [[nodiscard]] command_result run_tool(const std::vector<std::string>& argv,

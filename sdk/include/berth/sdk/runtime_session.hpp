@@ -39,9 +39,9 @@ namespace berth::sdk {
 
 // How the runtime's process ended, for the driver to read.
 struct runtime_end {
-    exit_status process;  // the runtime process's own exit code or signal
-    std::string head;     // the first bytes it wrote on stderr (or the terminal), bounded
-    std::string tail;     // the last bytes, bounded
+    exit_status process;   // the runtime process's own exit code or signal
+    std::string head;      // the first bytes it wrote on stderr (or the terminal), bounded
+    std::string tail;      // the last bytes, bounded
     bool closing = false;  // close() (or the handle's destruction) ended the session
     // The SDK signalled the runtime process itself, not only the command: a runtime may then
     // skip its own clean-up (and its exit status says little about the command).
@@ -125,7 +125,8 @@ class runtime_session;
 // everything their jobs use still exists.
 class session_runtime {
 public:
-    explicit session_runtime(host_services host, std::size_t workers = worker_pool::k_default_threads)
+    explicit session_runtime(host_services host,
+                             std::size_t workers = worker_pool::k_default_threads)
         : host_(std::move(host)), workers_(workers) {}
     session_runtime(const session_runtime&) = delete;
     session_runtime& operator=(const session_runtime&) = delete;
