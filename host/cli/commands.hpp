@@ -2,6 +2,7 @@
 // stdout, diagnostics to stderr.
 #pragma once
 
+#include <berth/plugin.h>
 #include <berth/host/host.hpp>
 
 #include <optional>
@@ -33,7 +34,9 @@ struct run_request {
     std::vector<std::string> opts;  // KEY=VALUE, typed by the plugin's schema
     std::optional<std::string> options_json;
     std::vector<std::string> command;
-    unsigned grace_ms = 5000;  // on a forwarded SIGTERM/SIGHUP, how long before SIGKILL
+    // `berth run`: when berth ends the session early (SIGINT, SIGTERM or SIGHUP to berth), how
+    // long its command has between SIGTERM and SIGKILL.
+    unsigned grace_ms = BERTH_DEFAULT_GRACE_MS;
 };
 
 // The session options for a request, as JSON text, typed by the plugin's schema.

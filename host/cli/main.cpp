@@ -82,7 +82,11 @@ int real_main(int argc, char** argv) {
     };
     auto* run_cmd = app.add_subcommand("run", "Run one session and exit with its status");
     add_session_options(run_cmd);
-    run_cmd->add_option("--grace-ms", req.grace_ms, "grace period before SIGKILL when closing");
+    run_cmd
+        ->add_option("--grace-ms", req.grace_ms,
+                     "when berth gets SIGINT, SIGTERM or SIGHUP it closes the session: "
+                     "milliseconds between SIGTERM and SIGKILL")
+        ->capture_default_str();
 
     // Sessions kept by berthd.
     std::string socket;
@@ -126,11 +130,12 @@ int real_main(int argc, char** argv) {
     auto* s_attach = session_cmd->add_subcommand("attach", "Attach this terminal to a session");
     s_attach->add_option("ID", sid)->required();
     s_attach->add_option("--detach-key", detach_key, "key that detaches (default ctrl-])");
-    std::uint64_t close_grace = 5000;
+    std::uint64_t close_grace = BERTH_DEFAULT_GRACE_MS;
     auto* s_close =
         session_cmd->add_subcommand("close", "End a session (SIGTERM, SIGKILL after grace)");
     s_close->add_option("ID", sid)->required();
-    s_close->add_option("--grace-ms", close_grace, "milliseconds between SIGTERM and SIGKILL");
+    s_close->add_option("--grace-ms", close_grace, "milliseconds between SIGTERM and SIGKILL")
+        ->capture_default_str();
     auto* metrics_cmd = app.add_subcommand("metrics", "berthd's metrics (Prometheus text format)");
 
     try {

@@ -2,7 +2,9 @@
 //
 // One thread (this one) polls stdin, a self-pipe fed by signal handlers, and an eventfd the
 // exit watcher raises; output is written by the plugin's thread as it arrives (blocking
-// there is the back-pressure). berth exits with the session's status: its exit code, 128+N
+// there is the back-pressure). SIGINT, SIGTERM and SIGHUP to berth end the session: it is
+// closed with --grace-ms (input closed, SIGTERM, SIGKILL once the grace has passed); SIGQUIT
+// is passed on, SIGWINCH resizes. berth exits with the session's status: its exit code, 128+N
 // for signal N, 125 when the session failed as a whole.
 #include <fcntl.h>
 #include <poll.h>
@@ -13,7 +15,10 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <cstring>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include "commands.hpp"
@@ -32,6 +37,11 @@ extern "C" void on_signal(int signo) {
 }
 
 constexpr std::array k_forwarded = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH};
+
+// The signals that ask berth itself to stop: it ends the session, with the grace it was given.
+bool ends_the_session(int signo) noexcept {
+    return signo == SIGINT || signo == SIGTERM || signo == SIGHUP;
+}
 
 // Installs the forwarding handlers for the lifetime of the run; restores the old ones.
 class signal_forwarding {
@@ -125,6 +135,7 @@ int run(host::host& h, run_request request) {
 
     raw_mode raw(interactive ? STDIN_FILENO : -1);
     bool stdin_open = true;
+    bool closed = false;
     std::array<char, 64 * 1024> buf{};
     while (true) {
         std::array<pollfd, 3> fds{{{exit_fd, POLLIN, 0},
@@ -139,6 +150,16 @@ int run(host::host& h, run_request request) {
                 if (signo == SIGWINCH) {
                     if (auto size = terminal_size(STDIN_FILENO))
                         (void)session->resize(size->first, size->second);
+                } else if (ends_the_session(signo)) {
+                    if (closed) continue;
+                    closed = true;
+                    // Blocks until the session ended (bounded by the grace and the plugin's
+                    // clean-up); its output keeps arriving on the plugin's thread meanwhile.
+                    const std::string why = std::string("berth got SIG") + ::sigabbrev_np(signo);
+                    if (auto r = session->close(std::chrono::milliseconds(request.grace_ms),
+                                                "closed: " + why);
+                        !r)
+                        spdlog::warn("could not close the session on {}: {}", why, r.err().message);
                 } else if (auto r = session->signal(signo); !r) {
                     spdlog::warn("could not forward signal {}: {}", signo, r.err().message);
                 }

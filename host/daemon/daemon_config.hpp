@@ -2,6 +2,7 @@
 // optional, unknown keys and wrong types are errors that name the key.
 #pragma once
 
+#include <berth/plugin.h>
 #include <berth/host/result.hpp>
 
 #include <chrono>
@@ -36,7 +37,8 @@ struct daemon_config {
     std::chrono::milliseconds max_wait{60000};       // cap on read/wait long-polls
     std::chrono::seconds health_interval{30};
     std::chrono::milliseconds health_timeout{10000};
-    std::chrono::milliseconds close_grace{5000};  // default grace for session.close / shutdown
+    // Default grace for session.close and shutdown.
+    std::chrono::milliseconds close_grace{BERTH_DEFAULT_GRACE_MS};
 };
 
 [[nodiscard]] host::result<daemon_config> load_config(const std::filesystem::path& file);

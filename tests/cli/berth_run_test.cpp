@@ -1,5 +1,15 @@
 // `berth run local` end to end, as a user runs it: a real subprocess.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <optional>
+#include <thread>
 
 #include "test_support.hpp"
 
@@ -127,6 +137,100 @@ TEST(BerthRun, SigtermToBerthIsForwardedToTheSession) {
                       "$pid; s=$?; cat /tmp/berth-fwd-$$; rm -f /tmp/berth-fwd-$$; exit $s"});
     EXPECT_EQ(r.status, 42);
     EXPECT_NE(r.out.find("got-term"), std::string::npos) << r.out;
+}
+
+// berth run in the background, its stdout on a pipe: for tests that signal berth itself.
+class background_berth {
+public:
+    explicit background_berth(const std::vector<std::string>& args) {
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0) return;
+        out_ = out[0];
+        std::vector<std::string> argv{berth_binary().string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        std::vector<char*> c_argv;
+        for (auto& a : argv) c_argv.push_back(a.data());
+        c_argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        ::posix_spawn_file_actions_init(&actions);
+        ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        ::posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+        if (::posix_spawn(&pid_, c_argv[0], &actions, nullptr, c_argv.data(), environ) != 0)
+            pid_ = -1;
+        ::posix_spawn_file_actions_destroy(&actions);
+        ::close(out[1]);
+    }
+    ~background_berth() {
+        if (pid_ > 0 && !status_) {
+            ::kill(pid_, SIGKILL);
+            (void)wait_exit(std::chrono::seconds(10));
+        }
+        if (out_ >= 0) ::close(out_);
+    }
+    background_berth(const background_berth&) = delete;
+    background_berth& operator=(const background_berth&) = delete;
+
+    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+
+    // True once `text` has appeared on berth's stdout, within timeout.
+    bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (out_text_.find(text) == std::string::npos) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            pollfd p{out_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+            char buf[256];
+            const ssize_t n = ::read(out_, buf, sizeof buf);
+            if (n <= 0) return false;
+            out_text_.append(buf, static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+
+    // berth's wait status once it has exited, within timeout; nullopt if it has not.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!status_) {
+            int status = 0;
+            if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+                status_ = status;
+                break;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        return status_;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+    std::string out_text_;
+    std::optional<int> status_;
+};
+
+// --grace-ms is what the session gets when berth is told to stop: berth closes it, and its
+// command, which ignores SIGTERM, is killed once the grace has passed, about 200 ms after the
+// signal rather than 30 s later (or never).
+TEST(BerthRun, GraceMsBoundsTheCloseWhenBerthIsSignalled) {
+    const auto started = std::chrono::steady_clock::now();
+    background_berth berth({"run", "--grace-ms", "200", "local", "--", "sh", "-c",
+                            "trap '' TERM; echo ready; sleep 30"});
+    ASSERT_GT(berth.pid(), 0);
+    ASSERT_TRUE(berth.wait_for_output("ready", 10s)) << "the session did not start";
+    std::this_thread::sleep_until(started + 300ms);
+    ASSERT_EQ(::kill(berth.pid(), SIGTERM), 0);
+    const auto signalled = std::chrono::steady_clock::now();
+    const auto status = berth.wait_exit(10s);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - signalled);
+    ASSERT_TRUE(status) << "berth did not exit within 10 s of SIGTERM";
+    EXPECT_GT(took, 150ms);
+    EXPECT_LT(took, 1500ms);
+    ASSERT_TRUE(WIFEXITED(*status)) << "berth itself died of signal " << WTERMSIG(*status);
+    EXPECT_EQ(WEXITSTATUS(*status), 128 + SIGKILL) << "the command was not killed";
 }
 
 }  // namespace
