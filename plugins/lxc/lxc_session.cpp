@@ -6,9 +6,7 @@
 #include <csignal>
 #include <thread>
 
-#include "lxc_argv.hpp"
-#include "lxc_diagnosis.hpp"
-#include "lxc_tools.hpp"
+#include "lxc_tools.hpp"  // with lxc_argv.hpp and lxc_diagnosis.hpp
 
 namespace berth::plugins::lxc {
 namespace {
@@ -51,16 +49,10 @@ sdk::session_plan lxc_session_driver::prepare() {
     if (!sdk::find_executable("lxc-attach"))
         throw sdk::error(BERTH_ERR_UNAVAILABLE,
                          std::string("lxc-attach not found in PATH: ") + k_lxc_install_hint);
-    const session_container c = ready_container(options_, host_);
+    const session_container c = ready_container(options_, host_, owner_lxcpath_);
     target_ = c.name;
     if (c.owned) owned_ = c.name;
     destroy_ = c.destroy;
-    if (!owned_.empty() && !owner_lxcpath_.empty() && !host_.owner().empty()) {
-        if (const auto problem = mark_owned(owner_lxcpath_, owned_, host_.owner());
-            !problem.empty())
-            host_.log(BERTH_LOG_WARN,
-                      "container " + owned_ + " is not marked as the host's: " + problem);
-    }
     sdk::session_plan plan;
     plan.process.argv = attach_argv(options_, target_);
     plan.process.tty = options_.tty;

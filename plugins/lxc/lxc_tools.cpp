@@ -264,7 +264,8 @@ void reclaim_owned(const std::string& lxcpath, const std::string& owner, std::ui
 
 std::string random_container_name() { return "berth-" + sdk::random_hex(12); }
 
-session_container ready_container(const lxc_options& options, const sdk::host_services& host) {
+session_container ready_container(const lxc_options& options, const sdk::host_services& host,
+                                  const std::string& owner_lxcpath) {
     session_container c{fixed_target(options)};
     switch (options.mode) {
         case session_mode::attach:
@@ -282,6 +283,11 @@ session_container ready_container(const lxc_options& options, const sdk::host_se
             c.owned = c.destroy = options.destroy_on_close;
             host.add_counter("containers_created_total", 1);
             break;
+    }
+    if (c.owned && !owner_lxcpath.empty() && !host.owner().empty()) {
+        if (const auto problem = mark_owned(owner_lxcpath, c.name, host.owner()); !problem.empty())
+            host.log(BERTH_LOG_WARN,
+                     "container " + c.name + " is not marked as the host's: " + problem);
     }
     return c;
 }

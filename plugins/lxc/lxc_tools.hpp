@@ -87,14 +87,16 @@ void reclaim_owned_default(const std::string& owner, std::uint32_t& removed);
 // The container a session runs in, made ready for lxc-attach according to options.mode:
 // attach (started first with ensure_running), ephemeral (a fresh copy of the template) or
 // create. `owned` when the session removes it at its end (`destroy`: lxc-destroy it too; an
-// ephemeral copy vanishes when stopped). Blocking, bounded; throws sdk::error leaving nothing.
+// ephemeral copy vanishes when stopped); an owned one is marked with the host's owner under
+// owner_lxcpath (unless that is empty). Blocking, bounded; throws sdk::error leaving nothing.
 struct session_container {
     std::string name;
     bool owned = false;
     bool destroy = false;
 };
 [[nodiscard]] session_container ready_container(const lxc_options& options,
-                                                const sdk::host_services& host);
+                                                const sdk::host_services& host,
+                                                const std::string& owner_lxcpath);
 
 // Why an lxc-attach session ended, beyond its exit status (status starts as lxc-attach's own):
 // exit 1 with lxc-attach's words in `head` (the start of its stderr or terminal) means it could
