@@ -21,27 +21,6 @@ struct error {
     std::string message;
 };
 
-// The host's former error enum, kept for one transition so callers outside host/ still build:
-// each name is the berth_status it always stood for. Use BERTH_ERR_* instead.
-namespace errc {
-[[deprecated("use BERTH_ERR_INVALID_ARGUMENT")]] inline constexpr berth_status invalid_argument =
-    BERTH_ERR_INVALID_ARGUMENT;
-[[deprecated("use BERTH_ERR_NOT_FOUND")]] inline constexpr berth_status not_found =
-    BERTH_ERR_NOT_FOUND;
-[[deprecated("use BERTH_ERR_UNSUPPORTED")]] inline constexpr berth_status unsupported =
-    BERTH_ERR_UNSUPPORTED;
-[[deprecated("use BERTH_ERR_RUNTIME")]] inline constexpr berth_status runtime_error =
-    BERTH_ERR_RUNTIME;
-[[deprecated("use BERTH_ERR_UNAVAILABLE")]] inline constexpr berth_status unavailable =
-    BERTH_ERR_UNAVAILABLE;
-[[deprecated("use BERTH_ERR_PERMISSION")]] inline constexpr berth_status permission =
-    BERTH_ERR_PERMISSION;
-[[deprecated("use BERTH_ERR_STATE")]] inline constexpr berth_status state = BERTH_ERR_STATE;
-[[deprecated("use BERTH_ERR_TIMEOUT")]] inline constexpr berth_status timeout = BERTH_ERR_TIMEOUT;
-[[deprecated("use BERTH_ERR_INTERNAL")]] inline constexpr berth_status internal =
-    BERTH_ERR_INTERNAL;
-}  // namespace errc
-
 template <typename T>
 class [[nodiscard]] result {
 public:
