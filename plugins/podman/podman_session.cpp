@@ -49,6 +49,14 @@ sdk::session_plan podman_session_driver::prepare() {
     return plan;
 }
 
+void podman_session_driver::wait_ready(sdk::process_session& process) {
+    if (ready_ || !options_.tty || !options_.local()) return;
+    const auto deadline = clock::now() + k_signal_wait;
+    while (!processes_.leader() && clock::now() < deadline && !process.wait(k_poll)) {
+    }
+    ready_ = true;
+}
+
 void podman_session_driver::signal(int signo, sdk::process_session& process) {
     if (options_.local()) {
         const auto deadline = clock::now() + k_signal_wait;

@@ -27,6 +27,9 @@ public:
     podman_session_driver(sdk::host_services host, podman_options options);
 
     sdk::session_plan prepare() override;
+    // On a local terminal, until the container's process exists: podman sets its terminal up
+    // first, and an EOF typed before that (a close right after open) is lost.
+    void wait_ready(sdk::process_session& process) override;
     void signal(int signo, sdk::process_session& process) override;
     sdk::stop_result stop(int signo, sdk::process_session& process) override;
     sdk::exit_status classify(const sdk::runtime_end& end) override;
@@ -46,6 +49,7 @@ private:
     const session_ids ids_;
     const container_processes processes_;
     std::atomic<bool> podman_signalled_{false};
+    std::atomic<bool> ready_{false};
 };
 
 }  // namespace berth::plugins::podman

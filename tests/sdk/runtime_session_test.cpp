@@ -310,6 +310,22 @@ TEST(RuntimeSession, ManySessionsShareAFewWorkers) {
     EXPECT_EQ(rec.exits, 24);
 }
 
+TEST(WorkerPool, IdleThreadsEndAndNewWorkStartsThemAgain) {
+    worker_pool pool(2, 100ms);
+    std::atomic<int> done{0};
+    for (int i = 0; i < 4; ++i) pool.post([&done] { ++done; });
+    const auto settled = [&](std::size_t threads) {
+        for (int i = 0; i < 200 && (done < 4 || pool.threads() != threads); ++i)
+            std::this_thread::sleep_for(10ms);
+        return pool.threads() == threads;
+    };
+    EXPECT_TRUE(settled(0)) << pool.threads() << " threads still there";
+    EXPECT_EQ(done, 4);
+    pool.post([&done] { ++done; });
+    for (int i = 0; i < 200 && done < 5; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_EQ(done, 5);
+}
+
 // A clean-up that overruns its bound: the handle's destruction does not wait for it, and its
 // exit never reaches the host afterwards.
 TEST(RuntimeSession, NoCallbackAfterDestroyEvenWhenCleanUpOverruns) {
