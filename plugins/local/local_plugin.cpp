@@ -38,7 +38,11 @@ const std::string& schema() {
 class local_driver final : public sdk::session_driver {
 public:
     explicit local_driver(sdk::process_spec spec) : spec_(std::move(spec)) {}
-    sdk::session_plan prepare() override { return {spec_}; }  // no target, no tool: the command
+    sdk::session_plan prepare() override {
+        sdk::session_plan plan{spec_};  // no target, no tool: the argv is the user's command
+        plan.end_blocks = false;        // the default classify: the exit as the process gave it
+        return plan;
+    }
 
 private:
     sdk::process_spec spec_;

@@ -44,14 +44,19 @@ void keep_words(std::string& head, std::string& tail, std::span<const std::uint8
 }  // namespace
 
 struct runtime_session::state : std::enable_shared_from_this<state> {
-    state(session_runtime& rt, std::unique_ptr<session_driver> d, session_sink s)
-        : driver(std::move(d)), sink(s), host(rt.host()), workers(rt.workers()) {}
+    state(session_runtime& rt, std::unique_ptr<session_driver> d, session_sink s, bool blocks)
+        : driver(std::move(d)),
+          sink(s),
+          host(rt.host()),
+          workers(rt.workers()),
+          end_blocks(blocks) {}
 
     const std::unique_ptr<session_driver> driver;
     const session_sink sink;
     const host_services host;
     // The plugin's pool: it outlives every job (it joins them when the plugin goes).
     worker_pool& workers;
+    const bool end_blocks;  // the plan's: classify/clean_up go to a worker
 
     std::string head, tail;  // the event loop's thread only, until the process ends
 
@@ -75,6 +80,7 @@ struct runtime_session::state : std::enable_shared_from_this<state> {
     // The event loop's thread, after the last output: on to a worker, which may block.
     void process_ended(const exit_status& e) {
         runtime_end end{e, std::move(head), std::move(tail), closing, runtime_signalled};
+        if (!end_blocks) return finish(end);
         workers.post([self = shared_from_this(), end = std::move(end)] { self->finish(end); });
     }
 
@@ -125,7 +131,8 @@ std::unique_ptr<runtime_session> session_runtime::open(std::unique_ptr<session_d
     if (!driver) throw error(BERTH_ERR_INTERNAL, "session_runtime::open without a driver");
     session_plan plan = driver->prepare();
     const std::string tool = plan.process.argv.empty() ? std::string() : plan.process.argv.front();
-    auto st = std::make_shared<runtime_session::state>(*this, std::move(driver), sink);
+    auto st =
+        std::make_shared<runtime_session::state>(*this, std::move(driver), sink, plan.end_blocks);
 
     process_callbacks callbacks;
     callbacks.on_output = [st](berth_stream stream, std::span<const std::uint8_t> data) {

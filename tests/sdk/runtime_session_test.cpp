@@ -67,6 +67,7 @@ public:
         plan.target = "box";
         plan.install_hint = hint;
         plan.clean_up_bound = bound;
+        plan.end_blocks = end_blocks;
         return plan;
     }
     void abandon() noexcept override { rec_.note("abandon"); }
@@ -83,6 +84,7 @@ public:
     std::string hint;
     std::chrono::milliseconds clean_up_time{0};
     std::chrono::milliseconds bound{10000};
+    bool end_blocks = true;
 
 private:
     std::vector<std::string> argv_;
@@ -109,6 +111,20 @@ TEST(RuntimeSession, ExitComesOnceAfterClassifyAndCleanUp) {
     EXPECT_EQ(rec.out, "out\n");
     EXPECT_EQ(rec.err, "oops\n");
     EXPECT_EQ(rec.last.reason, "tail=oops\n");
+}
+
+TEST(RuntimeSession, AnEndThatNeverBlocksIsDeliveredWithoutAWorker) {
+    session_runtime rt{host_services{}};
+    recorder rec;
+    const berth_session_sink c = rec.sink();
+    auto d = std::make_unique<test_driver>(std::vector<std::string>{"sh", "-c", "exit 5"}, rec);
+    d->end_blocks = false;
+    auto s = rt.open(std::move(d), session_sink(&c));
+    s->close(2000ms);
+    EXPECT_EQ(rt.workers().threads(), 0U);
+    std::lock_guard lock(rec.mutex);
+    EXPECT_EQ(rec.exits, 1);
+    EXPECT_EQ(rec.last.exit_code, 5);
 }
 
 TEST(RuntimeSession, CloseEndsAShellReadingItsInputWithExitZeroFirst) {

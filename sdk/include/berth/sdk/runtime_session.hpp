@@ -59,6 +59,10 @@ struct session_plan {
     std::string install_hint;
     // The longest classify plus clean_up may take: close() waits that long for them.
     std::chrono::milliseconds clean_up_bound{10000};
+    // False when classify and clean_up never block (they are the defaults, or only read the
+    // runtime's words): the exit is then delivered straight from the event loop, with no
+    // worker thread and no queueing behind other sessions' clean-ups.
+    bool end_blocks = true;
 };
 
 // What a driver's stop() achieved.
