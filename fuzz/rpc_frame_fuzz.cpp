@@ -27,6 +27,7 @@
 
 #include "daemon_config.hpp"
 #include "fuzz_check.hpp"
+#include "json_limits.hpp"
 #include "line_framer.hpp"
 #include "rpc_service.hpp"
 
@@ -35,9 +36,6 @@ namespace {
 
 using json = nlohmann::json;
 
-// Deeper than berthd accepts (wire::k_max_json_depth, 64): the harness's own parse of a
-// request stays away from nlohmann's recursive parts.
-constexpr std::size_t k_max_depth = 64;
 constexpr std::size_t k_small_line_limit = 40;
 constexpr std::size_t k_max_string_id = 256;  // rpc_request.hpp's k_max_id_bytes
 constexpr std::size_t k_max_batch = 64;       // and its k_max_batch
@@ -55,32 +53,6 @@ struct service_under_test {
 service_under_test& the_service() {
     static auto* s = new service_under_test();  // never destroyed: outlives libFuzzer's exit
     return *s;
-}
-
-// How deep `text` nests arrays and objects, brackets inside strings not counted.
-std::size_t nesting(std::string_view text) {
-    std::size_t depth = 0;
-    std::size_t deepest = 0;
-    bool in_string = false;
-    bool escaped = false;
-    for (const char c : text) {
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
-            deepest = std::max(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            --depth;
-        }
-    }
-    return deepest;
 }
 
 bool blank(std::string_view line) {
@@ -127,7 +99,9 @@ void check_reply_object(const json& reply) {
 
 void check_exchange(std::string_view line, const std::string& frame) {
     check(frame.size() <= 16384 + 4 * line.size(), "a reply much larger than its request");
-    const bool not_json = nesting(line) > k_max_depth || !json::accept(line);
+    // Deeper than berthd accepts: the harness's own parse stays away from nlohmann's recursion.
+    const bool not_json =
+        wire::nesting_exceeds(line, wire::k_max_json_depth) || !json::accept(line);
     if (frame.empty()) {
         // Nothing to send: a blank line, or notifications only (no id anywhere).
         check(!not_json || blank(line), "a line that is not JSON got no reply");

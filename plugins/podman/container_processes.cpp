@@ -73,6 +73,16 @@ std::optional<token_process> container_processes::leader() const {
     return best;
 }
 
+std::optional<token_process> container_processes::leader_by(
+    std::chrono::steady_clock::time_point deadline,
+    const std::function<bool(std::chrono::milliseconds)>& ended) const {
+    constexpr std::chrono::milliseconds k_poll{50};
+    while (true) {
+        if (auto found = leader()) return found;
+        if (std::chrono::steady_clock::now() >= deadline || ended(k_poll)) return std::nullopt;
+    }
+}
+
 int container_processes::signal(pid_t pid, int signo) const {
     const sdk::unique_fd fd(sdk::pidfd_open_fd(pid));
     if (!fd) return errno;

@@ -13,8 +13,10 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,13 @@ public:
     // The session's main process: the earliest started one whose parent does not carry the
     // token (conmon, or the container's init for an exec'd command), nullopt if none runs.
     [[nodiscard]] std::optional<token_process> leader() const;
+
+    // leader(), asked again while the container is still being created (its process shows up
+    // late) until `deadline`, as long as `ended` (waiting up to its argument) says the runtime
+    // still runs; nullopt once it ended or the deadline passed.
+    [[nodiscard]] std::optional<token_process> leader_by(
+        std::chrono::steady_clock::time_point deadline,
+        const std::function<bool(std::chrono::milliseconds)>& ended) const;
 
     // Sends signo to pid if it still is a process of this session (checked through a pidfd,
     // so a reused pid is never hit). 0 on success, else an errno value: ESRCH when it is

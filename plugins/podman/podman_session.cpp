@@ -23,6 +23,11 @@ constexpr milliseconds k_classify_and_remove{105000};
 constexpr int k_sweep_rounds = 10;
 constexpr milliseconds k_sweep_interval{100};
 
+// Waits up to its argument for podman to end; true once it has.
+auto ended(sdk::process_session& process) {
+    return [&process](milliseconds t) { return process.wait(t); };
+}
+
 session_ids make_ids(const podman_options& options, const sdk::host_services& host) {
     const std::string token = new_token();
     if (options.mode != session_mode::run) return {token, {}, {}};
@@ -51,25 +56,22 @@ sdk::session_plan podman_session_driver::prepare() {
 
 void podman_session_driver::wait_ready(sdk::process_session& process) {
     if (ready_ || !options_.tty || !options_.local()) return;
-    const auto deadline = clock::now() + k_signal_wait;
-    while (!processes_.leader() && clock::now() < deadline && !process.wait(k_poll)) {
-    }
+    (void)processes_.leader_by(clock::now() + k_signal_wait, ended(process));
     ready_ = true;
 }
 
 void podman_session_driver::signal(int signo, sdk::process_session& process) {
     if (options_.local()) {
         const auto deadline = clock::now() + k_signal_wait;
-        while (true) {
-            if (const auto leader = processes_.leader()) {
-                const int err = processes_.signal(leader->pid, signo);
-                if (err == 0) return;
-                if (err != ESRCH) break;  // out of reach (a rootless container's user)
-                // ESRCH: it ended just now; look again after a pause.
-            }
-            if (clock::now() >= deadline) break;
-            if (process.wait(k_poll)) return;  // ended before its process showed up
+        while (const auto leader = processes_.leader_by(deadline, ended(process))) {
+            const int err = processes_.signal(leader->pid, signo);
+            if (err == 0) return;
+            // Not ESRCH: out of reach (a rootless container's user).
+            if (err != ESRCH || clock::now() >= deadline) break;
+            // ESRCH: it ended just now; look again after a pause.
+            if (process.wait(k_poll)) return;
         }
+        if (process.finished()) return;  // ended before its process showed up
     }
     if (run_mode()) {
         podman_signalled_ = true;

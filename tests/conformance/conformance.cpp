@@ -157,12 +157,17 @@ std::string Conformance::options(const json& command, const json& extra) const {
     return o.dump();
 }
 
+berth_session_sink recorder::sink() {
+    berth_session_sink s{};
+    s.struct_size = sizeof s;
+    s.ctx = this;
+    s.on_output = &recorder::on_output;
+    s.on_exit = &recorder::on_exit;
+    return s;
+}
+
 berth_session* Conformance::open(const std::string& options_json, recorder& rec) {
-    berth_session_sink sink{};
-    sink.struct_size = sizeof sink;
-    sink.ctx = &rec;
-    sink.on_output = &recorder::on_output;
-    sink.on_exit = &recorder::on_exit;
+    const berth_session_sink sink = rec.sink();
     berth_session* s = nullptr;
     const auto status = api().session_open(plugin_->instance(), options_json.c_str(), &sink, &s);
     if (status != BERTH_OK || s == nullptr) {

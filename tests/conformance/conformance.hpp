@@ -81,6 +81,8 @@ struct recorder {
     static void on_output(void* ctx, berth_stream stream, const std::uint8_t* data,
                           std::uint32_t n);
     static void on_exit(void* ctx, const berth_exit_status* s);
+    // The host's side of a session reporting into this recorder.
+    [[nodiscard]] berth_session_sink sink();
     // A copy of `output`, taken under the lock (for messages).
     [[nodiscard]] std::string output_now();
     bool wait_text(const std::string& text, std::chrono::milliseconds timeout = k_timeout);

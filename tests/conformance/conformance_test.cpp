@@ -116,11 +116,7 @@ TEST_P(Conformance, ResizeWorksOnATerminalAndIsAStateErrorWithout) {
 
 TEST_P(Conformance, AnUnknownOptionIsRefusedByNameAndStartsNothing) {
     recorder rec;
-    berth_session_sink sink{};
-    sink.struct_size = sizeof sink;
-    sink.ctx = &rec;
-    sink.on_output = &recorder::on_output;
-    sink.on_exit = &recorder::on_exit;
+    const berth_session_sink sink = rec.sink();
     berth_session* s = nullptr;
     const std::string bad = options({"true"}, {{"no_such_option", 1}});
     EXPECT_EQ(api().session_open(plugin_->instance(), bad.c_str(), &sink, &s),
