@@ -32,12 +32,28 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
         return v.get<std::size_t>();
     };
     for (const auto& [key, v] : j.items()) {
-        if (key == "socket" || key == "state_dir" || key == "socket_group") {
+        if (key == "socket" || key == "state_dir" || key == "socket_group" ||
+            key == "session_log_dir") {
             if (!v.is_string() || v.get<std::string>().empty())
                 return bad(source, "'" + key + "' must be a non-empty string");
             if (key == "socket") c.socket = v.get<std::string>();
             if (key == "state_dir") c.state_dir = v.get<std::string>();
             if (key == "socket_group") c.socket_group = v.get<std::string>();
+            if (key == "session_log_dir") c.session_log_dir = v.get<std::string>();
+        } else if (key == "session_log_bytes") {
+            // 0 turns the logs off; anything else must hold a few records.
+            if (!v.is_number_unsigned() ||
+                (v.get<std::uint64_t>() != 0 && v.get<std::uint64_t>() < k_min_session_log_bytes))
+                return bad(source, "'" + key + "' must be 0 (no logs) or at least " +
+                                       std::to_string(k_min_session_log_bytes) + ", got " +
+                                       v.dump());
+            c.session_log_bytes = v.get<std::uint64_t>();
+        } else if (key == "session_log_total_bytes") {
+            if (!v.is_number_unsigned() || v.get<std::uint64_t>() < k_min_session_log_bytes)
+                return bad(source, "'" + key + "' must be at least " +
+                                       std::to_string(k_min_session_log_bytes) + ", got " +
+                                       v.dump());
+            c.session_log_total_bytes = v.get<std::uint64_t>();
         } else if (key == "max_sessions_per_runtime") {
             if (!v.is_object())
                 return bad(source, "'" + key + "' must be an object of runtime: limit");
@@ -88,7 +104,8 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
                                "max_frame_bytes, max_connections, max_blocking_calls, "
                                "max_connection_requests, max_connection_output_bytes, "
                                "stall_timeout_ms, max_wait_ms, health_interval_s, "
-                               "health_timeout_ms, close_grace_ms)");
+                               "health_timeout_ms, close_grace_ms, session_log_bytes, "
+                               "session_log_total_bytes, session_log_dir)");
         }
     }
     return c;

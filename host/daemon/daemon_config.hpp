@@ -19,6 +19,9 @@ namespace berth::daemon {
 using wire::default_socket_path;
 using wire::default_state_dir;
 
+// The smallest session_log_bytes / session_log_total_bytes other than 0.
+constexpr std::uint64_t k_min_session_log_bytes = std::uint64_t{64} << 10;
+
 struct daemon_config {
     std::filesystem::path socket;             // empty: default_socket_path()
     std::optional<std::string> socket_group;  // socket 0660 and this group may connect
@@ -37,6 +40,11 @@ struct daemon_config {
     std::chrono::milliseconds max_wait{60000};       // cap on read/wait long-polls
     std::chrono::seconds health_interval{30};
     std::chrono::milliseconds health_timeout{10000};
+    // Session logs on disk: per session (file bytes; 0 keeps none), all together, and where
+    // (empty: <state_dir>/logs).
+    std::uint64_t session_log_bytes = std::uint64_t{256} << 20;
+    std::uint64_t session_log_total_bytes = std::uint64_t{4} << 30;
+    std::filesystem::path session_log_dir;
     // Default grace for session.close and shutdown.
     std::chrono::milliseconds close_grace{BERTH_DEFAULT_GRACE_MS};
 };

@@ -77,12 +77,21 @@ int real_main(int argc, char** argv) {
     // come from arenas that keep their pages: berthd's memory would stay at its peak for good.
     // A fixed threshold sends them to mmap, and their memory back to the system when freed.
     ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-    berth::daemon::state_store store(config.state_dir.empty() ? berth::daemon::default_state_dir()
-                                                              : config.state_dir);
+    const auto state_dir_path =
+        config.state_dir.empty() ? berth::daemon::default_state_dir() : config.state_dir;
+    berth::daemon::state_store store(state_dir_path);
+    std::optional<berth::host::session_log_options> logs;
+    if (config.session_log_bytes > 0)
+        logs = berth::host::session_log_options{.dir = config.session_log_dir.empty()
+                                                           ? state_dir_path / "logs"
+                                                           : config.session_log_dir,
+                                                .session_bytes = config.session_log_bytes,
+                                                .total_bytes = config.session_log_total_bytes};
     berth::host::host host(berth::host::host_options{
         .output_buffer_capacity = config.output_buffer_bytes,
         .owner = store.owner(),
-        .probe_plugins = true});  // a plugin that crashes while loading must not take berthd down
+        .probe_plugins = true,  // a plugin that crashes while loading must not take berthd down
+        .session_logs = std::move(logs)});
     for (const auto& r : host.reports())
         if (r.state == berth::host::plugin_report::status::loaded)
             spdlog::info("plugin {} ({}) from {}", r.info.runtime, r.info.version, r.path.string());

@@ -320,6 +320,10 @@ json rpc_service::session_get(const json& params) {
     const auto e = entry_of(params);
     json j = wire::to_json(e->snapshot());
     j["end_offset"] = e->end_offset();
+    if (const auto log = e->log(); log.kept) {
+        j["log"] = {{"begin", log.begin}, {"end", log.end}, {"bytes", log.held}};
+        if (!log.stopped.empty()) j["log"]["stopped"] = wire::preview(log.stopped, 1024);
+    }
     return j;
 }
 

@@ -41,6 +41,8 @@ void session_persistence::restore() {
             spdlog::warn("skipped a persisted session: {}", kept.err().message);
     }
     if (!problem.empty()) spdlog::warn("{}", problem);
+    if (const auto pruned = host_.prune_session_logs(); pruned > 0)
+        spdlog::info("removed {} session logs no record refers to", pruned);
 }
 
 }  // namespace berth::daemon

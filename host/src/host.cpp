@@ -55,7 +55,39 @@ host::host(host_options options) : options_(std::move(options)) {
                 "one that crashes while loading takes this process down",
                 inputs.executable.string());
     }
+    if (options_.session_logs) {
+        log_space_ = std::make_shared<registry::log_space>(options_.session_logs->total_bytes);
+        // A directory that cannot be made is no reason not to run: each session's log then
+        // says why it is not kept (session.get), and output stays in memory.
+        std::error_code ec;
+        std::filesystem::create_directories(options_.session_logs->dir, ec);
+        if (ec)
+            spdlog::warn("session logs: cannot create {}: {} (output is kept in memory only)",
+                         options_.session_logs->dir.string(), ec.message());
+    }
     (void)scan();
+}
+
+std::unique_ptr<registry::session_log> host::log_for(const std::string& id, bool restored) const {
+    if (!options_.session_logs) return nullptr;
+    auto file = options_.session_logs->dir / (id + ".log");
+    if (restored)
+        return std::make_unique<registry::session_log>(registry::session_log::restored,
+                                                       std::move(file), log_space_);
+    return std::make_unique<registry::session_log>(
+        std::move(file), options_.session_logs->session_bytes, log_space_);
+}
+
+std::size_t host::prune_session_logs() {
+    if (!options_.session_logs) return 0;
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(options_.session_logs->dir, ec)) {
+        const auto& path = f.path();
+        if (path.extension() != ".log" || find_session(path.stem().string())) continue;
+        if (std::filesystem::remove(path, ec)) ++removed;
+    }
+    return removed;
 }
 
 host::~host() {
@@ -326,11 +358,13 @@ std::shared_ptr<session> host::keep(registry::session_record record, std::shared
         } else if (sessions_.contains(record.id)) {
             return nullptr;
         }
-        s = session::create(
-            std::move(p),
-            std::make_shared<registry::session_entry>(
-                std::move(record), options_.output_buffer_capacity, &registry_.metrics()),
-            std::move(observer));
+        // A session with a plugin is new; without one it is restored from its record.
+        auto log = log_for(record.id, p == nullptr);
+        s = session::create(std::move(p),
+                            std::make_shared<registry::session_entry>(
+                                std::move(record), options_.output_buffer_capacity,
+                                &registry_.metrics(), std::move(log)),
+                            std::move(observer));
         sessions_.emplace(s->id(), s);
         order_.push_back(s);
     }
@@ -377,6 +411,7 @@ void host::forget_session(std::string_view id) {
         sessions_.erase(it);
         std::erase(order_, s);
     }
+    s->entry()->discard_log();
     // s is destroyed here, outside the lock: its destructor may wait for the plugin.
 }
 

@@ -61,6 +61,11 @@ void output_buffer::shrink_to_fit() {
     segments_.shrink_to_fit();
 }
 
+void output_buffer::start_at(std::uint64_t offset) {
+    if (size_ != 0 || begin_ != 0) throw std::logic_error("output_buffer::start_at after output");
+    begin_ = offset;
+}
+
 void output_buffer::append(stream source, std::string_view bytes) {
     if (bytes.empty()) {
         return;  // an empty run would leave a zero-length segment behind

@@ -27,8 +27,19 @@ steady::time_point deadline_after(std::chrono::milliseconds timeout) {
 }  // namespace
 
 session_entry::session_entry(session_record initial, std::size_t buffer_capacity,
-                             metrics_store* metrics)
-    : id_(initial.id), record_(std::move(initial)), output_(buffer_capacity), metrics_(metrics) {}
+                             metrics_store* metrics, std::unique_ptr<session_log> log)
+    : id_(initial.id),
+      record_(std::move(initial)),
+      output_(buffer_capacity),
+      metrics_(metrics),
+      log_(std::move(log)) {
+    if (log_) {
+        // A log read back from disk holds output from before this entry: the ring goes on
+        // from its end (a fresh log is empty, and this changes nothing).
+        log_end_ = log_->end_offset();
+        output_.start_at(log_end_);
+    }
+}
 
 session_record session_entry::snapshot() const {
     const std::lock_guard lock(mutex_);
@@ -149,10 +160,15 @@ void session_entry::append_output(stream source, std::string_view bytes) {
     if (bytes.empty()) {
         return;
     }
+    // The log is written outside our lock, so a slow disk never stalls readers; they use it
+    // only up to log_end_, which moves with the ring.
+    if (log_) log_->append(source, bytes);
+    const std::uint64_t log_end = log_ ? log_->end_offset() : 0;
     {
         const std::lock_guard lock(mutex_);
         output_.append(source, bytes);
         record_.bytes_out += bytes.size();
+        log_end_ = log_end;
     }
     changed_.notify_all();
     if (metrics_ != nullptr) {
@@ -175,8 +191,22 @@ void session_entry::count_input(std::uint64_t bytes) {
 }
 
 read_result session_entry::read(std::uint64_t cursor, std::size_t max_bytes) const {
+    std::uint64_t log_end = 0;
+    {
+        const std::lock_guard lock(mutex_);
+        // From memory when the ring has the cursor's bytes, or nothing older is on disk.
+        if (!log_ || cursor >= output_.begin_offset() || cursor >= log_end_)
+            return output_.read(cursor, max_bytes);
+        log_end = log_end_;
+    }
+    // Behind the ring: the log, unless it has nothing there either (trimmed past the
+    // cursor's bytes or stopped before them) and the ring is closer.
+    auto from_log = log_->read(cursor, max_bytes, log_end);
     const std::lock_guard lock(mutex_);
-    return output_.read(cursor, max_bytes);
+    if (from_log.chunks.empty() ||
+        cursor + from_log.dropped >= std::max(cursor, output_.begin_offset()))
+        return output_.read(cursor, max_bytes);
+    return from_log;
 }
 
 read_result session_entry::wait_read(std::uint64_t cursor, std::size_t max_bytes,
@@ -187,7 +217,8 @@ read_result session_entry::wait_read(std::uint64_t cursor, std::size_t max_bytes
     // The predicate form re-checks after every wake-up, so spurious ones just wait again.
     changed_.wait_until(lock, stop, deadline,
                         [&] { return output_.end_offset() > cursor || is_final(record_.state); });
-    return output_.read(cursor, max_bytes);
+    lock.unlock();
+    return read(cursor, max_bytes);
 }
 
 bool session_entry::wait_ended(std::chrono::milliseconds timeout, std::stop_token stop) const {
@@ -201,30 +232,43 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
                                                     std::stop_token stop) const {
     const auto deadline = deadline_after(timeout);
     pattern_wait_result result;
-    std::unique_lock lock(mutex_);
+    result.scanned_to = cursor;
+    // What is searched: the tail of what was searched before (where a match may begin) and
+    // then the new bytes. `text_begin` is the offset of text[0].
+    std::string text;
+    std::uint64_t text_begin = cursor;
+    std::uint64_t pos = cursor;  // the next offset to read
     for (;;) {
-        const std::uint64_t from = std::max(cursor, output_.begin_offset());
-        const std::uint64_t to = std::max(from, output_.end_offset());
-        const bool ended = is_final(record_.state);
-        const std::string text = output_.copy_range(from, to);
-        result.dropped = from - cursor;
-        result.scanned_to = to;
-
-        // Search the whole range again rather than only the new bytes: a match may start in
-        // old output and end in new. The search runs unlocked so a long scan (up to the whole
-        // buffer) does not stall the session's writers.
-        lock.unlock();
-        re2::StringPiece found;
-        if (pattern.Match(text, 0, text.size(), re2::RE2::UNANCHORED, &found, 1)) {
-            const auto offset = static_cast<std::uint64_t>(found.data() - text.data());
-            pattern_match m;
-            m.text.assign(found.data(), found.size());
-            m.begin = from + offset;
-            m.end = m.begin + found.size();
-            m.next_cursor = m.end;
-            result.result = pattern_wait_result::outcome::matched;
-            result.match = std::move(m);
-            return result;
+        // Final before reading: then what the reads below return is all there will be.
+        const bool ended = is_final(state());
+        for (;;) {
+            auto r = read(pos, k_pattern_piece);
+            if (r.next_cursor == pos) break;
+            if (r.dropped > 0) {  // a gap: nothing before it can join a match after it
+                result.dropped += r.dropped;
+                text.clear();
+                text_begin = pos + r.dropped;
+            }
+            for (const auto& c : r.chunks) text += c.bytes;
+            pos = r.next_cursor;
+            result.scanned_to = pos;
+            // Unlocked: read() copied the bytes out, so a long scan stalls no writer.
+            re2::StringPiece found;
+            if (pattern.Match(text, 0, text.size(), re2::RE2::UNANCHORED, &found, 1)) {
+                pattern_match m;
+                m.text.assign(found.data(), found.size());
+                m.begin = text_begin + static_cast<std::uint64_t>(found.data() - text.data());
+                m.end = m.begin + found.size();
+                m.next_cursor = m.end;
+                result.result = pattern_wait_result::outcome::matched;
+                result.match = std::move(m);
+                return result;
+            }
+            if (text.size() > k_pattern_overlap) {
+                const std::size_t cut = text.size() - k_pattern_overlap;
+                text.erase(0, cut);
+                text_begin += cut;
+            }
         }
         if (ended) {
             result.result = pattern_wait_result::outcome::ended;
@@ -236,11 +280,10 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
             result.result = pattern_wait_result::outcome::timeout;
             return result;
         }
-        lock.lock();
-        // `to` is the larger of the cursor and the old end: output that stays short of the
-        // cursor cannot produce a match, so it is no reason to search again.
+        std::unique_lock lock(mutex_);
+        // Output that stays short of `pos` cannot produce a match: no reason to search again.
         const bool changed = changed_.wait_until(lock, stop, deadline, [&] {
-            return output_.end_offset() > to || is_final(record_.state);
+            return output_.end_offset() > pos || is_final(record_.state);
         });
         if (!changed) {
             result.result = pattern_wait_result::outcome::timeout;
@@ -252,6 +295,21 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
 std::uint64_t session_entry::end_offset() const {
     const std::lock_guard lock(mutex_);
     return output_.end_offset();
+}
+
+log_status session_entry::log() const {
+    log_status s;
+    if (!log_) return s;
+    s.kept = true;
+    s.begin = log_->begin_offset();
+    s.end = log_->end_offset();
+    s.held = log_->held_bytes();
+    s.stopped = log_->stopped();
+    return s;
+}
+
+void session_entry::discard_log() {
+    if (log_) log_->remove();
 }
 
 std::size_t session_entry::output_allocated() const {

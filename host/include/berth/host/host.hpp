@@ -22,6 +22,14 @@
 
 namespace berth::host {
 
+// Session logs on disk (registry::session_log): every session's output goes to
+// <dir>/<id>.log as it comes, so readers behind the memory ring lose nothing within the bound.
+struct session_log_options {
+    std::filesystem::path dir;
+    std::uint64_t session_bytes = std::uint64_t{256} << 20;  // per session (file bytes)
+    std::uint64_t total_bytes = std::uint64_t{4} << 30;      // all sessions' logs together
+};
+
 struct host_options {
     // Directories to scan. Unset: the standard search (see discovery.hpp).
     std::optional<std::vector<std::filesystem::path>> plugin_dirs{};
@@ -37,6 +45,8 @@ struct host_options {
     // loads in-process and says so once.
     bool probe_plugins = false;
     std::chrono::milliseconds probe_timeout{10000};
+    // Unset: output is kept in memory only.
+    std::optional<session_log_options> session_logs{};
 };
 
 // True for a valid owner token: 1 to 32 of [a-z0-9-].
@@ -111,9 +121,12 @@ public:
     // released; nothing of it reaches a plugin. BERTH_ERR_INVALID_ARGUMENT for a record that
     // is not final or has no id, BERTH_ERR_STATE when its id is taken.
     result<std::shared_ptr<session>> restore_session(registry::session_record record);
-    // Drops the session, its record and its output (a session that still runs is closed
-    // when the last holder lets go of it).
+    // Drops the session, its record and its output, its log file included (a session that
+    // still runs is closed when the last holder lets go of it).
     void forget_session(std::string_view id);
+    // Deletes the log files of sessions the host does not know (left by an earlier life whose
+    // records are gone); call it after restoring sessions. Returns how many went.
+    std::size_t prune_session_logs();
 
     // Gives back what the plugins still hold for sessions that have ended (their handles,
     // through session_destroy: a worker thread per containerd or LXC session, file
@@ -136,12 +149,16 @@ private:
     // its id is taken.
     std::shared_ptr<session> keep(registry::session_record record, std::shared_ptr<plugin> p,
                                   output_observer observer);
+    // The log a session gets: a new one, or (restored) the one an earlier life wrote.
+    [[nodiscard]] std::unique_ptr<registry::session_log> log_for(const std::string& id,
+                                                                 bool restored) const;
 
     host_options options_;
     std::vector<std::filesystem::path> dirs_;
     std::optional<std::filesystem::path> probe_;  // when probing and the binary exists
     registry::registry registry_;                 // before plugins: plugins push metrics into it
-    std::mutex scan_mutex_;                       // one scan at a time (see scan())
+    std::shared_ptr<registry::log_space> log_space_;  // with session_logs: their total bound
+    std::mutex scan_mutex_;                           // one scan at a time (see scan())
     mutable std::mutex plugins_mutex_;  // plugins_, retired_ and reports_ as others see them
     std::vector<plugin_report> reports_;
     std::vector<std::shared_ptr<plugin>> plugins_;  // taking new sessions

@@ -74,6 +74,11 @@ public:
     // offsets and with the same streams (none at all when empty). A later append grows again.
     void shrink_to_fit();
 
+    // For a buffer that has taken nothing yet: its output begins at `offset` (a session whose
+    // earlier output is kept elsewhere, such as a restored log). Readers of older offsets are
+    // told they were dropped.
+    void start_at(std::uint64_t offset);
+
 private:
     struct segment {
         std::uint64_t begin;  // absolute offset of the first byte of this run

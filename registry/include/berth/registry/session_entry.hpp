@@ -1,5 +1,9 @@
 // One live session in the registry: its record and its output, behind one lock.
 //
+// Output lives in a bounded ring in memory (the hot cache) and, when the host keeps logs, in
+// the session's log on disk: a reader behind the ring is served from the log, so with a log
+// nothing within its bound is lost.
+//
 // Writers (the plugin's output callback, the host) and readers (CLI, daemon clients) may be
 // on any thread. Readers block in wait_* with a timeout; every state change and every append
 // wakes them.
@@ -9,6 +13,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -16,6 +21,7 @@
 #include <string_view>
 
 #include <berth/registry/output_buffer.hpp>
+#include <berth/registry/session_log.hpp>
 #include <berth/registry/session_record.hpp>
 
 namespace re2 {
@@ -41,13 +47,25 @@ struct pattern_wait_result {
     };
     outcome result = outcome::timeout;
     std::optional<pattern_match> match;
-    std::uint64_t dropped = 0;     // bytes after the cursor lost to the buffer wrapping
+    std::uint64_t dropped = 0;     // bytes after the cursor that were no longer kept
     std::uint64_t scanned_to = 0;  // offset up to which output was searched
+};
+
+// What a session's log holds, for clients (session.get).
+struct log_status {
+    bool kept = false;        // the session has a log
+    std::uint64_t begin = 0;  // first offset still in it
+    std::uint64_t end = 0;    // offset after its last byte
+    std::uint64_t held = 0;   // bytes of the file holding records
+    std::string stopped;      // why it stopped taking output; empty while it does
 };
 
 class session_entry {
 public:
-    session_entry(session_record initial, std::size_t buffer_capacity, metrics_store* metrics);
+    // `log` (may be null) receives the output as it comes; a restored log (one the session
+    // will add nothing to) sets where the output ends.
+    session_entry(session_record initial, std::size_t buffer_capacity, metrics_store* metrics,
+                  std::unique_ptr<session_log> log = nullptr);
 
     session_entry(const session_entry&) = delete;
     session_entry& operator=(const session_entry&) = delete;
@@ -89,13 +107,22 @@ public:
 
     // Search output from `cursor` on for `pattern` (RE2, linear time), across chunk
     // boundaries, as output arrives, until matched, ended or timed out. A requested `stop`
-    // ends the wait as a timeout.
+    // ends the wait as a timeout. Each byte is searched once, plus the last
+    // k_pattern_overlap bytes before new output (where a match may begin): a match longer
+    // than that which arrives in pieces may be missed.
     [[nodiscard]] pattern_wait_result wait_for_pattern(std::uint64_t cursor,
                                                        const re2::RE2& pattern,
                                                        std::chrono::milliseconds timeout,
                                                        std::stop_token stop = {}) const;
 
+    static constexpr std::size_t k_pattern_overlap = std::size_t{64} << 10;
+    // How much output a pattern wait reads and searches at a time.
+    static constexpr std::size_t k_pattern_piece = std::size_t{1} << 20;
+
     [[nodiscard]] std::uint64_t end_offset() const;
+    [[nodiscard]] log_status log() const;
+    // Deletes the session's log file (the session is being forgotten).
+    void discard_log();
     // Bytes the output buffer has allocated now. It grows with output up to the capacity, and
     // once the session is final (mark_ended, mark_closed, mark_failed) holds exactly the bytes
     // still readable.
@@ -108,7 +135,11 @@ private:
     mutable std::condition_variable_any changed_;
     session_record record_;
     output_buffer output_;
-    metrics_store* metrics_;  // not owned; may be null; outlives the entry
+    metrics_store* metrics_;            // not owned; may be null; outlives the entry
+    std::unique_ptr<session_log> log_;  // null: none; its own lock, never taken inside mutex_
+    // How far the log had reached when the ring last took output: readers use the log only
+    // up to here, so the two always agree on what exists.
+    std::uint64_t log_end_ = 0;
 };
 
 }  // namespace berth::registry

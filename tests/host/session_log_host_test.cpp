@@ -1,0 +1,107 @@
+// Session logs with the real local plugin: every byte of a large output stays readable from
+// cursor 0, from the log behind the memory ring (issue 12).
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <berth/host/host.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "test_support.hpp"
+
+namespace berth::host {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// What `seq 1 N` prints, produced piece by piece so a gigabyte is checked without holding it.
+class seq_text {
+public:
+    // Appends the next bytes of the text, about `n` of them (whole lines).
+    void next(std::string& out, std::size_t n) {
+        const std::size_t until = out.size() + n;
+        while (out.size() < until && i_ <= last_) out += std::to_string(i_++) + '\n';
+    }
+    [[nodiscard]] bool done() const { return i_ > last_; }
+    explicit seq_text(std::uint64_t last) : last_(last) {}
+
+private:
+    std::uint64_t i_ = 1;
+    std::uint64_t last_;
+};
+
+class session_log_host : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("berth-host-logs-" + std::to_string(::getpid()));
+        fs::remove_all(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    fs::path dir_;
+};
+
+TEST_F(session_log_host, a_gigabyte_read_from_cursor_zero_after_the_session_ended_is_exact) {
+    // 120 million lines: 1 088 888 898 bytes, more than 1 GiB.
+    constexpr std::uint64_t k_last = 120000000;
+    host h(
+        host_options{.plugin_dirs = std::vector<fs::path>{test::plugin_dir()},
+                     .session_logs = session_log_options{.dir = dir_,
+                                                         .session_bytes = std::uint64_t{2} << 30,
+                                                         .total_bytes = std::uint64_t{2} << 30}});
+    auto opened =
+        h.open_session("local", R"({"command":["seq","1",")" + std::to_string(k_last) + R"("]})");
+    ASSERT_TRUE(opened) << opened.err().message;
+    auto s = opened.value();
+    ASSERT_TRUE(s->entry()->wait_ended(300s)) << "seq did not end";
+    const auto record = s->entry()->snapshot();
+    EXPECT_EQ(record.exit_code, 0);
+    EXPECT_GT(record.bytes_out, std::uint64_t{1} << 30);
+    EXPECT_TRUE(fs::exists(dir_ / (s->id() + ".log")));
+
+    seq_text expected(k_last);
+    std::string want;
+    std::uint64_t cursor = 0;
+    std::uint64_t mismatches = 0;
+    for (;;) {
+        const auto r = s->entry()->read(cursor, std::size_t{4} << 20);
+        ASSERT_EQ(r.dropped, 0U) << "at " << cursor;
+        if (r.next_cursor == cursor) break;
+        for (const auto& c : r.chunks) {
+            while (want.size() < c.bytes.size() && !expected.done())
+                expected.next(want, c.bytes.size());
+            if (want.compare(0, c.bytes.size(), c.bytes) != 0) ++mismatches;
+            want.erase(0, c.bytes.size());
+        }
+        cursor = r.next_cursor;
+    }
+    EXPECT_EQ(mismatches, 0U);
+    EXPECT_EQ(cursor, record.bytes_out);
+    EXPECT_TRUE(want.empty() && expected.done()) << "output ended early, at " << cursor;
+    EXPECT_TRUE(s->entry()->log().stopped.empty()) << s->entry()->log().stopped;
+
+    // Forgetting the session deletes its log.
+    const auto file = dir_ / (s->id() + ".log");
+    h.forget_session(s->id());
+    s.reset();
+    EXPECT_FALSE(fs::exists(file));
+}
+
+TEST_F(session_log_host, logs_no_record_refers_to_are_pruned) {
+    fs::create_directories(dir_);
+    { std::ofstream(dir_ / "s-left-behind.log") << "x"; }
+    { std::ofstream(dir_ / "notes.txt") << "not a log"; }
+    host h(host_options{.plugin_dirs = std::vector<fs::path>{test::plugin_dir()},
+                        .session_logs = session_log_options{.dir = dir_}});
+    auto opened = h.open_session("local", R"({"command":["true"]})");
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(h.prune_session_logs(), 1U);
+    EXPECT_FALSE(fs::exists(dir_ / "s-left-behind.log"));
+    EXPECT_TRUE(fs::exists(dir_ / "notes.txt"));
+    EXPECT_TRUE(fs::exists(dir_ / (opened.value()->id() + ".log")));
+}
+
+}  // namespace
+}  // namespace berth::host
