@@ -269,6 +269,14 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
                 text.erase(0, cut);
                 text_begin += cut;
             }
+            // A long backlog (a gigabyte in the log) is searched within the wait's time too
+            // (a zero timeout searches what is there once); scanned_to says where a next
+            // wait can go on from.
+            if (stop.stop_requested() ||
+                (timeout > std::chrono::milliseconds::zero() && steady::now() >= deadline)) {
+                result.result = pattern_wait_result::outcome::timeout;
+                return result;
+            }
         }
         if (ended) {
             result.result = pattern_wait_result::outcome::ended;

@@ -262,6 +262,18 @@ TEST_F(session_log_test, a_pattern_wait_finds_a_match_behind_the_ring_and_across
     EXPECT_EQ(w.match->begin, session_entry::k_pattern_piece - 2);
 }
 
+TEST_F(session_log_test, a_pattern_wait_over_a_long_backlog_stops_when_its_caller_goes) {
+    session_entry e(session_record{}, 64 << 10, nullptr,
+                    std::make_unique<session_log>(dir_ / "s.log", 64 << 20, nullptr));
+    e.append_output(stream::out, std::string(8 << 20, '.'));
+    std::stop_source gone;
+    gone.request_stop();
+    const auto w = e.wait_for_pattern(0, re2::RE2("never"), 10s, gone.get_token());
+    EXPECT_EQ(w.result, pattern_wait_result::outcome::timeout);
+    // One piece searched, not the whole backlog; a next wait goes on from there.
+    EXPECT_EQ(w.scanned_to, session_entry::k_pattern_piece);
+}
+
 TEST_F(session_log_test, a_pattern_wait_over_arriving_output_matches_across_appends) {
     session_entry e(session_record{}, 1 << 20, nullptr);
     std::thread writer([&] {
