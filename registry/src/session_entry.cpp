@@ -74,6 +74,8 @@ void session_entry::mark_running(std::int64_t pid, std::string target, bool tty)
 }
 
 void session_entry::mark_ended(const exit_status& status) {
+    // The exit comes after the last output: the log's fd can go (outside mutex_, see log_).
+    if (log_) log_->seal();
     bool was_running = false;
     {
         const std::lock_guard lock(mutex_);
@@ -145,6 +147,8 @@ void session_entry::mark_failed(std::string_view reason) {
         record_.state = session_state::failed;
         output_.shrink_to_fit();
     }
+    // A session that never opened writes nothing: its log's fd can go.
+    if (!was_running && log_) log_->seal();
     if (metrics_ != nullptr) {
         if (was_running) {
             metrics_->session_ended(record_.plugin);

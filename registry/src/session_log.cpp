@@ -77,6 +77,14 @@ private:
 
 bool valid_stream(std::uint8_t s) { return s >= 1 && s <= 3; }
 
+// Closes what it holds (a file opened for one call on a sealed log).
+struct fd_closer {
+    int fd = -1;
+    ~fd_closer() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
 }  // namespace
 
 session_log::session_log(std::filesystem::path file, std::uint64_t bound,
@@ -92,7 +100,7 @@ session_log::session_log(std::filesystem::path file, std::uint64_t bound,
         return;
     }
     // The header block is written whole once, so rewriting it later needs no new disk space.
-    write_header_locked();
+    write_header_locked(fd_);
 }
 
 session_log::session_log(restored_t, std::filesystem::path file, std::shared_ptr<log_space> space)
@@ -106,6 +114,12 @@ session_log::session_log(restored_t, std::filesystem::path file, std::shared_ptr
             return;
         }
         scan_locked();
+        // Nothing more will be written: like an ended session's, its file is opened per call.
+        if (fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+            sealed_ = true;
+        }
     }
     if (space_) space_->used_ += held_bytes();
 }
@@ -154,7 +168,22 @@ void session_log::scan_locked() {
     }
 }
 
-void session_log::write_header_locked() {
+int session_log::fd_for_locked(int flags, int& opened) const {
+    if (fd_ >= 0) return fd_;
+    if (!sealed_) return -1;
+    opened = ::open(file_.c_str(), flags | O_CLOEXEC);
+    return opened;
+}
+
+void session_log::seal() {
+    const std::lock_guard lock(mutex_);
+    if (fd_ < 0) return;
+    ::close(fd_);
+    fd_ = -1;
+    sealed_ = true;
+}
+
+void session_log::write_header_locked(int fd) {
     std::vector<char> block(k_header_bytes, '\0');
     file_header h{};
     std::memcpy(h.magic, k_magic, sizeof k_magic);
@@ -165,7 +194,7 @@ void session_log::write_header_locked() {
     std::memcpy(block.data(), &h, sizeof h);
     // Best effort: a failure to rewrite it leaves the old header, which still points at a
     // record that is there (blocks are given back only after it moved).
-    const ssize_t n = ::pwrite(fd_, block.data(), block.size(), 0);
+    const ssize_t n = ::pwrite(fd, block.data(), block.size(), 0);
     if (n != static_cast<ssize_t>(block.size()) && stopped_.empty())
         stop_locked("cannot write the log's header in " + file_.string() + ": " +
                     (n < 0 ? errno_text(errno) : std::string("short write")));
@@ -174,12 +203,15 @@ void session_log::write_header_locked() {
 void session_log::stop_locked(std::string why) {
     if (!stopped_.empty()) return;
     stopped_ = std::move(why);
-    if (fd_ >= 0) write_header_locked();
+    if (fd_ >= 0) write_header_locked(fd_);
 }
 
 std::uint64_t session_log::trim_locked(std::uint64_t bytes) {
     const std::uint64_t held = end_pos_ - first_pos_;
     if (held == 0 || bytes == 0) return 0;
+    fd_closer opened;
+    const int fd = fd_for_locked(O_RDWR, opened.fd);
+    if (fd < 0) return 0;
     // The first indexed record at least `bytes` past the first kept one; none: drop all.
     auto keep = std::find_if(index_.begin(), index_.end(),
                              [&](const index_entry& e) { return e.pos - first_pos_ >= bytes; });
@@ -193,11 +225,11 @@ std::uint64_t session_log::trim_locked(std::uint64_t bytes) {
         begin_ = keep->offset;
         index_.erase(index_.begin(), keep);
     }
-    write_header_locked();
+    write_header_locked(fd);
     // Whole blocks before the first kept record go back to the file system; offsets stay.
     const std::uint64_t punch_to = first_pos_ / k_header_bytes * k_header_bytes;
     if (punch_to > punched_to_) {
-        if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+        if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                         static_cast<off_t>(punched_to_),
                         static_cast<off_t>(punch_to - punched_to_)) != 0) {
             stop_locked("cannot give back the log's oldest part in " + file_.string() + ": " +
@@ -212,7 +244,6 @@ std::uint64_t session_log::trim_locked(std::uint64_t bytes) {
 
 std::uint64_t session_log::trim(std::uint64_t bytes) {
     const std::lock_guard lock(mutex_);
-    if (fd_ < 0) return 0;
     return trim_locked(bytes);
 }
 
@@ -291,7 +322,10 @@ read_result session_log::read(std::uint64_t cursor, std::size_t max_bytes,
     const std::lock_guard lock(mutex_);
     const std::uint64_t end = std::min(end_, limit);
     const std::uint64_t start = std::max(cursor, begin_);
-    if (fd_ < 0 || start >= end || index_.empty()) return r;
+    if (start >= end || index_.empty()) return r;
+    fd_closer opened;
+    const int fd = fd_for_locked(O_RDONLY, opened.fd);
+    if (fd < 0) return r;
     const std::uint64_t stop = start + std::min<std::uint64_t>(end - start, max_bytes);
     // The last indexed record at or before `start`.
     auto it =
@@ -300,7 +334,7 @@ read_result session_log::read(std::uint64_t cursor, std::size_t max_bytes,
     if (it != index_.begin()) --it;
     std::uint64_t pos = it->pos;
     std::uint64_t off = it->offset;
-    window_reader in(fd_);
+    window_reader in(fd);
     while (off < stop && pos < end_pos_) {
         record_header h{};
         if (!in.get(pos, sizeof h, reinterpret_cast<char*>(&h)) || !valid_stream(h.source)) break;
@@ -359,6 +393,7 @@ void session_log::remove() {
         const std::lock_guard lock(mutex_);
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
+        sealed_ = false;
         std::error_code ignored;
         std::filesystem::remove(file_, ignored);
         held = end_pos_ - first_pos_;

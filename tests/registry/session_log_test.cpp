@@ -219,6 +219,36 @@ TEST_F(session_log_test, an_entry_whose_log_stopped_goes_on_from_memory) {
     EXPECT_EQ(d.bytes, pattern_bytes(2 * ring, ring));
 }
 
+std::size_t open_fds() {
+    std::size_t n = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
+    return n;
+}
+
+TEST_F(session_log_test, an_ended_sessions_log_holds_no_fd_and_still_reads_and_trims) {
+    auto space = std::make_shared<log_space>(1 << 20);
+    const std::size_t before = open_fds();
+    session_entry e(session_record{}, 4096, nullptr,
+                    std::make_unique<session_log>(dir_ / "f.log", 1 << 20, space));
+    EXPECT_EQ(open_fds(), before + 1);
+    for (std::uint64_t at = 0; at < 600000; at += 4000)
+        e.append_output(stream::out, pattern_bytes(at, 4000));
+    exit_status ok;
+    ok.exit_code = 0;
+    e.mark_ended(ok);
+    EXPECT_EQ(open_fds(), before);
+    EXPECT_EQ(drain(e, 0).bytes, pattern_bytes(0, 600000));
+    // Another log needing the room takes it from the ended one, through a file opened for it.
+    session_log next(dir_ / "g.log", 1 << 20, space);
+    next.append(stream::out, pattern_bytes(0, 600000));
+    EXPECT_GT(e.log().begin, 0U);
+    EXPECT_LT(e.log().begin, 600000U - 4096);  // it gave its oldest part, not all
+    const auto d = drain(e, 0);
+    EXPECT_EQ(d.dropped, e.log().begin);
+    EXPECT_EQ(d.bytes, pattern_bytes(d.dropped, 600000 - d.dropped));
+    EXPECT_TRUE(next.stopped().empty()) << next.stopped();
+}
+
 TEST_F(session_log_test, a_restored_entry_reads_its_log_and_ends_where_it_ended) {
     const auto file = dir_ / "r.log";
     {

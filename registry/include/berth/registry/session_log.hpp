@@ -70,6 +70,11 @@ public:
     [[nodiscard]] std::string stopped() const;
     [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
 
+    // The session ended: nothing more will be written. The fd is closed, and reads (and
+    // trims) open the file for the call, so ended sessions waiting for idle_timeout_s hold
+    // no fd each.
+    void seal();
+
     // Deletes the file (the session is forgotten); the log is empty and stopped afterwards.
     void remove();
 
@@ -90,7 +95,10 @@ private:
 
     // All below with mutex_ held.
     void stop_locked(std::string why);
-    void write_header_locked();
+    void write_header_locked(int fd);
+    // fd_, or for a sealed log the file opened now with `flags` (then also in `opened`, which
+    // the caller closes); -1 when there is none.
+    int fd_for_locked(int flags, int& opened) const;
     // Drops records from the front until at least `bytes` are given back; returns how many.
     std::uint64_t trim_locked(std::uint64_t bytes);
     // Reads the records of an existing file into the index.
@@ -100,7 +108,8 @@ private:
     std::uint64_t bound_ = 0;
     std::shared_ptr<log_space> space_;  // may be null: no total bound
     mutable std::mutex mutex_;
-    int fd_ = -1;
+    int fd_ = -1;          // open while the session can still write
+    bool sealed_ = false;  // fd_ closed on purpose: the file is opened per call
     std::uint64_t first_pos_ = k_header_bytes;   // file position of the first kept record
     std::uint64_t end_pos_ = k_header_bytes;     // file position after the last record
     std::uint64_t begin_ = 0;                    // session offset of the first kept byte
