@@ -129,11 +129,27 @@ cli::stream_client open_stream(const daemon_process& d, const std::string& id, s
     return std::move(s.value());
 }
 
+// Polls (bounded) until berthd holds no more fds and threads than `before`.
+bool back_to(const daemon_process& d, const process_cost& before) {
+    process_cost now;
+    for (const auto deadline = steady::now() + 15s; steady::now() < deadline;
+         std::this_thread::sleep_for(50ms)) {
+        now = cost_of(static_cast<pid_t>(d.pid()));
+        if (now.fds <= before.fds && now.threads <= before.threads) return true;
+    }
+    ADD_FAILURE() << "berthd holds " << now.fds << " fds and " << now.threads << " threads, from "
+                  << before.fds << " and " << before.threads;
+    return false;
+}
+
 // What must hold after any client misbehaved on a stream: berthd answers a new connection,
-// another session still echoes, the streamed one still runs, and no waiting call is left.
+// another session still echoes, the streamed one still runs, no waiting call is left, and
+// berthd holds no more fds or threads than before (`before`).
 void everything_still_works(const daemon_process& d, const std::string& streamed,
-                            int waiting_before) {
+                            int waiting_before, const process_cost& before) {
     EXPECT_TRUE(process_alive(d.pid()));
+    EXPECT_TRUE(waiting_calls_reach(d, waiting_before)) << metrics(d);
+    EXPECT_TRUE(back_to(d, before));
     EXPECT_TRUE(d.call("session.list").is_array());
     const auto other = open_local(d, {"cat"});
     d.call("session.write", {{"id", other}, {"data", "still-here\n"}});
@@ -141,7 +157,6 @@ void everything_still_works(const daemon_process& d, const std::string& streamed
         d.call("session.wait", {{"id", other}, {"pattern", "still-here"}, {"timeout_ms", 10000}});
     EXPECT_EQ(w.value("outcome", ""), "matched") << w.dump();
     EXPECT_EQ(d.call("session.get", {{"id", streamed}}).value("state", ""), "running");
-    EXPECT_TRUE(waiting_calls_reach(d, waiting_before)) << metrics(d);
     d.call("session.close", {{"id", other}, {"grace_ms", 1000}});
 }
 
@@ -300,6 +315,7 @@ TEST(SessionStream, MalformedClientFramesCloseTheConnection) {
     daemon_process d;
     const auto id = open_local(d, {"cat"});
     const auto waiting = 0;
+    const auto before = cost_of(static_cast<pid_t>(d.pid()));
     const auto attempt = [&](bool input, const std::string& frame) {
         raw_client raw(d.socket());
         raw.send(request("session.stream", {{"id", id}, {"input", input}}));
@@ -318,7 +334,7 @@ TEST(SessionStream, MalformedClientFramesCloseTheConnection) {
     EXPECT_NE(d.log().find("asked for no input"), std::string::npos) << d.log();
     // input:false: nothing reached the session.
     EXPECT_EQ(d.call("session.get", {{"id", id}}).value("end_offset", 1), 0);
-    everything_still_works(d, id, waiting);
+    everything_still_works(d, id, waiting, before);
 }
 
 TEST(SessionStream, ClientLeavingMidDataFrameCostsNothing) {
@@ -328,6 +344,7 @@ TEST(SessionStream, ClientLeavingMidDataFrameCostsNothing) {
     const auto id = open_local(
         d, {"sh", "-c", "cat \"$0\"; exec sleep 600", write_file(d, "big", bytes).string()});
     ASSERT_TRUE(metrics_show(d, "berthd_waiting_calls 0"));
+    const auto before = cost_of(static_cast<pid_t>(d.pid()));
     for (int round = 0; round < 3; ++round) {
         raw_client raw(d.socket());
         raw.send(request("session.stream", {{"id", id}}));
@@ -345,12 +362,14 @@ TEST(SessionStream, ClientLeavingMidDataFrameCostsNothing) {
         EXPECT_EQ(static_cast<unsigned char>(got[0]), 1U);  // DATA
         raw.close();
     }
-    everything_still_works(d, id, 0);
+    everything_still_works(d, id, 0, before);
 }
 
 TEST(SessionStream, ClientLeavingMidInputFrameCostsNothing) {
     daemon_process d;
     const auto id = open_local(d, {"cat"});
+    ASSERT_TRUE(metrics_show(d, "berthd_waiting_calls 0"));
+    const auto before = cost_of(static_cast<pid_t>(d.pid()));
     const std::string whole = wire::input_frame("never-applied\n");
     for (const std::size_t cut : {std::size_t{3}, std::size_t{8}, whole.size() - 4}) {
         raw_client raw(d.socket());
@@ -359,7 +378,7 @@ TEST(SessionStream, ClientLeavingMidInputFrameCostsNothing) {
         raw.send(whole.substr(0, cut));
         raw.close();
     }
-    everything_still_works(d, id, 0);
+    everything_still_works(d, id, 0, before);
     // Half a frame is never applied.
     EXPECT_EQ(d.call("session.get", {{"id", id}}).value("end_offset", 1), 0);
 }
@@ -371,12 +390,13 @@ TEST(SessionStream, StalledReaderIsClosedAndCounted) {
     const auto id = open_local(
         d, {"sh", "-c", "cat \"$0\"; exec sleep 600", write_file(d, "big", bytes).string()});
     ASSERT_TRUE(metrics_show(d, "berthd_waiting_calls 0"));
+    const auto before = cost_of(static_cast<pid_t>(d.pid()));
     raw_client raw(d.socket());
     raw.send(request("session.stream", {{"id", id}}));
     ASSERT_TRUE(reply(raw).contains("result"));
     EXPECT_TRUE(metrics_show(d, "berthd_limit_hits_total{limit=\"stall_timeout_ms\"} 1"))
         << metrics(d);
-    everything_still_works(d, id, 0);
+    everything_still_works(d, id, 0, before);
 }
 
 TEST(BerthSessionCli, ReadFollowOf16MiBIsExact) {
