@@ -402,17 +402,20 @@ TEST(SessionStream, StalledReaderIsClosedAndCounted) {
 TEST(BerthSessionCli, ReadFollowOf16MiBIsExact) {
     daemon_process d(R"({"output_buffer_bytes": 20000000})");
     const auto bytes = pattern_bytes(16 * k_mib);
-    const auto id = open_local(
-        d, {"sh", "-c", "cat \"$0\"; echo done >&2; exit 5", write_file(d, "big", bytes).string()});
+    const auto id = open_local(d, {"sh", "-c", "echo start >&2; cat \"$0\"; exit 5",
+                                   write_file(d, "big", bytes).string()});
     const std::map<std::string, std::string> env = {{"BERTH_SOCKET", d.socket().string()}};
     const auto r = run_berth({"session", "read", id, "--follow"}, {}, 120s, env);
     EXPECT_EQ(r.status, 5) << r.err;
     EXPECT_EQ(r.out.size(), bytes.size());
     EXPECT_TRUE(r.out == bytes);
-    EXPECT_EQ(r.err, "done\n");
-    // Without --follow: what is there, exit 0; from a cursor, the rest.
-    const auto tail = run_berth(
-        {"session", "read", id, "--cursor", std::to_string(bytes.size() - 10)}, {}, 60s, env);
+    EXPECT_EQ(r.err, "start\n");
+    // Without --follow: what is there, exit 0; from a cursor (stdout and stderr count alike;
+    // "start" went out before cat began), the rest.
+    const auto end = d.call("session.get", {{"id", id}}).value("end_offset", std::uint64_t{0});
+    ASSERT_EQ(end, bytes.size() + 6);
+    const auto tail =
+        run_berth({"session", "read", id, "--cursor", std::to_string(end - 10)}, {}, 60s, env);
     EXPECT_EQ(tail.status, 0) << tail.err;
     EXPECT_EQ(tail.out, bytes.substr(bytes.size() - 10));
 }
