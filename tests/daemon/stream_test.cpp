@@ -420,5 +420,17 @@ TEST(BerthSessionCli, ReadFollowOf16MiBIsExact) {
     EXPECT_EQ(tail.out, bytes.substr(bytes.size() - 10));
 }
 
+// attach without a terminal: stdin goes in as INPUT, its end as CLOSE_INPUT, and attach exits
+// with the session's status once the session has printed the rest and ended.
+TEST(BerthSessionCli, AttachSendsTheEndOfStdinAsCloseInput) {
+    daemon_process d;
+    const auto id = open_local(d, {"sh", "-c", "cat; echo after-eof; exit 4"});
+    const std::map<std::string, std::string> env = {{"BERTH_SOCKET", d.socket().string()}};
+    const auto r = run_berth({"session", "attach", id}, "piped-in\n", 60s, env);
+    EXPECT_EQ(r.status, 4) << r.err;
+    EXPECT_EQ(r.out, "piped-in\nafter-eof\n");
+    EXPECT_EQ(d.call("session.get", {{"id", id}}).value("exit_code", -1), 4);
+}
+
 }  // namespace
 }  // namespace berth::test
