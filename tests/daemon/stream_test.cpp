@@ -421,6 +421,25 @@ TEST(SessionStream, StalledReaderIsClosedAndCounted) {
     everything_still_works(d, id, 0, before);
 }
 
+// SIGTERM with streams open: their sessions are closed, so they end (END, or the connection
+// closes), and berthd exits cleanly and in time, its pump threads gone.
+TEST(SessionStream, ShutdownEndsOpenStreams) {
+    daemon_process d;
+    const auto id = open_local(d, {"sleep", "600"});
+    auto output_only = open_stream(d, id, 0, true, false);
+    auto attached = open_stream(d, id, 0, true, true);
+    const auto t0 = steady::now();
+    EXPECT_EQ(d.stop(), 0) << d.log();
+    EXPECT_LT(steady::now() - t0, 20s);
+    for (auto* s : {&output_only, &attached}) {
+        const auto r = collect(*s, 10s);
+        // Either END came first (the session closed), or berthd closed the connection.
+        EXPECT_TRUE(r.end.is_object() || r.failure.find("closed") != std::string::npos)
+            << r.failure;
+        if (r.end.is_object()) EXPECT_EQ(r.end.value("state", ""), "closed") << r.end.dump();
+    }
+}
+
 TEST(BerthSessionCli, ReadFollowOf16MiBIsExact) {
     daemon_process d(R"({"output_buffer_bytes": 20000000})");
     const auto bytes = pattern_bytes(16 * k_mib);
