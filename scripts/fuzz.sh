@@ -7,7 +7,8 @@
 #     --keep-going   record every crash and go on fuzzing (-fork -ignore_crashes=1)
 #     --merge        afterwards, add to fuzz/corpus/<target>/ the inputs that found new
 #                    coverage (libFuzzer -merge=1); otherwise the checked-in corpus is untouched
-#     TARGET         default: every target in fuzz/ (output_buffer_fuzz options_fuzz rpc_frame_fuzz)
+#     TARGET         default: every target in fuzz/ (output_buffer_fuzz options_fuzz rpc_frame_fuzz
+#                    stream_frame_fuzz)
 # Each target fuzzes a copy of its corpus in build-fuzz/fuzz-work/<target>/corpus, which
 # persists, so runs build on each other. Exits non-zero if any target crashed, leaked, timed
 # out or ran out of memory, and prints the inputs that did (reproduce one with
@@ -37,7 +38,7 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds == 0)); then
 fi
 # Two cores, shared: more workers only thrash.
 [[ $workers =~ ^[12]$ ]] || { echo "fuzz.sh: --workers is 1 or 2" >&2; exit 2; }
-((${#targets[@]} > 0)) || targets=(output_buffer_fuzz options_fuzz rpc_frame_fuzz)
+((${#targets[@]} > 0)) || targets=(output_buffer_fuzz options_fuzz rpc_frame_fuzz stream_frame_fuzz)
 
 # The largest input each target generates. Enough for every request berthd takes and a
 # nesting well past its limit; the corpus replay test runs the bigger checked-in seeds whole.

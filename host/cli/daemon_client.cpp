@@ -56,7 +56,7 @@ host::result<daemon_client> daemon_client::connect(const std::filesystem::path& 
 daemon_client::daemon_client(daemon_client&& o) noexcept
     : fd_(std::exchange(o.fd_, -1)), next_id_(o.next_id_), buffered_(std::move(o.buffered_)) {}
 
-daemon_client::~daemon_client() {
+daemon_client::~daemon_client() {  // after open_stream, the stream owns the fd
     if (fd_ >= 0) ::close(fd_);
 }
 
@@ -117,6 +117,19 @@ host::result<json> daemon_client::call(const std::string& method, const json& pa
         }
         buffered_.append(buf, static_cast<std::size_t>(n));
     }
+}
+
+host::result<stream_client> daemon_client::open_stream(const std::string& id, std::uint64_t cursor,
+                                                       bool follow, bool input,
+                                                       std::chrono::milliseconds timeout) {
+    if (fd_ < 0) return host::error{BERTH_ERR_STATE, "this connection is a stream already"};
+    auto r = call("session.stream",
+                  {{"id", id}, {"cursor", cursor}, {"follow", follow}, {"input", input}}, timeout);
+    if (!r) return r.err();
+    const auto& v = r.value();
+    // call() keeps what came after the reply's newline: the first frames.
+    return stream_client(std::exchange(fd_, -1), std::exchange(buffered_, {}),
+                         v.value("cursor", cursor), v.value("end_offset", std::uint64_t{0}));
 }
 
 }  // namespace berth::cli

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "stream_client.hpp"
+
 namespace berth::cli {
 
 class daemon_client {
@@ -31,6 +33,12 @@ public:
         const std::string& method, const nlohmann::json& params,
         std::chrono::milliseconds timeout = std::chrono::seconds(30));
     [[nodiscard]] int last_rpc_code() const noexcept { return rpc_code_; }
+
+    // session.stream: on success this connection becomes the returned stream (this client
+    // is left unconnected); on an error reply it stays a JSON-RPC connection.
+    [[nodiscard]] host::result<stream_client> open_stream(
+        const std::string& id, std::uint64_t cursor, bool follow, bool input,
+        std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 private:
     explicit daemon_client(int fd) : fd_(fd) {}

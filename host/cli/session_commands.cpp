@@ -13,9 +13,12 @@
 #include <sstream>
 #include <thread>
 
+#include <berth/registry/output_buffer.hpp>
+
 #include "base64.hpp"
 #include "daemon_client.hpp"
 #include "session_json.hpp"
+#include "stream_frame.hpp"
 #include "terminal.hpp"
 
 namespace berth::cli {
@@ -50,10 +53,6 @@ std::string pad(const std::string& s, std::size_t n) {
 int status_of(const json& record) {
     return registry::shell_status(wire::exit_status_from_json(record))
         .value_or(k_exit_runtime_failure);
-}
-
-bool is_final(const std::string& state) {
-    return state == "exited" || state == "failed" || state == "closed" || state == "lost";
 }
 
 }  // namespace
@@ -175,26 +174,40 @@ int session_read(const std::string& socket, const std::string& id, std::uint64_t
                  bool follow) {
     auto c = connect_or_report(socket);
     if (!c) return k_exit_error;
+    auto opened = c->open_stream(id, cursor, follow, false);
+    if (!opened) return report(opened.err());
+    auto& stream = opened.value();
+    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as EPIPE, not death
     while (true) {
-        json params = {
-            {"id", id}, {"cursor", cursor}, {"max_bytes", 1 << 20}, {"encoding", "base64"}};
-        if (follow) params["wait_ms"] = 10000;
-        auto r = c->call("session.read", params, 60s);
-        if (!r) return report(r.err());
-        const auto& v = r.value();
-        if (v.value("dropped", 0) > 0)
-            std::cerr << "berth: " << v["dropped"].get<std::uint64_t>()
-                      << " bytes were dropped (buffer wrapped)\n";
-        // A container's stderr goes to ours, as `podman logs` does.
-        bool any = false;
-        for (const auto& run : wire::output_runs(v)) {
-            write_all(run.stream == "stderr" ? STDERR_FILENO : STDOUT_FILENO, run.bytes.data(),
-                      run.bytes.size());
-            any = any || !run.bytes.empty();
+        // Following, silence is the session being quiet: wait on. Otherwise berthd sends what
+        // exists at once, and a minute of silence means it is not answering.
+        auto f = stream.next(follow ? 1000ms : 60000ms);
+        if (!f) {
+            if (follow && f.err().code == BERTH_ERR_TIMEOUT) continue;
+            std::cerr << "berth: session " << id << ": " << f.err().message << "\n";
+            return k_exit_error;
         }
-        cursor = v.value("next_cursor", cursor);
-        if (!follow) return 0;
-        if (!any && is_final(v.value("state", ""))) return status_of(v);
+        const auto& frame = f.value();
+        switch (frame.type) {
+            case wire::frame_type::data:
+                // A container's stderr goes to ours, as `podman logs` does.
+                if (!write_all(frame.stream == static_cast<std::uint8_t>(registry::stream::err)
+                                   ? STDERR_FILENO
+                                   : STDOUT_FILENO,
+                               frame.payload.data(), frame.payload.size()))
+                    return k_exit_error;  // whoever read our output went away
+                break;
+            case wire::frame_type::dropped:
+                std::cerr << "berth: " << wire::dropped_bytes(frame)
+                          << " bytes were dropped (buffer wrapped)\n";
+                break;
+            case wire::frame_type::end: {
+                if (!follow) return 0;
+                return status_of(json::parse(frame.payload, nullptr, false));
+            }
+            default:
+                break;
+        }
     }
 }
 
@@ -292,40 +305,42 @@ int session_attach(const std::string& socket, const std::string& id,
                   << "': expected a ctrl- key such as ctrl-]\n";
         return k_exit_usage;
     }
-    // Two connections: one long-polls output, one carries input, so neither waits on the other.
-    auto out = connect_or_report(socket);
-    auto in = connect_or_report(socket);
-    if (!out || !in) return k_exit_error;
-    auto first = in->call("session.get", {{"id", id}});
+    auto c = connect_or_report(socket);
+    if (!c) return k_exit_error;
+    auto first = c->call("session.get", {{"id", id}});
     if (!first) return report(first.err());
-    std::uint64_t cursor = first.value().value("end_offset", std::uint64_t{0});
+    // From what the session prints next, as a terminal would show it.
+    auto opened =
+        c->open_stream(id, first.value().value("end_offset", std::uint64_t{0}), true, true);
+    if (!opened) return report(opened.err());
+    auto& stream = opened.value();
 
     std::atomic<bool> done{false};
     std::atomic<int> status{0};
+    std::atomic<bool> ended{false};  // END came: status is the session's
     // Why output stopped when it was not the session ending (berthd gone, or not answering):
     // the session's fate is then unknown, which must not look like a clean exit. Written by
     // the reader, read after it is joined.
     std::optional<host::error> lost;
     int wake[2];
     if (::pipe2(wake, O_CLOEXEC) != 0) return k_exit_error;
+    // Output on a thread of its own, so a slow input write never leaves berthd's output
+    // unread (berthd gives up on a reader that stalls).
     std::thread reader([&] {
         while (!done) {
-            auto r = out->call(
-                "session.read",
-                {{"id", id}, {"cursor", cursor}, {"wait_ms", 500}, {"encoding", "base64"}}, 30s);
-            if (!r) {
-                lost = r.err();
+            auto f = stream.next(500ms);
+            if (!f) {
+                if (f.err().code == BERTH_ERR_TIMEOUT) continue;
+                if (!done) lost = f.err();
                 break;
             }
-            // One terminal: every stream goes to it, in order.
-            bool any = false;
-            for (const auto& run : wire::output_runs(r.value())) {
-                write_all(STDOUT_FILENO, run.bytes.data(), run.bytes.size());
-                any = any || !run.bytes.empty();
-            }
-            cursor = r.value().value("next_cursor", cursor);
-            if (!any && is_final(r.value().value("state", ""))) {
-                status = status_of(r.value());
+            const auto& frame = f.value();
+            if (frame.type == wire::frame_type::data) {
+                // One terminal: every stream goes to it, in order.
+                write_all(STDOUT_FILENO, frame.payload.data(), frame.payload.size());
+            } else if (frame.type == wire::frame_type::end) {
+                status = status_of(json::parse(frame.payload, nullptr, false));
+                ended = true;
                 break;
             }
         }
@@ -333,50 +348,63 @@ int session_attach(const std::string& socket, const std::string& id,
         (void)!::write(wake[1], "x", 1);
     });
 
+    // Input waits are bounded: berthd applies input as the session takes it.
+    constexpr auto k_input_timeout = 30s;
+    std::optional<host::error> input_failed;
+    const auto sent = [&](const host::result<void>& r) {
+        if (!r && !input_failed) input_failed = r.err();
+        return static_cast<bool>(r);
+    };
     raw_mode raw(STDIN_FILENO);
     const winch_watch winch;
     std::optional<std::pair<std::uint16_t, std::uint16_t>> size = terminal_size(STDIN_FILENO);
-    if (size)
-        (void)in->call("session.resize",
-                       {{"id", id}, {"rows", size->first}, {"cols", size->second}});
+    if (size) (void)sent(stream.resize(size->first, size->second, k_input_timeout));
     bool detached = false;
-    while (!done) {
-        pollfd fds[3] = {{STDIN_FILENO, POLLIN, 0}, {wake[0], POLLIN, 0}, {winch.fd(), POLLIN, 0}};
+    bool stdin_open = true;
+    while (!done && !input_failed) {
+        pollfd fds[3] = {{stdin_open ? STDIN_FILENO : -1, POLLIN, 0},
+                         {wake[0], POLLIN, 0},
+                         {winch.fd(), POLLIN, 0}};
         // The timeout is only a fallback for a lost SIGWINCH; resizes wake the loop themselves.
         if (::poll(fds, 3, 250) < 0 && errno != EINTR) break;
         if ((fds[2].revents & POLLIN) != 0) winch.drain();
         if (auto now = terminal_size(STDIN_FILENO); now && now != size) {  // resize forwarding
             size = now;
-            (void)in->call("session.resize",
-                           {{"id", id}, {"rows", now->first}, {"cols", now->second}});
+            if (!sent(stream.resize(now->first, now->second, k_input_timeout))) break;
         }
         if ((fds[1].revents & POLLIN) != 0) break;
         if ((fds[0].revents & (POLLIN | POLLHUP)) == 0) continue;
         char buf[4096];
         const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-        if (n <= 0) break;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // The end of our input is the end of the session's: it may still print, and end.
+            stdin_open = false;
+            if (!sent(stream.close_input(k_input_timeout))) break;
+            continue;
+        }
         std::string bytes(buf, static_cast<std::size_t>(n));
         if (const auto at = bytes.find((*detach)[0]); at != std::string::npos) {
             bytes.resize(at);
             detached = true;
         }
-        if (!bytes.empty())
-            (void)in->call(
-                "session.write",
-                {{"id", id}, {"data", wire::base64_encode(bytes)}, {"encoding", "base64"}});
+        if (!bytes.empty() && !sent(stream.send_input(bytes, k_input_timeout))) break;
         if (detached) break;
     }
     done = true;
+    stream.shutdown();  // the reader's wait returns
     reader.join();
     ::close(wake[0]);
     ::close(wake[1]);
     raw.restore();
+    if (ended) return status;
     if (detached) {
         std::cerr << "\r\nberth: detached from " << id << " (it keeps running)\n";
         return 0;
     }
-    if (lost) {
-        std::cerr << "\r\nberth: lost session " << id << ": " << lost->message << "\n";
+    if (lost || input_failed) {
+        std::cerr << "\r\nberth: lost session " << id << ": "
+                  << (lost ? *lost : *input_failed).message << "\n";
         return k_exit_error;
     }
     return status;

@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <poll.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -17,14 +16,6 @@ namespace berth::daemon {
 namespace {
 namespace asio = boost::asio;
 namespace err = wire::rpc_error;
-
-// A read of 0 bytes means the peer shut down its sending side; it may still read our
-// replies (`printf REQ | socat - UNIX:...` does exactly that). Only when both sides are shut
-// (close, or the process died) does the kernel raise POLLHUP on a Unix stream socket.
-bool peer_hung_up(int fd) {
-    pollfd p{fd, POLLIN | POLLRDHUP, 0};
-    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
-}
 
 // How long a finished connection waits for its peer to close before berthd closes it.
 constexpr auto k_linger = std::chrono::seconds(1);
@@ -59,10 +50,16 @@ void connection::close() {
     closed_ = true;
     stop_.request_stop();
     boost::system::error_code ignored;
-    socket_.close(ignored);
     // The write under way (if any) still refers to the front until its handler runs.
     while (out_.size() > (writing_ ? 1U : 0U)) out_.pop_back();
     queued_bytes_ = 0;
+    if (pump_running_) {
+        // Its sendmsg/poll return at once on a shut-down socket; end_stream closes the fd.
+        socket_.shutdown(socket_type::shutdown_both, ignored);
+        socket_.cancel(ignored);
+        return;
+    }
+    socket_.close(ignored);
     if (services_.on_closed) services_.on_closed(this);
 }
 
@@ -107,7 +104,7 @@ void connection::check(clock::time_point now) {
         if (now - *finishing_since_ > timeout) close();
         return;
     }
-    if (reading_ && partial_since_ && now - *partial_since_ > timeout) {
+    if (mode_ == mode::lines && reading_ && partial_since_ && now - *partial_since_ > timeout) {
         services_.limits_hit.hit(limit::stall_timeout);
         spdlog::info("closing a connection that left a request without its newline for {} ms",
                      timeout.count());
@@ -149,15 +146,20 @@ void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
             linger();
         return;
     }
+    if (mode_ == mode::raw) {
+        on_raw_read(ec, n);
+        return;
+    }
     if (ec) {
         if (ec != asio::error::eof || peer_hung_up(socket_.native_handle())) {
             close();
             return;
         }
-        // Half-closed: answer what it sent, then close.
+        // Half-closed: answer what it sent, then close. While a session.stream may be under
+        // way, what it sent stays as it came (on_pool_done finishes it otherwise).
         eof_ = true;
         partial_since_.reset();
-        framer_.finish();
+        if (mode_ == mode::lines) framer_.finish();
         pump();
         return;
     }
@@ -175,7 +177,7 @@ void connection::on_read(const boost::system::error_code& ec, std::size_t n) {
 // Runs what can run, reads when there is room: the one place that decides, after every
 // event, whether this connection may take more work.
 void connection::pump() {
-    if (closed_ || finishing_) return;
+    if (closed_ || finishing_ || mode_ != mode::lines) return;
     const auto& limits = services_.limits;
     while (!in_pool_ && in_flight_ < limits.max_requests_in_flight && !over_output() &&
            framer_.ready()) {
@@ -189,6 +191,10 @@ void connection::pump() {
         } else {
             dispatch(std::move(f->line));
         }
+    }
+    if (mode_ != mode::lines) {
+        partial_since_.reset();  // berthd is not reading: the stall is not the client's
+        return;
     }
     if (eof_) {
         if (in_flight_ == 0 && !in_pool_ && !framer_.ready()) finish({});
@@ -205,6 +211,10 @@ void connection::pump() {
 void connection::dispatch(std::string line) {
     ++in_flight_;
     in_pool_ = true;
+    // A line that may be session.stream stops the reading until it is known: the bytes after
+    // it may be frames, not lines. Its method cannot be spelled without "stream" or an escape.
+    if (line.find("stream") != std::string::npos || line.find('\\') != std::string::npos)
+        mode_ = mode::stream_pending;
     auto self = shared_from_this();
     // Parsing runs off the I/O thread too: a 1 MiB line takes milliseconds, and the I/O thread
     // serves everyone.
@@ -233,8 +243,30 @@ void connection::dispatch(std::string line) {
             parsed = std::make_shared<parsed_line>(parse_line(line));
             return std::string();
         });
+        const auto* stream_call = parsed && !parsed->batch && parsed->items.size() == 1
+                                      ? std::get_if<rpc_call>(&parsed->items.front())
+                                      : nullptr;
+        if (stream_call != nullptr && stream_call->method != "session.stream")
+            stream_call = nullptr;
         if (!parsed) {
             reply(std::move(frame));
+        } else if (stream_call != nullptr) {
+            std::variant<stream_request, std::string> prepared =
+                stream_call->notification
+                    ? wire::to_frame(error_reply(
+                          nullptr, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
+                          "session.stream needs an 'id': its reply is what starts the stream"))
+                    : std::string();
+            if (!stream_call->notification) {
+                frame = guarded([&] {
+                    prepared = self->services_.rpc.prepare_stream(*stream_call);
+                    return std::string();
+                });
+                if (!frame.empty()) prepared = std::move(frame);
+            }
+            post([self, prepared = std::move(prepared)]() mutable {
+                self->start_stream(std::move(prepared));
+            });
         } else if (!may_block(*parsed)) {
             reply(guarded(
                 [&] { return self->services_.rpc.execute(*parsed, self->stop_.get_token()); }));
@@ -261,6 +293,10 @@ void connection::dispatch(std::string line) {
 // The line left the pool (answered, or handed to a thread of its own): the next may go.
 void connection::on_pool_done() {
     in_pool_ = false;
+    if (mode_ == mode::stream_pending) {  // it was not a stream after all, or was refused
+        mode_ = mode::lines;
+        if (eof_) framer_.finish();
+    }
     pump();
 }
 
@@ -296,6 +332,10 @@ void connection::write_next() {
             self->queued_bytes_ -= self->out_.front().size();
             self->out_.pop_front();
             if (!self->over_output()) self->over_since_.reset();
+            if (self->out_.empty() && self->mode_ == mode::stream_reply) {
+                self->enter_raw();  // the stream's reply is out: frames from here on
+                return;
+            }
             if (self->out_.empty() && self->finishing_) {
                 self->linger();
                 return;

@@ -8,6 +8,7 @@
 // - a request line left without its newline, or replies left unread past the cap, for
 //   stall_timeout end the connection;
 // - when the peer goes away, its waiting calls are cancelled.
+// A session.stream request turns it into a binary stream for good (connection_stream.cpp).
 // All of its state lives on the server's I/O thread; calls run on the call_runner.
 #pragma once
 
@@ -25,15 +26,19 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <string_view>
+#include <variant>
 
 #include "limit_counters.hpp"
 #include "line_framer.hpp"
+#include "rpc_service.hpp"
+#include "stream_pump.hpp"
 
 namespace berth::daemon {
 
-class rpc_service;
 class call_runner;
 class connection;
+struct stream_state;
 
 struct connection_limits {
     std::size_t max_frame_bytes = std::size_t{1} << 20;
@@ -77,6 +82,16 @@ private:
     void on_read(const boost::system::error_code& ec, std::size_t n);
     void pump();
     void dispatch(std::string line);
+    // session.stream (connection_stream.cpp): checked on the pool, started here (a blocking
+    // slot for the output pump, the reply queued), raw once the reply is written.
+    void start_stream(std::variant<stream_request, std::string> prepared);
+    void enter_raw();
+    void read_raw();
+    void on_raw_read(const boost::system::error_code& ec, std::size_t n);
+    void on_client_bytes(std::string_view bytes);
+    void apply_pending_input();
+    void on_input_applied();
+    void end_stream(pump_end how);
     void on_reply(std::string frame);
     void on_pool_done();
     void queue(std::string frame);
@@ -89,6 +104,11 @@ private:
     [[nodiscard]] bool over_output() const noexcept {
         return queued_bytes_ >= services_.limits.max_output_bytes;
     }
+
+    // lines: JSON-RPC. stream_pending: a line that may be session.stream is being checked,
+    // so nothing more is read or run (what follows it may be frames). stream_reply: the
+    // stream's reply is queued. raw: frames only; the output pump writes to the socket.
+    enum class mode : std::uint8_t { lines, stream_pending, stream_reply, raw };
 
     socket_type socket_;
     connection_services& services_;
@@ -108,6 +128,12 @@ private:
     std::optional<clock::time_point> finishing_since_;  // last replies queued, since
     std::optional<clock::time_point> linger_since_;     // finished, waiting for the peer to go
     std::stop_source stop_;                             // requested when the peer is gone
+    mode mode_ = mode::lines;
+    // The output pump's thread may be writing to the socket: close() shuts it down but leaves
+    // the fd open until the pump has left (end_stream), so the fd number cannot be reused
+    // under it.
+    bool pump_running_ = false;
+    std::shared_ptr<stream_state> stream_;
 };
 
 }  // namespace berth::daemon

@@ -46,4 +46,21 @@ std::optional<line_framer::frame> line_framer::next() {
     return f;
 }
 
+std::optional<std::string> line_framer::take_rest() {
+    std::string rest;
+    bool whole = !discarding_;
+    for (auto& f : ready_) {
+        whole = whole && !f.too_long;
+        rest += f.line;
+        rest += '\n';
+    }
+    rest += tail_;
+    ready_.clear();
+    ready_bytes_ = 0;
+    tail_.clear();
+    discarding_ = false;
+    if (!whole) return std::nullopt;
+    return rest;
+}
+
 }  // namespace berth::daemon

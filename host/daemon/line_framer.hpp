@@ -32,6 +32,11 @@ public:
     [[nodiscard]] bool partial() const noexcept { return discarding_ || !tail_.empty(); }
     // True when next() has something.
     [[nodiscard]] bool ready() const noexcept { return !ready_.empty(); }
+    // Everything held, as the bytes it came as (complete lines with their newlines, then the
+    // incomplete one), and the framer empty: a connection that stops speaking in lines takes
+    // what followed the last line it answered. nullopt when a line over the limit was skipped
+    // (its bytes are gone).
+    [[nodiscard]] std::optional<std::string> take_rest();
     // Bytes held, complete lines and the incomplete one.
     [[nodiscard]] std::size_t buffered() const noexcept { return ready_bytes_ + tail_.size(); }
 

@@ -1,5 +1,6 @@
 #include "peer_check.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -8,6 +9,11 @@
 #include <string>
 
 namespace berth::daemon {
+
+bool peer_hung_up(int socket_fd) {
+    pollfd p{socket_fd, POLLIN | POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLERR)) != 0;
+}
 
 bool peer_allowed(int socket_fd, std::optional<gid_t> group) {
     ucred cred{};

@@ -96,7 +96,12 @@ parsed_line parse_line(std::string_view line) {
         auto item = check_envelope(r);
         // A batch runs its calls one after another on one thread; a wait in it would hold
         // that thread for the sum of its waits, outside every per-call bound.
-        if (const auto* call = std::get_if<rpc_call>(&item); call != nullptr && may_block(*call))
+        const auto* call = std::get_if<rpc_call>(&item);
+        if (call != nullptr && call->method == "session.stream")
+            item = error_reply(call->id, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
+                               "'session.stream' cannot be batched: its reply turns the "
+                               "connection into a binary stream; send it on its own");
+        else if (call != nullptr && may_block(*call))
             item = error_reply(call->id, err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
                                "'" + wire::preview(call->method) +
                                    "' cannot be batched: it may wait or call a plugin; send it "

@@ -11,6 +11,7 @@
 #include "prometheus.hpp"
 #include "rpc_errors.hpp"
 #include "session_json.hpp"
+#include "stream_frame.hpp"
 
 namespace berth::daemon {
 namespace {
@@ -179,6 +180,10 @@ json rpc_service::dispatch(const std::string& method, const json& params, call_c
     if (method == "session.signal") return session_signal(params);
     if (method == "session.close") return session_close(params);
     if (method == "metrics.get") return json{{"text", metrics_text()}};
+    // Only a connection can turn into a stream (connection::dispatch takes it before this).
+    if (method == "session.stream")
+        fail(err::invalid_request, BERTH_ERR_INVALID_ARGUMENT,
+             "session.stream is served only on berthd's socket, as a request on its own");
     fail(err::method_not_found, BERTH_ERR_INVALID_ARGUMENT,
          "unknown method '" + wire::preview(method) + "' (see docs/api.md)");
 }
@@ -295,6 +300,31 @@ json rpc_service::session_open(const json& params) {
     changed();
     const auto r = opened.value()->entry()->snapshot();
     return {{"id", r.id}, {"pid", r.pid}, {"state", std::string(registry::to_string(r.state))}};
+}
+
+std::variant<stream_request, std::string> rpc_service::prepare_stream(const rpc_call& call) {
+    try {
+        stream_request r;
+        r.id = call.id;
+        r.session = session_of(call.params);
+        r.entry = r.session->entry();
+        r.cursor = cursor_of(call.params, *r.entry);
+        r.end_offset = r.entry->end_offset();
+        r.follow = param<bool>(call.params, "follow", true);
+        r.input = param<bool>(call.params, "input", false);
+        return r;
+    } catch (const failure& f) {
+        return wire::to_frame(error_reply(call.id, f.code, f.status, f.message));
+    }
+}
+
+std::string rpc_service::stream_reply(const stream_request& r) {
+    return wire::to_frame(json{{"jsonrpc", "2.0"},
+                               {"id", r.id},
+                               {"result",
+                                {{"cursor", r.cursor},
+                                 {"end_offset", r.end_offset},
+                                 {"frame_header_bytes", wire::k_frame_header_bytes}}}});
 }
 
 json rpc_service::session_list() {

@@ -13,6 +13,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "call_runner.hpp"
 #include "daemon_config.hpp"
@@ -23,6 +24,18 @@ namespace berth::daemon {
 
 // Longest pattern session.wait accepts.
 constexpr std::size_t k_max_pattern_bytes = 4096;
+
+// A session.stream request with its parameters checked: what the connection then serves
+// (connection_stream.cpp).
+struct stream_request {
+    nlohmann::json id;  // the call's id, echoed in the reply that starts the stream
+    std::shared_ptr<host::session> session;
+    std::shared_ptr<registry::session_entry> entry;
+    std::uint64_t cursor = 0;
+    std::uint64_t end_offset = 0;  // at the time of the request
+    bool follow = true;
+    bool input = false;
+};
 
 class rpc_service {
 public:
@@ -47,6 +60,12 @@ public:
 
     // One checked call. nullopt for a notification: nothing to send.
     [[nodiscard]] std::optional<nlohmann::json> handle(const rpc_call& call, call_context& ctx);
+
+    // session.stream's checks (session, cursor, follow, input): the request to serve, or the
+    // error reply frame that names what is wrong. Quick: nothing waits.
+    [[nodiscard]] std::variant<stream_request, std::string> prepare_stream(const rpc_call& call);
+    // The reply line that accepts it; after its newline only frames follow.
+    [[nodiscard]] static std::string stream_reply(const stream_request& r);
 
     // Called after anything that changes the set or state of sessions (persistence).
     void on_change(std::function<void()> hook) { on_change_ = std::move(hook); }

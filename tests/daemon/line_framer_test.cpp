@@ -51,5 +51,24 @@ TEST(LineFramer, HoldsAtMostOneLineOfAPartialRequest) {
     EXPECT_EQ(drain(f), (std::vector<std::string>{"<too long>"}));
 }
 
+// A connection that turns into a session.stream takes back the bytes after its request
+// exactly as they came, binary and all.
+TEST(LineFramer, TakeRestGivesBackTheBytesAsTheyCame) {
+    line_framer f(100);
+    const std::string after(
+        "\x10\0\0\0\0\0\0\x03"
+        "a\nb\n\x11",
+        13);
+    f.feed("{\"request\":1}\n" + after);
+    ASSERT_EQ(f.next()->line, "{\"request\":1}");
+    EXPECT_EQ(f.take_rest(), after);
+    EXPECT_EQ(f.buffered(), 0U);
+    EXPECT_FALSE(f.ready());
+    EXPECT_FALSE(f.partial());
+    // A line over the limit lost its bytes: there is no exact rest.
+    f.feed(std::string(150, 'x') + "\nabc");
+    EXPECT_EQ(f.take_rest(), std::nullopt);
+}
+
 }  // namespace
 }  // namespace berth::daemon

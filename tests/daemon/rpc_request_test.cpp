@@ -284,6 +284,44 @@ TEST_F(RpcService, ACursorPastTheEndIsAnError) {
     EXPECT_TRUE(at_end["result"]["chunks"].empty());
 }
 
+// session.stream's checks run before the connection changes: every bad parameter is an
+// ordinary error that names it, and the request outside a connection is refused.
+TEST_F(RpcService, StreamRequestsAreCheckedLikeReads) {
+    session_with("0123456789");
+    const auto prepare = [&](const json& params) {
+        return rpc_.prepare_stream(rpc_call{7, false, "session.stream", params});
+    };
+    const auto error_of = [&](const json& params) {
+        const auto r = prepare(params);
+        EXPECT_TRUE(std::holds_alternative<std::string>(r)) << params.dump();
+        return std::holds_alternative<std::string>(r) ? json::parse(std::get<std::string>(r))
+                                                      : json();
+    };
+    auto e = error_of({{"id", id_}, {"cursor", 11}});
+    EXPECT_EQ(e["id"], 7);
+    EXPECT_EQ(e["error"]["code"], err::invalid_params);
+    EXPECT_NE(e.dump().find("'cursor'"), std::string::npos) << e.dump();
+    EXPECT_EQ(error_of({{"id", "s-000000000000"}})["error"]["code"], err::unknown_session);
+    EXPECT_NE(error_of({{"id", id_}, {"input", 1}}).dump().find("'input'"), std::string::npos);
+    EXPECT_NE(error_of({{"id", id_}, {"follow", "no"}}).dump().find("'follow'"), std::string::npos);
+
+    const auto ok = prepare({{"id", id_}, {"cursor", 4}, {"input", true}});
+    ASSERT_TRUE(std::holds_alternative<stream_request>(ok));
+    const auto& r = std::get<stream_request>(ok);
+    EXPECT_EQ(r.cursor, 4U);
+    EXPECT_EQ(r.end_offset, 10U);
+    EXPECT_TRUE(r.follow);  // the default
+    EXPECT_TRUE(r.input);
+    EXPECT_EQ(
+        rpc_service::stream_reply(r),
+        R"({"id":7,"jsonrpc":"2.0","result":{"cursor":4,"end_offset":10,"frame_header_bytes":8}})"
+        "\n");
+
+    const auto direct = call(
+        with_id(R"({"jsonrpc":"2.0","id":1,"method":"session.stream","params":{"id":"s-test"}})"));
+    EXPECT_EQ(direct["error"]["code"], err::invalid_request);
+}
+
 // Each output byte crosses the socket once: the chunks are the output.
 TEST_F(RpcService, AReadCarriesEachOutputByteOnce) {
     // Letters that appear in no key or value of a reply, so counting them counts output.
