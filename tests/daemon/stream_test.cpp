@@ -211,7 +211,8 @@ TEST(SessionStream, FinishedSessionOf64MiBArrivesExactly) {
 
 // The ring is smaller than the output: what is gone is counted exactly, what is there is exact.
 TEST(SessionStream, DroppedBytesAreCountedExactly) {
-    daemon_process d(R"({"output_buffer_bytes": 1048576})");
+    // Without session logs, the memory ring is all there is.
+    daemon_process d(R"({"output_buffer_bytes": 1048576, "session_log_bytes": 0})");
     const auto bytes = pattern_bytes(8 * k_mib);
     const auto id = open_local(d, {"cat", write_file(d, "big", bytes).string()});
     ASSERT_TRUE(reaches_state(d, id, "exited"));
@@ -220,6 +221,20 @@ TEST(SessionStream, DroppedBytesAreCountedExactly) {
     ASSERT_TRUE(r.failure.empty()) << r.failure;
     EXPECT_EQ(r.dropped + r.out.size(), bytes.size());
     EXPECT_EQ(r.dropped, bytes.size() - 1 * k_mib);
+    EXPECT_TRUE(r.out == bytes.substr(r.dropped));
+}
+
+TEST(SessionStream, PastTheLogsBoundDroppedBytesAreCountedExactly) {
+    daemon_process d(R"({"output_buffer_bytes": 65536, "session_log_bytes": 2097152})");
+    const auto bytes = pattern_bytes(8 * k_mib);
+    const auto id = open_local(d, {"cat", write_file(d, "big", bytes).string()});
+    ASSERT_TRUE(reaches_state(d, id, "exited"));
+    auto s = open_stream(d, id, 0, false, false);
+    const auto r = collect(s);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    EXPECT_EQ(r.dropped + r.out.size(), bytes.size());
+    EXPECT_GT(r.dropped, bytes.size() - 2 * k_mib - 1);  // no more than the log's bound kept
+    EXPECT_GE(r.out.size(), k_mib);                      // and most of it
     EXPECT_TRUE(r.out == bytes.substr(r.dropped));
 }
 
