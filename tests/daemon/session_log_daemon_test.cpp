@@ -14,6 +14,8 @@
 
 #include "daemon_fixture.hpp"
 #include "rpc_errors.hpp"
+#include "seq_text.hpp"
+#include "stream_frame.hpp"
 #include "test_support.hpp"
 
 namespace berth::test {
@@ -91,6 +93,44 @@ TEST(SessionLogs, AFollowerStartedLateGetsEveryByte) {
     const auto g = d.call("session.get", {{"id", id}});
     EXPECT_EQ(g["log"]["end"], g["end_offset"]) << g.dump();
     EXPECT_FALSE(g["log"].contains("stopped")) << g.dump();
+}
+
+TEST(SessionLogs, AGigabyteReadFromCursorZeroAfterTheSessionEndedIsExact) {
+#ifdef BERTH_TSAN_BUILD
+    // ThreadSanitizer runs this for the races, not the size.
+    constexpr std::uint64_t k_last = 10000000;  // 79 MB
+#else
+    constexpr std::uint64_t k_last = 120000000;  // 1 088 888 898 bytes, more than 1 GiB
+#endif
+    daemon_process d(R"({"session_log_bytes": 2147483648, "session_log_total_bytes": 2147483648})");
+    const auto id = open_local(d, {"seq", "1", std::to_string(k_last)});
+    ASSERT_FALSE(id.empty());
+    auto c = d.client();
+    for (int i = 0; i < 3000 && c.call("session.get", {{"id", id}}).value()["state"] == "running";
+         ++i)
+        std::this_thread::sleep_for(100ms);
+    const auto g = d.call("session.get", {{"id", id}});
+    ASSERT_EQ(g["state"], "exited") << g.dump();
+    // The binary stream from cursor 0, as `berth session read` gets it.
+    auto stream = d.client().open_stream(id, 0, false, false);
+    ASSERT_TRUE(stream) << stream.err().message;
+    seq_text expected(k_last);
+    bool same = true;
+    std::uint64_t got = 0;
+    std::uint64_t dropped = 0;
+    for (;;) {
+        auto f = stream.value().next(30s);
+        ASSERT_TRUE(f) << f.err().message << " after " << got << " bytes";
+        if (f.value().type == wire::frame_type::end) break;
+        if (f.value().type == wire::frame_type::dropped) ++dropped;
+        if (f.value().type != wire::frame_type::data) continue;
+        same = same && expected.matches_next(f.value().payload);
+        got += f.value().payload.size();
+    }
+    EXPECT_EQ(dropped, 0U);
+    EXPECT_TRUE(same) << "the output differs from seq's";
+    EXPECT_EQ(got, g["bytes_out"].get<std::uint64_t>());
+    EXPECT_TRUE(expected.done()) << "ended early, after " << got << " bytes";
 }
 
 TEST(SessionLogs, TheDropCountIsExactPastSessionLogBytes) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "seq_text.hpp"
 #include "test_support.hpp"
 
 namespace berth::host {
@@ -16,22 +17,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-// What `seq 1 N` prints, produced piece by piece so a gigabyte is checked without holding it.
-class seq_text {
-public:
-    // Appends the next bytes of the text, about `n` of them (whole lines).
-    void next(std::string& out, std::size_t n) {
-        const std::size_t until = out.size() + n;
-        while (out.size() < until && i_ <= last_) out += std::to_string(i_++) + '\n';
-    }
-    [[nodiscard]] bool done() const { return i_ > last_; }
-    explicit seq_text(std::uint64_t last) : last_(last) {}
-
-private:
-    std::uint64_t i_ = 1;
-    std::uint64_t last_;
-};
 
 class session_log_host : public ::testing::Test {
 protected:
@@ -68,25 +53,19 @@ TEST_F(session_log_host, a_gigabyte_read_from_cursor_zero_after_the_session_ende
     EXPECT_GT(record.bytes_out, k_least);
     EXPECT_TRUE(fs::exists(dir_ / (s->id() + ".log")));
 
-    seq_text expected(k_last);
-    std::string want;
+    test::seq_text expected(k_last);
     std::uint64_t cursor = 0;
-    std::uint64_t mismatches = 0;
+    bool same = true;
     for (;;) {
         const auto r = s->entry()->read(cursor, std::size_t{4} << 20);
         ASSERT_EQ(r.dropped, 0U) << "at " << cursor;
         if (r.next_cursor == cursor) break;
-        for (const auto& c : r.chunks) {
-            while (want.size() < c.bytes.size() && !expected.done())
-                expected.next(want, c.bytes.size());
-            if (want.compare(0, c.bytes.size(), c.bytes) != 0) ++mismatches;
-            want.erase(0, c.bytes.size());
-        }
+        for (const auto& c : r.chunks) same = same && expected.matches_next(c.bytes);
         cursor = r.next_cursor;
     }
-    EXPECT_EQ(mismatches, 0U);
+    EXPECT_TRUE(same) << "the output differs from seq's";
     EXPECT_EQ(cursor, record.bytes_out);
-    EXPECT_TRUE(want.empty() && expected.done()) << "output ended early, at " << cursor;
+    EXPECT_TRUE(expected.done()) << "output ended early, at " << cursor;
     EXPECT_TRUE(s->entry()->log().stopped.empty()) << s->entry()->log().stopped;
 
     // Forgetting the session deletes its log.
