@@ -50,6 +50,40 @@ TEST(BerthRun, LargeOutputArrivesWhole) {
     EXPECT_EQ(r.out.size(), 5000000U);
 }
 
+// `seq 1 n`, as the test expects it byte for byte.
+std::string seq_output(int n) {
+    std::string s;
+    for (int i = 1; i <= n; ++i) s += std::to_string(i) + "\n";
+    return s;
+}
+
+// berth run keeps no copy of the output (its host's buffer has capacity 0): the bytes reach
+// stdout exactly, in order, with stderr apart, and the exit code still comes through after a
+// large output.
+TEST(BerthRun, LargeOutputIsExactAndTheExitCodeFollowsIt) {
+    const auto r =
+        run_berth({"run", "local", "--", "sh", "-c", "seq 1 3000000; seq 1 20000 >&2; exit 7"});
+    EXPECT_EQ(r.status, 7);
+    EXPECT_EQ(r.out.size(), seq_output(3000000).size());
+    EXPECT_TRUE(r.out == seq_output(3000000)) << "stdout differs";
+    EXPECT_TRUE(r.err == seq_output(20000)) << "stderr differs";
+}
+
+TEST(BerthRun, LargeOutputThenASignalIs128PlusN) {
+    const auto r = run_berth({"run", "local", "--", "sh", "-c", "seq 1 1000000; kill -TERM $$"});
+    EXPECT_EQ(r.status, 128 + 15);
+    EXPECT_TRUE(r.out == seq_output(1000000)) << "stdout differs";
+}
+
+// Input and output at once: 8 MB through the session's cat and back, exact.
+TEST(BerthRun, LargeStdinComesBackExactThroughCat) {
+    const std::string input = seq_output(1000000);
+    const auto r = run_berth({"run", "local", "--", "cat"}, input);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out.size(), input.size());
+    EXPECT_TRUE(r.out == input) << "stdout differs";
+}
+
 TEST(BerthRun, TtyModeGivesTheCommandATerminal) {
     const auto r = run_berth(
         {"run", "local", "-t", "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok"});
