@@ -73,6 +73,17 @@ private:
     std::array<struct sigaction, k_forwarded.size()> saved_{};
 };
 
+// When stdout is a pipe (`berth run ... | cat`), makes it hold 256 KiB like the session's own
+// output pipe (sdk/src/output_pipe.hpp), never smaller than it is: the output observer's writes
+// then rarely block part-way, the reader takes bigger chunks, and `berth run local -- head -c 1G
+// /dev/zero | cat` came closer to the raw pipe (11 pairs at load 5: 0.70 -> 0.74 of it; 7
+// pairs: 0.86 -> 1.07). Best effort: over the user's pipe budget the size stays.
+void grow_stdout_pipe() noexcept {
+    constexpr int k_bytes = 256 << 10;
+    const int now = ::fcntl(STDOUT_FILENO, F_GETPIPE_SZ);
+    if (now > 0 && now < k_bytes) (void)::fcntl(STDOUT_FILENO, F_SETPIPE_SZ, k_bytes);
+}
+
 // An eventfd raised from any thread; closed when it goes.
 class exit_event {
 public:
@@ -118,6 +129,7 @@ int run(host::host& h, run_request request) {
     const std::string& options_json = options.value();
 
     ::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as EPIPE, not death
+    grow_stdout_pipe();
     const host::output_observer observer = [](registry::stream s, std::string_view bytes) {
         write_all(s == registry::stream::err ? STDERR_FILENO : STDOUT_FILENO, bytes.data(),
                   bytes.size());

@@ -205,6 +205,7 @@ public:
     background_berth& operator=(const background_berth&) = delete;
 
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+    [[nodiscard]] int out_fd() const noexcept { return out_; }  // berth's stdout, our end
 
     // True once `text` has appeared on berth's stdout, within timeout.
     bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) {
@@ -265,6 +266,16 @@ TEST(BerthRun, GraceMsBoundsTheCloseWhenBerthIsSignalled) {
     EXPECT_LT(took, 1500ms);
     ASSERT_TRUE(WIFEXITED(*status)) << "berth itself died of signal " << WTERMSIG(*status);
     EXPECT_EQ(WEXITSTATUS(*status), 128 + SIGKILL) << "the command was not killed";
+}
+
+// berth run makes a stdout pipe as big as the session's own output pipe (fewer partial writes
+// on the way out); it never makes one smaller.
+TEST(BerthRun, GrowsAStdoutPipeTo256KiB) {
+    background_berth berth({"run", "local", "--", "sh", "-c", "echo ready"});
+    ASSERT_GT(berth.pid(), 0);
+    ASSERT_TRUE(berth.wait_for_output("ready", 10s));
+    ASSERT_TRUE(berth.wait_exit(10s));
+    EXPECT_GE(::fcntl(berth.out_fd(), F_GETPIPE_SZ), 256 * 1024);
 }
 
 }  // namespace
