@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,7 +30,11 @@ struct seen {
     std::string output;
     std::size_t output_at_exit = 0;
     std::atomic<int> exits{0};
-    bool final_at_exit = false;
+    // Set by the test once open_session returned; the exit observer reads the record through
+    // it. Not through the host: an observer must not call back into the host (TSan sees the
+    // host's lock taken under the plugin's).
+    std::atomic<registry::session_entry*> entry{nullptr};
+    std::optional<registry::session_state> state_at_exit;
     std::thread::id exit_thread;
 
     // Waits (bounded) until the exit observer was told at least once.
@@ -43,44 +48,46 @@ struct seen {
     }
 };
 
-// Opens through `h` with both observers recording into `s`; the exit observer reads the
-// record through the host's map (the session object is not returned yet when an early exit
-// or a failed open tells it).
+// Opens through `h` with both observers recording into `s`.
 result<std::shared_ptr<session>> open_observed(host& h, std::string_view options, seen& s) {
-    return h.open_session(
+    auto opened = h.open_session(
         "local", options,
         [&s](registry::stream, std::string_view bytes) {
             const std::lock_guard lock(s.mutex);
             s.output += bytes;
         },
-        [&s, &h] {
-            const auto records = h.session_records();
+        [&s] {
             {
                 const std::lock_guard lock(s.mutex);
                 s.output_at_exit = s.output.size();
-                s.final_at_exit = !records.empty() && registry::is_final(records.back().state);
+                if (auto* e = s.entry.load()) s.state_at_exit = e->state();
                 s.exit_thread = std::this_thread::get_id();
             }
             ++s.exits;
         });
+    if (opened) s.entry = opened.value()->entry().get();
+    return opened;
 }
 
 TEST(ExitObserver, ToldOnceAfterTheRecordIsFinalAndTheLastOutput) {
     auto h = local_host();
     seen s;
-    auto opened =
-        open_observed(h, R"({"command":["sh","-c","head -c 300000 /dev/zero; exit 4"]})", s);
+    // The command prints and exits only once it has read a line: by then the test has set
+    // s.entry, so the observer can look at the record.
+    auto opened = open_observed(
+        h, R"({"command":["sh","-c","read go; head -c 300000 /dev/zero; exit 4"]})", s);
     ASSERT_TRUE(opened) << opened.err().message;
+    ASSERT_TRUE(opened.value()->write("go\n"));
     ASSERT_TRUE(s.told_within(10s));
     {
         const std::lock_guard lock(s.mutex);
-        EXPECT_TRUE(s.final_at_exit);
+        ASSERT_TRUE(s.state_at_exit.has_value());
+        EXPECT_EQ(*s.state_at_exit, registry::session_state::exited);
         EXPECT_EQ(s.output_at_exit, 300000U);
         EXPECT_NE(s.exit_thread, std::this_thread::get_id());  // the plugin's thread
     }
     EXPECT_EQ(opened.value()->entry()->snapshot().exit_code, 4);
     // Releasing and dropping the session tells nobody again.
-    ASSERT_TRUE(opened.value()->entry()->wait_ended(1s));
     for (int i = 0; i < 100 && h.release_ended_sessions() == 0; ++i)
         std::this_thread::sleep_for(10ms);
     EXPECT_TRUE(opened.value()->released());
@@ -95,11 +102,13 @@ TEST(ExitObserver, ToldOnceWhenTheOpenFailsOnTheOpeningThread) {
     seen s;
     auto opened = open_observed(h, R"({"command":["berth-no-such-command"]})", s);
     ASSERT_FALSE(opened);
-    // Told before open_session returned, on this thread.
+    // Told before open_session returned, on this thread; the record says why it failed.
     EXPECT_EQ(s.exits.load(), 1);
     const std::lock_guard lock(s.mutex);
-    EXPECT_TRUE(s.final_at_exit);
     EXPECT_EQ(s.exit_thread, std::this_thread::get_id());
+    const auto records = h.session_records();
+    ASSERT_EQ(records.size(), 1U);
+    EXPECT_EQ(records[0].state, registry::session_state::failed);
 }
 
 TEST(ExitObserver, NotToldWhenNoSessionWasMade) {
@@ -125,7 +134,8 @@ TEST(ExitObserver, ToldOnceForAClosedSession) {
     std::this_thread::sleep_for(50ms);
     EXPECT_EQ(s.exits.load(), 1);
     const std::lock_guard lock(s.mutex);
-    EXPECT_TRUE(s.final_at_exit);
+    ASSERT_TRUE(s.state_at_exit.has_value());
+    EXPECT_EQ(*s.state_at_exit, registry::session_state::closed);
     EXPECT_EQ(session->entry()->snapshot().state, registry::session_state::closed);
 }
 

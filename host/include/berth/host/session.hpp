@@ -29,8 +29,9 @@ using output_observer = std::function<void(registry::stream, std::string_view)>;
 // output comes after it): on the plugin's thread when the plugin reports the exit; on the
 // thread of open_session when the open fails; on the thread of close() when the plugin's
 // close fails (no exit will be reported then). Never for a session dropped while it still
-// runs without a reported end. Must not block: it runs inside the plugin's callback. How
-// `berth run` learns of the exit without polling.
+// runs without a reported end. Must not block, nor call into the host (its locks may be
+// taken under the plugin's): it runs inside the plugin's callback. How `berth run` learns of
+// the exit without polling.
 using exit_observer = std::function<void()>;
 
 // Thread-safe: write, close_input, resize, signal and close may come from any threads at
