@@ -167,7 +167,12 @@ int real_main(int argc, char** argv) {
 
     // The diagnostic commands probe each plugin in a child process first, so one that crashes
     // while loading is listed as such; `run` skips that cost (it would only crash itself).
-    berth::host::host host(berth::host::host_options{.probe_plugins = !run_cmd->parsed()});
+    // `run` keeps no output either: its only reader is the observer writing to stdout, and
+    // copying every byte into a ring nobody reads cost more than the pipe itself (issue 12).
+    const bool running = run_cmd->parsed();
+    berth::host::host host(berth::host::host_options{
+        .output_buffer_capacity = running ? 0 : berth::registry::output_buffer::k_default_capacity,
+        .probe_plugins = !running});
     if (plugin_ls_cmd->parsed()) return berth::cli::plugin_ls(host, parse_format(format));
     if (plugin_info_cmd->parsed())
         return berth::cli::plugin_info(host, plugin_name, parse_format(format));

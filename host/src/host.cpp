@@ -319,7 +319,8 @@ std::shared_ptr<plugin> host::find_locked(std::string_view runtime_or_name) cons
 
 result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
                                                     std::string_view options_json,
-                                                    output_observer observer) {
+                                                    output_observer observer,
+                                                    exit_observer on_exit) {
     auto p = find(runtime);
     if (!p) {
         std::string known;
@@ -341,6 +342,7 @@ result<std::shared_ptr<session>> host::open_session(std::string_view runtime,
             if (a.is_string()) record.argv.push_back(a.get<std::string>());
 
     auto s = keep(std::move(record), p, std::move(observer));
+    s->observe_exit(std::move(on_exit));
     if (auto opened = s->open(std::string(options_json)); !opened) return opened.err();
     return s;
 }

@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstring>
@@ -57,6 +58,8 @@ registry::exit_status exit_status_of(const berth_exit_status* status) {
 struct session::sink_context {
     std::shared_ptr<registry::session_entry> entry;
     output_observer observer;
+    exit_observer exit_obs;
+    std::atomic<bool> exit_told{false};
     // Set once on_exit has recorded the end: no callback comes after it, and the handle may
     // be destroyed without ending anything.
     std::mutex exit_mutex;
@@ -67,6 +70,13 @@ struct session::sink_context {
     bool wait_exited(std::chrono::milliseconds timeout) {
         std::unique_lock lock(exit_mutex);
         return exit_changed.wait_for(lock, timeout, [this] { return exited; });
+    }
+
+    // The first caller tells the exit observer; later ones (an exit reported after a close
+    // that failed) do not.
+    void tell_exit() {
+        if (exit_told.exchange(true)) return;
+        if (exit_obs) exit_obs();
     }
 
     static void on_output(void* ctx, berth_stream stream, const std::uint8_t* data,
@@ -85,6 +95,8 @@ struct session::sink_context {
         const in_callback guard;
         auto* self = static_cast<sink_context*>(ctx);
         self->entry->mark_ended(exit_status_of(status));
+        // Before `exited`: release() waits for that, and then lets the observer go.
+        self->tell_exit();
         {
             const std::lock_guard lock(self->exit_mutex);
             self->exited = true;
@@ -105,6 +117,8 @@ std::shared_ptr<session> session::create(std::shared_ptr<host::plugin> plugin,
     return s;
 }
 
+void session::observe_exit(exit_observer observer) { sink_->exit_obs = std::move(observer); }
+
 result<void> session::open(const std::string& options_json) {
     berth_session_sink sink{};
     sink.struct_size = sizeof sink;
@@ -121,6 +135,7 @@ result<void> session::open(const std::string& options_json) {
     if (status != BERTH_OK || handle == nullptr) {
         auto failure = check(status == BERTH_OK ? BERTH_ERR_INTERNAL : status, "open");
         entry_->mark_failed(failure.err().message);
+        sink_->tell_exit();
         return failure;
     }
     {
@@ -195,6 +210,7 @@ bool session::release() {
     handle_ = nullptr;
     // No callback comes after session_destroy: what the observer holds can go too.
     sink_->observer = nullptr;
+    sink_->exit_obs = nullptr;
     return true;
 }
 
@@ -247,8 +263,11 @@ result<void> session::close(std::chrono::milliseconds grace, std::string_view re
     }
     // Closed first: the exit the plugin reports while closing is recorded under it.
     entry_->mark_closed(reason);
-    return check(plugin_->api().session_close(handle_, static_cast<std::uint32_t>(grace.count())),
-                 "close");
+    auto closed = check(
+        plugin_->api().session_close(handle_, static_cast<std::uint32_t>(grace.count())), "close");
+    // The record is final (closed) and no exit report is coming from a close that failed.
+    if (!closed) sink_->tell_exit();
+    return closed;
 }
 
 }  // namespace berth::host

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <stdexcept>
 
 namespace berth::registry {
 
@@ -32,11 +31,7 @@ std::string read_result::joined() const {
     return out;
 }
 
-output_buffer::output_buffer(std::size_t capacity) : capacity_(capacity) {
-    if (capacity == 0) {
-        throw std::invalid_argument("output_buffer capacity must be at least 1 byte");
-    }
-}
+output_buffer::output_buffer(std::size_t capacity) : capacity_(capacity) {}
 
 void output_buffer::reallocate(std::size_t bytes) {
     std::unique_ptr<char[]> fresh;
@@ -72,6 +67,12 @@ void output_buffer::append(stream source, std::string_view bytes) {
     }
     const std::size_t cap = capacity_;
     const std::uint64_t old_end = end_offset();
+    if (cap == 0) {
+        // Nothing is kept: the bytes are counted and are at once behind begin_offset(), so
+        // readers see them as dropped. No segment either: none of its bytes is held.
+        begin_ = old_end + bytes.size();
+        return;
+    }
 
     if (bytes.size() >= cap) {
         // Only the newest `cap` bytes survive; everything older, including what was held,

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <termios.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -14,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -27,7 +29,15 @@ using descriptor = asio::posix::stream_descriptor;
 
 namespace {
 constexpr std::chrono::milliseconds k_kill_wait{5000};
-constexpr std::size_t k_read_buffer = 64 * 1024;
+constexpr std::size_t k_read_buffer = 64 * 1024;  // stderr, a terminal: the kernel's default
+
+// A read buffer as big as what one read can return. Uninitialised: its pages are touched only
+// once a read fills them, so an idle session costs no resident memory for it.
+struct read_buffer {
+    explicit read_buffer(std::size_t n) : data(new std::uint8_t[n]), size(n) {}
+    std::unique_ptr<std::uint8_t[]> data;
+    std::size_t size;
+};
 }  // namespace
 
 // Shared between the public handle and the loop's pending operations, so a handler that
@@ -50,8 +60,8 @@ struct process_session::state : std::enable_shared_from_this<state> {
     bool writing = false;
     exit_status result;
     asio::steady_timer drain_timer;
-    std::array<std::uint8_t, k_read_buffer> out_buf{};
-    std::array<std::uint8_t, k_read_buffer> err_buf{};
+    output_pipe_grant out_pipe;  // stdout's pipe size, and its share of the budget
+    std::optional<read_buffer> out_buf, err_buf;
 
     // Shared with caller threads, under mutex.
     mutable std::mutex mutex;
@@ -74,33 +84,37 @@ struct process_session::state : std::enable_shared_from_this<state> {
         if (child.pty) {
             pty_raw = child.pty.get();
             pty.emplace(io, child.pty.release());
+            out_buf.emplace(k_read_buffer);
             streams_open = 1;
         } else {
             in.emplace(io, child.stdin_w.release());
             out.emplace(io, child.stdout_r.release());
             err.emplace(io, child.stderr_r.release());
+            out_pipe = std::move(child.stdout_pipe);
+            out_buf.emplace(std::max(out_pipe.size(), k_read_buffer));
+            err_buf.emplace(k_read_buffer);
             streams_open = 2;
         }
         asio::post(io, [self = shared_from_this()] {
             if (self->pty) {
-                self->read(*self->pty, self->out_buf, BERTH_STREAM_PTY);
+                self->read(*self->pty, *self->out_buf, BERTH_STREAM_PTY);
             } else {
-                self->read(*self->out, self->out_buf, BERTH_STREAM_STDOUT);
-                self->read(*self->err, self->err_buf, BERTH_STREAM_STDERR);
+                self->read(*self->out, *self->out_buf, BERTH_STREAM_STDOUT);
+                self->read(*self->err, *self->err_buf, BERTH_STREAM_STDERR);
             }
             self->watch_exit();
             self->pump();
         });
     }
 
-    void read(descriptor& d, std::array<std::uint8_t, k_read_buffer>& buf, berth_stream stream) {
-        d.async_read_some(asio::buffer(buf),
+    void read(descriptor& d, read_buffer& buf, berth_stream stream) {
+        d.async_read_some(asio::buffer(buf.data.get(), buf.size),
                           [self = shared_from_this(), &d, &buf, stream](
                               const boost::system::error_code& ec, std::size_t n) {
                               if (self->delivered_on_loop) return;
                               if (n > 0 && self->callbacks.on_output) {
                                   try {
-                                      self->callbacks.on_output(stream, {buf.data(), n});
+                                      self->callbacks.on_output(stream, {buf.data.get(), n});
                                   } catch (...) {
                                       // A sink must not throw; losing its exception beats killing
                                       // the loop.

@@ -183,6 +183,7 @@ spawned_child spawn_child(const process_spec& spec) {
         in = make_pipe();
         out = make_pipe();
         err = make_pipe();
+        child.stdout_pipe = output_pipe_grant::enlarge(out.read.get());
         setup.in = in.read.get();
         setup.out = out.write.get();
         setup.err = err.write.get();

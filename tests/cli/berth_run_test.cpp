@@ -50,6 +50,40 @@ TEST(BerthRun, LargeOutputArrivesWhole) {
     EXPECT_EQ(r.out.size(), 5000000U);
 }
 
+// `seq 1 n`, as the test expects it byte for byte.
+std::string seq_output(int n) {
+    std::string s;
+    for (int i = 1; i <= n; ++i) s += std::to_string(i) + "\n";
+    return s;
+}
+
+// berth run keeps no copy of the output (its host's buffer has capacity 0): the bytes reach
+// stdout exactly, in order, with stderr apart, and the exit code still comes through after a
+// large output.
+TEST(BerthRun, LargeOutputIsExactAndTheExitCodeFollowsIt) {
+    const auto r =
+        run_berth({"run", "local", "--", "sh", "-c", "seq 1 3000000; seq 1 20000 >&2; exit 7"});
+    EXPECT_EQ(r.status, 7);
+    EXPECT_EQ(r.out.size(), seq_output(3000000).size());
+    EXPECT_TRUE(r.out == seq_output(3000000)) << "stdout differs";
+    EXPECT_TRUE(r.err == seq_output(20000)) << "stderr differs";
+}
+
+TEST(BerthRun, LargeOutputThenASignalIs128PlusN) {
+    const auto r = run_berth({"run", "local", "--", "sh", "-c", "seq 1 1000000; kill -TERM $$"});
+    EXPECT_EQ(r.status, 128 + 15);
+    EXPECT_TRUE(r.out == seq_output(1000000)) << "stdout differs";
+}
+
+// Input and output at once: 8 MB through the session's cat and back, exact.
+TEST(BerthRun, LargeStdinComesBackExactThroughCat) {
+    const std::string input = seq_output(1000000);
+    const auto r = run_berth({"run", "local", "--", "cat"}, input);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.out.size(), input.size());
+    EXPECT_TRUE(r.out == input) << "stdout differs";
+}
+
 TEST(BerthRun, TtyModeGivesTheCommandATerminal) {
     const auto r = run_berth(
         {"run", "local", "-t", "--", "sh", "-c", "test -t 0 && test -t 1 && echo tty-ok"});
@@ -171,6 +205,7 @@ public:
     background_berth& operator=(const background_berth&) = delete;
 
     [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+    [[nodiscard]] int out_fd() const noexcept { return out_; }  // berth's stdout, our end
 
     // True once `text` has appeared on berth's stdout, within timeout.
     bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) {
@@ -231,6 +266,16 @@ TEST(BerthRun, GraceMsBoundsTheCloseWhenBerthIsSignalled) {
     EXPECT_LT(took, 1500ms);
     ASSERT_TRUE(WIFEXITED(*status)) << "berth itself died of signal " << WTERMSIG(*status);
     EXPECT_EQ(WEXITSTATUS(*status), 128 + SIGKILL) << "the command was not killed";
+}
+
+// berth run makes a stdout pipe as big as the session's own output pipe (fewer partial writes
+// on the way out); it never makes one smaller.
+TEST(BerthRun, GrowsAStdoutPipeTo256KiB) {
+    background_berth berth({"run", "local", "--", "sh", "-c", "echo ready"});
+    ASSERT_GT(berth.pid(), 0);
+    ASSERT_TRUE(berth.wait_for_output("ready", 10s));
+    ASSERT_TRUE(berth.wait_exit(10s));
+    EXPECT_GE(::fcntl(berth.out_fd(), F_GETPIPE_SZ), 256 * 1024);
 }
 
 }  // namespace

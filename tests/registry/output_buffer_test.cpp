@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <limits>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,7 +15,61 @@ namespace {
 
 constexpr std::size_t k_all = std::numeric_limits<std::size_t>::max();
 
-TEST(OutputBuffer, RejectsZeroCapacity) { EXPECT_THROW(output_buffer{0}, std::invalid_argument); }
+// Capacity 0: observers only. Nothing is held or allocated, yet every byte is counted, and a
+// reader from any earlier cursor is told exactly how many bytes it missed.
+TEST(OutputBuffer, ZeroCapacityKeepsNothingButCountsEveryByte) {
+    output_buffer buf(0);
+    EXPECT_EQ(buf.capacity(), 0U);
+    buf.append(stream::out, "hello");
+    buf.append(stream::err, "");  // still nothing
+    buf.append(stream::err, "oops\n");
+    buf.append(stream::out, std::string(100000, 'x'));
+    EXPECT_EQ(buf.end_offset(), 5U + 5U + 100000U);
+    EXPECT_EQ(buf.begin_offset(), buf.end_offset());
+    EXPECT_EQ(buf.size(), 0U);
+    EXPECT_EQ(buf.allocated(), 0U);
+
+    const auto from_zero = buf.read(0, k_all);
+    EXPECT_TRUE(from_zero.chunks.empty());
+    EXPECT_EQ(from_zero.dropped, buf.end_offset());
+    EXPECT_EQ(from_zero.next_cursor, buf.end_offset());
+
+    const auto from_middle = buf.read(7, 3);
+    EXPECT_TRUE(from_middle.chunks.empty());
+    EXPECT_EQ(from_middle.dropped, buf.end_offset() - 7);
+    EXPECT_EQ(from_middle.next_cursor, buf.end_offset());
+
+    // At the end there is nothing to read and nothing missed; past it the cursor stays.
+    const auto at_end = buf.read(buf.end_offset(), k_all);
+    EXPECT_EQ(at_end.dropped, 0U);
+    EXPECT_EQ(at_end.next_cursor, buf.end_offset());
+    const auto past = buf.read(buf.end_offset() + 5, k_all);
+    EXPECT_EQ(past.dropped, 0U);
+    EXPECT_EQ(past.next_cursor, buf.end_offset() + 5);
+
+    EXPECT_EQ(buf.copy_range(0, buf.end_offset()), "");
+    buf.shrink_to_fit();
+    EXPECT_EQ(buf.allocated(), 0U);
+    EXPECT_EQ(buf.end_offset(), 100010U);  // shrinking moves no offset
+}
+
+// A reader that keeps up with a capacity-0 buffer sees each append as exactly its own length
+// dropped, and nothing twice.
+TEST(OutputBuffer, ZeroCapacityDropCountsAddUpForAFollower) {
+    output_buffer buf(0);
+    std::uint64_t cursor = 0;
+    std::uint64_t dropped = 0;
+    for (std::size_t len : {1U, 0U, 4096U, 3U, 65536U}) {
+        buf.append(stream::out, std::string(len, 'y'));
+        const auto r = buf.read(cursor, k_all);
+        EXPECT_TRUE(r.chunks.empty());
+        EXPECT_EQ(r.dropped, len);
+        dropped += r.dropped;
+        cursor = r.next_cursor;
+    }
+    EXPECT_EQ(cursor, buf.end_offset());
+    EXPECT_EQ(dropped, 1U + 4096U + 3U + 65536U);
+}
 
 TEST(OutputBuffer, NamesStreams) {
     EXPECT_EQ(to_string(stream::out), "stdout");

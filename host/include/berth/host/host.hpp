@@ -106,9 +106,12 @@ public:
     // options are invalid. From the plugin's session_open on, the session is the host's
     // (find_session, sessions) until forgotten: while it opens (state starting), and also when
     // the plugin fails to open it (kept as a failed session whose record says why).
+    // `on_exit` is told once the session's end is recorded (see exit_observer), also when the
+    // open fails; not when the options are invalid (no session was made).
     [[nodiscard]] result<std::shared_ptr<session>> open_session(std::string_view runtime,
                                                                 std::string_view options_json,
-                                                                output_observer observer = {});
+                                                                output_observer observer = {},
+                                                                exit_observer on_exit = {});
 
     // The host's sessions: the only map of them. Thread-safe.
     [[nodiscard]] std::shared_ptr<session> find_session(std::string_view id) const;

@@ -1,6 +1,6 @@
 // A session opened through a plugin, as the host sees it: the plugin's handle, the registry
-// entry its output and exit go into, and an optional observer that sees output as it comes
-// (how `berth run` streams to its own stdout).
+// entry its output and exit go into, an optional observer that sees output as it comes (how
+// `berth run` streams to its own stdout) and one told once of its end.
 #pragma once
 
 #include <berth/host/result.hpp>
@@ -24,6 +24,15 @@ class plugin;
 
 // Called on the plugin's thread for each chunk, in order; may block (back-pressure).
 using output_observer = std::function<void(registry::stream, std::string_view)>;
+
+// Called exactly once per session whose end becomes known, after its record is final (no
+// output comes after it): on the plugin's thread when the plugin reports the exit; on the
+// thread of open_session when the open fails; on the thread of close() when the plugin's
+// close fails (no exit will be reported then). Never for a session dropped while it still
+// runs without a reported end. Must not block, nor call into the host (its locks may be
+// taken under the plugin's): it runs inside the plugin's callback. How `berth run` learns of
+// the exit without polling.
+using exit_observer = std::function<void()>;
 
 // Thread-safe: write, close_input, resize, signal and close may come from any threads at
 // once, also while the host releases the session (host::release_ended_sessions).
@@ -66,6 +75,8 @@ private:
     [[nodiscard]] static std::shared_ptr<session> create(
         std::shared_ptr<host::plugin> plugin, std::shared_ptr<registry::session_entry> entry,
         output_observer observer);
+    // Before open(): who is told of the session's end (see exit_observer).
+    void observe_exit(exit_observer observer);
     // Calls the plugin's session_open; on failure marks the entry failed. Once.
     result<void> open(const std::string& options_json);
     // What the plugin says the session is (ABI 1.2 session_info): its target and whether it

@@ -10,6 +10,11 @@
 // holding bytes, e.g. once a session has ended. Growing and shrinking change only where the
 // bytes live, never offsets, `dropped` or stream runs.
 //
+// A capacity of 0 keeps no bytes at all, but still counts them: offsets advance as if the bytes
+// had been held and wrapped out at once, so a reader is told exactly how many it missed. That is
+// for sessions whose output only observers see as it arrives (`berth run` writes it straight to
+// its own stdout): no copy into a ring nobody reads.
+//
 // Not thread-safe on its own: session_entry guards it.
 #pragma once
 
@@ -47,7 +52,7 @@ public:
     // The first allocation, unless the first append needs more or capacity is smaller.
     static constexpr std::size_t k_initial_allocation = std::size_t{4} << 10;  // 4 KiB
 
-    // Allocates nothing yet: storage comes with the first append.
+    // Allocates nothing yet: storage comes with the first append (never, for capacity 0).
     explicit output_buffer(std::size_t capacity = k_default_capacity);
 
     void append(stream source, std::string_view bytes);
