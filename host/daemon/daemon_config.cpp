@@ -108,6 +108,12 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
                                "session_log_total_bytes, session_log_dir)");
         }
     }
+    // One record of a full pipe read must fit in the total, whatever the sessions hold.
+    if (c.session_log_bytes > 0 && c.session_log_total_bytes < c.session_log_bytes)
+        return bad(source, "'session_log_total_bytes' (" +
+                               std::to_string(c.session_log_total_bytes) +
+                               ") must be at least 'session_log_bytes' (" +
+                               std::to_string(c.session_log_bytes) + ")");
     return c;
 }
 

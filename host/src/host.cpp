@@ -20,6 +20,15 @@ namespace berth::host {
 
 bool in_session_callback() noexcept;  // session.cpp
 
+namespace {
+// What new_session_id makes: "s-" and 12 lowercase hex digits.
+bool valid_session_id(std::string_view id) {
+    return id.size() == 14 && id.substr(0, 2) == "s-" &&
+           std::all_of(id.begin() + 2, id.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+}  // namespace
+
 std::string_view to_string(plugin_report::status s) noexcept {
     switch (s) {
         case plugin_report::status::loaded:
@@ -82,10 +91,16 @@ std::size_t host::prune_session_logs() {
     if (!options_.session_logs) return 0;
     std::size_t removed = 0;
     std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(options_.session_logs->dir, ec)) {
-        const auto& path = f.path();
-        if (path.extension() != ".log" || find_session(path.stem().string())) continue;
-        if (std::filesystem::remove(path, ec)) ++removed;
+    std::filesystem::directory_iterator it(options_.session_logs->dir, ec);
+    for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        const auto& path = it->path();
+        // Only what is a session log by name and by content: session_log_dir may be a
+        // directory that holds other files ending in .log.
+        if (path.extension() != ".log" || !valid_session_id(path.stem().string()) ||
+            !registry::session_log::is_log_file(path) || find_session(path.stem().string()))
+            continue;
+        std::error_code gone;
+        if (std::filesystem::remove(path, gone)) ++removed;
     }
     return removed;
 }
@@ -132,6 +147,7 @@ namespace {
 // "s-" and 12 random hex digits: unique across restarts too, as berthd lists the sessions of
 // its last run beside new ones.
 std::string new_session_id() { return "s-" + sdk::random_hex(12); }
+
 
 // dirs, each with where it came from. The host computed them from this process's discovery
 // inputs unless the embedder gave its own (then they are all dir_origin::other).

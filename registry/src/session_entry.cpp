@@ -1,6 +1,7 @@
 #include <berth/registry/session_entry.hpp>
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include <re2/re2.h>
@@ -206,6 +207,8 @@ read_result session_entry::read(std::uint64_t cursor, std::size_t max_bytes) con
     // Behind the ring: the log, unless it has nothing there either (trimmed past the
     // cursor's bytes or stopped before them) and the ring is closer.
     auto from_log = log_->read(cursor, max_bytes, log_end);
+    // On disk but not readable now (no fd to open it with): not dropped, ask again.
+    if (from_log.unavailable) return from_log;
     const std::lock_guard lock(mutex_);
     if (from_log.chunks.empty() ||
         cursor + from_log.dropped >= std::max(cursor, output_.begin_offset()))
@@ -222,7 +225,13 @@ read_result session_entry::wait_read(std::uint64_t cursor, std::size_t max_bytes
     changed_.wait_until(lock, stop, deadline,
                         [&] { return output_.end_offset() > cursor || is_final(record_.state); });
     lock.unlock();
-    return read(cursor, max_bytes);
+    for (;;) {
+        auto r = read(cursor, max_bytes);
+        // A log that cannot be read this instant (out of fds) is asked again shortly, within
+        // the wait's time, rather than answering with nothing at once again and again.
+        if (!r.unavailable || steady::now() >= deadline || stop.stop_requested()) return r;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 bool session_entry::wait_ended(std::chrono::milliseconds timeout, std::stop_token stop) const {
@@ -241,6 +250,9 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
     // then the new bytes. `text_begin` is the offset of text[0].
     std::string text;
     std::uint64_t text_begin = cursor;
+    // Where matches may begin in text: 1 once the front was cut, so text[0] is only the
+    // context `^` and `\b` look at, as they would in the whole output.
+    std::size_t search_from = 0;
     std::uint64_t pos = cursor;  // the next offset to read
     for (;;) {
         // Final before reading: then what the reads below return is all there will be.
@@ -252,13 +264,20 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
                 result.dropped += r.dropped;
                 text.clear();
                 text_begin = pos + r.dropped;
+                search_from = 0;
             }
             for (const auto& c : r.chunks) text += c.bytes;
             pos = r.next_cursor;
             result.scanned_to = pos;
+            // A piece that is not the end of what exists holds back its last bytes as context
+            // (`$`, `\b` and a greedy match see what follows); the next pass searches them.
+            const bool at_end = pos >= end_offset();
+            const std::size_t search_to =
+                at_end ? text.size() : text.size() - std::min(text.size(), k_pattern_context);
             // Unlocked: read() copied the bytes out, so a long scan stalls no writer.
             re2::StringPiece found;
-            if (pattern.Match(text, 0, text.size(), re2::RE2::UNANCHORED, &found, 1)) {
+            if (search_to > search_from &&
+                pattern.Match(text, search_from, search_to, re2::RE2::UNANCHORED, &found, 1)) {
                 pattern_match m;
                 m.text.assign(found.data(), found.size());
                 m.begin = text_begin + static_cast<std::uint64_t>(found.data() - text.data());
@@ -268,10 +287,14 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
                 result.match = std::move(m);
                 return result;
             }
-            if (text.size() > k_pattern_overlap) {
-                const std::size_t cut = text.size() - k_pattern_overlap;
+            // Kept for the next pass: where a match may still begin (the overlap and the held
+            // back context) and one byte before it as context.
+            if (const std::size_t keep = k_pattern_overlap + k_pattern_context + 1;
+                text.size() > keep) {
+                const std::size_t cut = text.size() - keep;
                 text.erase(0, cut);
                 text_begin += cut;
+                search_from = 1;
             }
             // A long backlog (a gigabyte in the log) is searched within the wait's time too
             // (a zero timeout searches what is there once); scanned_to says where a next
@@ -321,7 +344,7 @@ log_status session_entry::log() const {
 }
 
 void session_entry::discard_log() {
-    if (log_) log_->remove();
+    if (log_) log_->discard_when_done();
 }
 
 std::size_t session_entry::output_allocated() const {

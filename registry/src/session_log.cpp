@@ -105,7 +105,6 @@ session_log::session_log(std::filesystem::path file, std::uint64_t bound,
 
 session_log::session_log(restored_t, std::filesystem::path file, std::shared_ptr<log_space> space)
     : file_(std::move(file)), space_(std::move(space)) {
-    if (space_) space_->enrol(this);
     {
         const std::lock_guard lock(mutex_);
         fd_ = ::open(file_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -121,7 +120,11 @@ session_log::session_log(restored_t, std::filesystem::path file, std::shared_ptr
             sealed_ = true;
         }
     }
-    if (space_) space_->used_ += held_bytes();
+    // Counted before it can be trimmed: a trim releases what it gives back.
+    if (space_) {
+        space_->used_ += held_bytes();
+        space_->enrol(this);
+    }
 }
 
 session_log::~session_log() {
@@ -129,6 +132,10 @@ session_log::~session_log() {
         const std::lock_guard lock(mutex_);
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
+        if (discard_) {
+            std::error_code ignored;
+            std::filesystem::remove(file_, ignored);
+        }
     }
     if (space_) {
         space_->leave(this);
@@ -183,7 +190,7 @@ void session_log::seal() {
     sealed_ = true;
 }
 
-void session_log::write_header_locked(int fd) {
+bool session_log::write_header_locked(int fd) {
     std::vector<char> block(k_header_bytes, '\0');
     file_header h{};
     std::memcpy(h.magic, k_magic, sizeof k_magic);
@@ -192,12 +199,14 @@ void session_log::write_header_locked(int fd) {
     h.begin = begin_;
     std::strncpy(h.stopped, stopped_.c_str(), sizeof h.stopped - 1);
     std::memcpy(block.data(), &h, sizeof h);
-    // Best effort: a failure to rewrite it leaves the old header, which still points at a
-    // record that is there (blocks are given back only after it moved).
+    // A failure to rewrite it leaves the old header, which still points at a record that is
+    // there: trim_locked gives blocks back only after the header moved.
     const ssize_t n = ::pwrite(fd, block.data(), block.size(), 0);
-    if (n != static_cast<ssize_t>(block.size()) && stopped_.empty())
+    if (n == static_cast<ssize_t>(block.size())) return true;
+    if (stopped_.empty())
         stop_locked("cannot write the log's header in " + file_.string() + ": " +
                     (n < 0 ? errno_text(errno) : std::string("short write")));
+    return false;
 }
 
 void session_log::stop_locked(std::string why) {
@@ -225,10 +234,12 @@ std::uint64_t session_log::trim_locked(std::uint64_t bytes) {
         begin_ = keep->offset;
         index_.erase(index_.begin(), keep);
     }
-    write_header_locked(fd);
+    // Blocks go back only once the header no longer points at them: a restarted host must
+    // never find its first record punched away.
+    const bool header_moved = write_header_locked(fd);
     // Whole blocks before the first kept record go back to the file system; offsets stay.
     const std::uint64_t punch_to = first_pos_ / k_header_bytes * k_header_bytes;
-    if (punch_to > punched_to_) {
+    if (header_moved && punch_to > punched_to_) {
         if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                         static_cast<off_t>(punched_to_),
                         static_cast<off_t>(punch_to - punched_to_)) != 0) {
@@ -275,7 +286,10 @@ void session_log::append(stream source, std::string_view bytes) {
         trim_locked(end_pos_ - first_pos_);
         end_ += skip;
         begin_ = end_;
+        last_indexed_ = end_;
+        write_header_locked(fd_);  // a restarted host must start its offsets here too
     }
+    if (!stopped_.empty()) return unreserve();  // a trim above could not give blocks back
     const bool indexed = index_.empty() || end_ - last_indexed_ >= k_index_step;
     record_header h{static_cast<std::uint8_t>(source), 0, 0,
                     static_cast<std::uint32_t>(kept.size())};
@@ -325,7 +339,10 @@ read_result session_log::read(std::uint64_t cursor, std::size_t max_bytes,
     if (start >= end || index_.empty()) return r;
     fd_closer opened;
     const int fd = fd_for_locked(O_RDONLY, opened.fd);
-    if (fd < 0) return r;
+    if (fd < 0) {
+        r.unavailable = sealed_;  // the file is there, but could not be opened now
+        return r;
+    }
     const std::uint64_t stop = start + std::min<std::uint64_t>(end - start, max_bytes);
     // The last indexed record at or before `start`.
     auto it =
@@ -360,7 +377,8 @@ read_result session_log::read(std::uint64_t cursor, std::size_t max_bytes,
     for (const auto& c : r.chunks) got += c.bytes.size();
     if (got == 0) {
         r.chunks.clear();
-        return r;  // unreadable: the caller reads on from memory
+        r.unavailable = true;  // the bytes are in the file, but could not be read now
+        return r;
     }
     r.dropped = start - cursor;
     r.next_cursor = start + got;
@@ -387,6 +405,18 @@ std::string session_log::stopped() const {
     return stopped_;
 }
 
+bool session_log::is_log_file(const std::filesystem::path& file) {
+    fd_closer f{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+    file_header h{};
+    return f.fd >= 0 && pread_exact(f.fd, &h, sizeof h, 0) &&
+           std::memcmp(h.magic, k_magic, sizeof k_magic) == 0 && h.version == k_version;
+}
+
+void session_log::discard_when_done() {
+    const std::lock_guard lock(mutex_);
+    discard_ = true;
+}
+
 void session_log::remove() {
     std::uint64_t held = 0;
     {
@@ -406,24 +436,34 @@ void session_log::remove() {
 }
 
 bool log_space::reserve(session_log& writer, std::uint64_t bytes) {
-    (void)writer;  // may be its own victim: it holds no lock of its own here
+    (void)writer;                      // may be its own victim: it holds no lock of its own here
+    if (bytes > bound_) return false;  // no trimming could make room: take nothing from anyone
     const std::lock_guard lock(mutex_);
+    // Largest first; one that cannot give anything now (its file could not be opened) is
+    // passed over for the next.
+    std::vector<std::pair<std::uint64_t, session_log*>> by_size;
+    bool sorted = false;
+    std::size_t next = 0;
     while (used_.load() + bytes > bound_) {
-        session_log* victim = nullptr;
-        std::uint64_t most = 0;
-        for (auto* l : logs_)
-            if (const auto h = l->held_bytes(); h > most) {
-                most = h;
-                victim = l;
-            }
-        if (victim == nullptr) return false;
-        if (victim->trim(used_.load() + bytes - bound_) == 0) return false;
+        if (!sorted) {
+            for (auto* l : logs_) by_size.emplace_back(l->held_bytes(), l);
+            std::sort(by_size.begin(), by_size.end(),
+                      [](const auto& a, const auto& b) { return a.first > b.first; });
+            sorted = true;
+        }
+        if (next >= by_size.size()) return false;
+        if (by_size[next].second->trim(used_.load() + bytes - bound_) == 0) ++next;
     }
     used_ += bytes;
     return true;
 }
 
-void log_space::release(std::uint64_t bytes) noexcept { used_ -= std::min(bytes, used_.load()); }
+void log_space::release(std::uint64_t bytes) noexcept {
+    // Never below zero, whatever a caller's arithmetic: one compare-and-swap loop.
+    std::uint64_t now = used_.load();
+    while (!used_.compare_exchange_weak(now, now - std::min(bytes, now))) {
+    }
+}
 
 std::uint64_t log_space::used() const noexcept { return used_.load(); }
 

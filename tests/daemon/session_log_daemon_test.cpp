@@ -251,7 +251,9 @@ TEST(SessionLogs, ConfigKeysAreCheckedAndNamed) {
          {std::pair{R"({"session_log_bytes": 100})", "session_log_bytes"},
           std::pair{R"({"session_log_bytes": -1})", "session_log_bytes"},
           std::pair{R"({"session_log_total_bytes": 0})", "session_log_total_bytes"},
-          std::pair{R"({"session_log_dir": ""})", "session_log_dir"}}) {
+          std::pair{R"({"session_log_dir": ""})", "session_log_dir"},
+          std::pair{R"({"session_log_bytes": 1048576, "session_log_total_bytes": 65536})",
+                    "must be at least 'session_log_bytes'"}}) {
         std::ofstream(dir / "c.json") << text;
         const auto r =
             run_argv({(build_dir() / "bin" / "berthd").string(), "--config",

@@ -43,10 +43,13 @@ TEST_F(session_log_host, a_gigabyte_read_from_cursor_zero_after_the_session_ende
                      .session_logs = session_log_options{.dir = dir_,
                                                          .session_bytes = std::uint64_t{2} << 30,
                                                          .total_bytes = std::uint64_t{2} << 30}});
-    auto opened =
-        h.open_session("local", R"({"command":["seq","1",")" + std::to_string(k_last) + R"("]})");
-    ASSERT_TRUE(opened) << opened.err().message;
-    auto s = opened.value();
+    std::shared_ptr<session> s;
+    {
+        auto opened = h.open_session(
+            "local", R"({"command":["seq","1",")" + std::to_string(k_last) + R"("]})");
+        ASSERT_TRUE(opened) << opened.err().message;
+        s = opened.value();
+    }
     ASSERT_TRUE(s->entry()->wait_ended(300s)) << "seq did not end";
     const auto record = s->entry()->snapshot();
     EXPECT_EQ(record.exit_code, 0);
@@ -68,24 +71,32 @@ TEST_F(session_log_host, a_gigabyte_read_from_cursor_zero_after_the_session_ende
     EXPECT_TRUE(expected.done()) << "output ended early, at " << cursor;
     EXPECT_TRUE(s->entry()->log().stopped.empty()) << s->entry()->log().stopped;
 
-    // Forgetting the session deletes its log.
+    // Forgetting the session deletes its log, once the last holder of the session lets go.
     const auto file = dir_ / (s->id() + ".log");
     h.forget_session(s->id());
+    EXPECT_TRUE(fs::exists(file)) << "deleted under a reader";
+    EXPECT_EQ(s->entry()->read(0, 10).joined(), "1\n2\n3\n4\n5\n");
     s.reset();
     EXPECT_FALSE(fs::exists(file));
 }
 
-TEST_F(session_log_host, logs_no_record_refers_to_are_pruned) {
+TEST_F(session_log_host, logs_no_record_refers_to_are_pruned_and_nothing_else) {
     fs::create_directories(dir_);
-    { std::ofstream(dir_ / "s-left-behind.log") << "x"; }
-    { std::ofstream(dir_ / "notes.txt") << "not a log"; }
+    {
+        registry::session_log left(dir_ / "s-0123456789ab.log", 1 << 20, nullptr);
+        left.append(registry::stream::out, "from an earlier life");
+    }
+    // session_log_dir may be shared: files that are not session logs stay, by name or content.
+    { std::ofstream(dir_ / "s-0123456789ac.log") << "named like one, but not a log"; }
+    { std::ofstream(dir_ / "app.log") << "someone else's"; }
     host h(host_options{.plugin_dirs = std::vector<fs::path>{test::plugin_dir()},
                         .session_logs = session_log_options{.dir = dir_}});
     auto opened = h.open_session("local", R"({"command":["true"]})");
     ASSERT_TRUE(opened);
     EXPECT_EQ(h.prune_session_logs(), 1U);
-    EXPECT_FALSE(fs::exists(dir_ / "s-left-behind.log"));
-    EXPECT_TRUE(fs::exists(dir_ / "notes.txt"));
+    EXPECT_FALSE(fs::exists(dir_ / "s-0123456789ab.log"));
+    EXPECT_TRUE(fs::exists(dir_ / "s-0123456789ac.log"));
+    EXPECT_TRUE(fs::exists(dir_ / "app.log"));
     EXPECT_TRUE(fs::exists(dir_ / (opened.value()->id() + ".log")));
 }
 

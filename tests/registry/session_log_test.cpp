@@ -292,6 +292,40 @@ TEST_F(session_log_test, a_pattern_wait_finds_a_match_behind_the_ring_and_across
     EXPECT_EQ(w.match->begin, session_entry::k_pattern_piece - 2);
 }
 
+TEST_F(session_log_test, a_pattern_wait_sees_context_across_its_pieces_and_cuts) {
+    const std::size_t piece = session_entry::k_pattern_piece;
+    const std::size_t keep =
+        session_entry::k_pattern_overlap + session_entry::k_pattern_context + 1;
+    session_entry e(session_record{}, 64 << 10, nullptr,
+                    std::make_unique<session_log>(dir_ / "c.log", 64 << 20, nullptr));
+    // "NOERROR" across the end of the first piece, and again across the place where the
+    // first pass cuts what it keeps: neither is the word ERROR, nor at a line start.
+    std::string out(piece - 2, '.');
+    out.replace(piece - keep - 1, 7, "NOERROR");
+    out += "NOERROR";
+    out += std::string(3 << 20, 'x');  // then x up to the end of this batch
+    e.append_output(stream::out, out);
+    exit_status done;
+    done.exit_code = 0;
+    e.append_output(stream::out, "y");
+    e.mark_ended(done);
+    for (const char* p : {"\\bERROR\\b", "(?m)^ERROR", "x$", "x\\z"}) {
+        const auto w = e.wait_for_pattern(0, re2::RE2(p), 10s);
+        EXPECT_EQ(w.result, pattern_wait_result::outcome::ended)
+            << p << " matched at " << (w.match ? w.match->begin : 0);
+    }
+    // What is there is found, with its real offsets.
+    const auto no = e.wait_for_pattern(0, re2::RE2("NOERROR"), 10s);
+    ASSERT_TRUE(no.match);
+    EXPECT_EQ(no.match->begin, piece - keep - 1);
+    const auto second = e.wait_for_pattern(no.match->end, re2::RE2("NOERROR"), 10s);
+    ASSERT_TRUE(second.match);
+    EXPECT_EQ(second.match->begin, piece - 2);
+    const auto last = e.wait_for_pattern(0, re2::RE2("xy$"), 10s);
+    ASSERT_TRUE(last.match);
+    EXPECT_EQ(last.match->end, e.end_offset());
+}
+
 TEST_F(session_log_test, a_pattern_wait_over_a_long_backlog_stops_when_its_caller_goes) {
     session_entry e(session_record{}, 64 << 10, nullptr,
                     std::make_unique<session_log>(dir_ / "s.log", 64 << 20, nullptr));

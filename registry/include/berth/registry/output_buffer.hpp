@@ -41,6 +41,9 @@ struct read_result {
     std::vector<output_chunk> chunks;  // consecutive runs of one stream, in order
     std::uint64_t next_cursor = 0;     // pass this back to read on
     std::uint64_t dropped = 0;         // bytes between the cursor and what is still buffered
+    // The bytes at the cursor exist but could not be read now (a session log that could not
+    // be opened or read): nothing is returned or counted as dropped; ask again later.
+    bool unavailable = false;
 
     // All chunks' bytes joined, streams merged.
     [[nodiscard]] std::string joined() const;

@@ -116,12 +116,16 @@ public:
                                                        std::stop_token stop = {}) const;
 
     static constexpr std::size_t k_pattern_overlap = std::size_t{64} << 10;
+    // What a pattern wait holds back from the end of a piece that is not the end of the
+    // output, as the context assertions and greedy matches see.
+    static constexpr std::size_t k_pattern_context = 4096;
     // How much output a pattern wait reads and searches at a time.
     static constexpr std::size_t k_pattern_piece = std::size_t{1} << 20;
 
     [[nodiscard]] std::uint64_t end_offset() const;
     [[nodiscard]] log_status log() const;
-    // Deletes the session's log file (the session is being forgotten).
+    // The session is being forgotten: its log file goes with this entry (once the last
+    // reader holding it, such as a stream still sending it, lets go).
     void discard_log();
     // Bytes the output buffer has allocated now. It grows with output up to the capacity, and
     // once the session is final (mark_ended, mark_closed, mark_failed) holds exactly the bytes

@@ -43,8 +43,8 @@ public:
     // Creates (or replaces) `file`. On failure the log is created stopped, saying why.
     session_log(std::filesystem::path file, std::uint64_t bound, std::shared_ptr<log_space> space);
     // Reads back an existing file written by an earlier host (`restored` tag). It takes no
-    // more output: its stopped() is what the old host wrote, else "the session ended before
-    // berthd restarted". Missing or unreadable: empty, stopped() says why.
+    // more output; its stopped() is why the old host's log stopped (empty if it recorded to
+    // the end). Missing or unreadable: empty, stopped() says why.
     struct restored_t {};
     static constexpr restored_t restored{};
     session_log(restored_t, std::filesystem::path file, std::shared_ptr<log_space> space);
@@ -75,8 +75,15 @@ public:
     // no fd each.
     void seal();
 
-    // Deletes the file (the session is forgotten); the log is empty and stopped afterwards.
+    // True when `file` starts with a session log's header (magic and version).
+    [[nodiscard]] static bool is_log_file(const std::filesystem::path& file);
+
+    // Deletes the file now; the log is empty and stopped afterwards.
     void remove();
+    // The session is forgotten: the file goes with this object, once the last reader (a
+    // stream still sending it) has let go of it. Without this the file stays (a host that
+    // shuts down keeps its sessions' logs for the next one).
+    void discard_when_done();
 
     // Drops the oldest records until at least `bytes` of the file are given back, or none is
     // left but the newest; returns the bytes given back. For log_space.
@@ -95,7 +102,8 @@ private:
 
     // All below with mutex_ held.
     void stop_locked(std::string why);
-    void write_header_locked(int fd);
+    // False (and the log stopped) when the header could not be written.
+    bool write_header_locked(int fd);
     // fd_, or for a sealed log the file opened now with `flags` (then also in `opened`, which
     // the caller closes); -1 when there is none.
     int fd_for_locked(int flags, int& opened) const;
@@ -108,8 +116,9 @@ private:
     std::uint64_t bound_ = 0;
     std::shared_ptr<log_space> space_;  // may be null: no total bound
     mutable std::mutex mutex_;
-    int fd_ = -1;          // open while the session can still write
-    bool sealed_ = false;  // fd_ closed on purpose: the file is opened per call
+    int fd_ = -1;           // open while the session can still write
+    bool sealed_ = false;   // fd_ closed on purpose: the file is opened per call
+    bool discard_ = false;  // delete the file with this object
     std::uint64_t first_pos_ = k_header_bytes;   // file position of the first kept record
     std::uint64_t end_pos_ = k_header_bytes;     // file position after the last record
     std::uint64_t begin_ = 0;                    // session offset of the first kept byte
