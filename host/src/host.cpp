@@ -148,7 +148,6 @@ namespace {
 // its last run beside new ones.
 std::string new_session_id() { return "s-" + sdk::random_hex(12); }
 
-
 // dirs, each with where it came from. The host computed them from this process's discovery
 // inputs unless the embedder gave its own (then they are all dir_origin::other).
 std::vector<search_dir> tag_dirs(const std::vector<std::filesystem::path>& dirs,
