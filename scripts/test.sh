@@ -85,5 +85,11 @@ fi
 stage "fuzz (short pass)"
 ./scripts/fuzz.sh --seconds 30
 
+# Session output benchmarks at a small size: the figures are only printed (a loaded CI box
+# says nothing about speed), but every byte must arrive and every wait must match, or it fails.
+stage "benchmarks (short pass)"
+BENCH_BYTES=$((64 << 20)) BENCH_RUNS=1 BENCH_WAIT_BYTES=$((16 << 20)) BENCH_RSS_SESSIONS=10 \
+    BENCH_RSS_BYTES=$((16 << 20)) bench/session_output.sh build
+
 finish_stage
 echo "== all tests passed in $((SECONDS - start)) s"

@@ -400,6 +400,11 @@ std::uint64_t session_log::held_bytes() const {
     return end_pos_ - first_pos_;
 }
 
+bool session_log::sealed() const {
+    const std::lock_guard lock(mutex_);
+    return sealed_;
+}
+
 std::string session_log::stopped() const {
     const std::lock_guard lock(mutex_);
     return stopped_;
@@ -439,20 +444,27 @@ bool log_space::reserve(session_log& writer, std::uint64_t bytes) {
     (void)writer;                      // may be its own victim: it holds no lock of its own here
     if (bytes > bound_) return false;  // no trimming could make room: take nothing from anyone
     const std::lock_guard lock(mutex_);
-    // Largest first; one that cannot give anything now (its file could not be opened) is
-    // passed over for the next.
-    std::vector<std::pair<std::uint64_t, session_log*>> by_size;
+    // Ended sessions' logs first (the oldest output, that no one is producing any more), the
+    // largest of them first; then running sessions' logs, largest first. One that cannot give
+    // anything now (its file could not be opened) is passed over for the next.
+    struct candidate {
+        bool running;
+        std::uint64_t held;
+        session_log* log;
+    };
+    std::vector<candidate> order;
     bool sorted = false;
     std::size_t next = 0;
     while (used_.load() + bytes > bound_) {
         if (!sorted) {
-            for (auto* l : logs_) by_size.emplace_back(l->held_bytes(), l);
-            std::sort(by_size.begin(), by_size.end(),
-                      [](const auto& a, const auto& b) { return a.first > b.first; });
+            for (auto* l : logs_) order.push_back({!l->sealed(), l->held_bytes(), l});
+            std::sort(order.begin(), order.end(), [](const candidate& a, const candidate& b) {
+                return a.running != b.running ? !a.running : a.held > b.held;
+            });
             sorted = true;
         }
-        if (next >= by_size.size()) return false;
-        if (by_size[next].second->trim(used_.load() + bytes - bound_) == 0) ++next;
+        if (next >= order.size()) return false;
+        if (order[next].log->trim(used_.load() + bytes - bound_) == 0) ++next;
     }
     used_ += bytes;
     return true;

@@ -163,6 +163,21 @@ TEST_F(session_log_test, the_total_bound_takes_room_from_the_largest_log) {
     EXPECT_EQ(space->used(), big.held_bytes());
 }
 
+TEST_F(session_log_test, the_total_bound_takes_room_from_ended_sessions_first) {
+    auto space = std::make_shared<log_space>(300 << 10);
+    session_log ended(dir_ / "ended.log", 1 << 20, space);
+    session_log running(dir_ / "running.log", 1 << 20, space);
+    session_log writer(dir_ / "writer.log", 1 << 20, space);
+    for (int i = 0; i < 25; ++i) ended.append(stream::out, pattern_bytes(0, 4096));
+    ended.seal();
+    for (int i = 0; i < 40; ++i) running.append(stream::out, pattern_bytes(0, 4096));
+    for (int i = 0; i < 25; ++i) writer.append(stream::out, pattern_bytes(0, 4096));
+    EXPECT_LE(space->used(), 300U << 10);
+    EXPECT_GT(ended.begin_offset(), 0U);    // the ended session's log gave first
+    EXPECT_EQ(running.begin_offset(), 0U);  // though the running one is larger
+    EXPECT_EQ(writer.begin_offset(), 0U);
+}
+
 TEST_F(session_log_test, a_log_that_cannot_be_written_stops_and_says_why) {
     session_log nowhere(dir_ / "no-such-dir" / "x.log", 1 << 20, nullptr);
     EXPECT_NE(nowhere.stopped().find("cannot create the log"), std::string::npos)

@@ -68,6 +68,8 @@ public:
     [[nodiscard]] std::uint64_t held_bytes() const;
     // Empty while it records.
     [[nodiscard]] std::string stopped() const;
+    // seal() was called (or it was restored): its session writes no more.
+    [[nodiscard]] bool sealed() const;
     [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
 
     // The session ended: nothing more will be written. The fd is closed, and reads (and
@@ -131,8 +133,9 @@ private:
     std::string stopped_;
 };
 
-// The total bound over a host's logs (session_log_total_bytes): a log about to pass it first
-// takes the room from the log that holds the most (maybe itself), oldest records first.
+// The total bound over a host's logs (session_log_total_bytes): a log about to pass it takes
+// the room from ended sessions' logs first, largest first, then from running sessions' logs
+// (maybe its own), largest first; always their oldest records.
 class log_space {
 public:
     explicit log_space(std::uint64_t total_bound) : bound_(total_bound) {}
