@@ -436,6 +436,52 @@ TEST(SessionStream, StalledReaderIsClosedAndCounted) {
     everything_still_works(d, id, 0, before);
 }
 
+// Input that waits for room in a session's stdin (it never reads it) holds the stream's own
+// input thread, never berthd's shared quick pool: with more such streams than quick threads
+// (4), other connections' quick calls still answer, and berthd is healthy after.
+TEST(SessionStream, InputWaitingForRoomLeavesQuickCallsAnswering) {
+    daemon_process d;
+    constexpr int k_streams = 6;
+    std::vector<std::string> ids;
+    std::vector<cli::stream_client> streams;
+    for (int i = 0; i < k_streams; ++i) {
+        ids.push_back(open_local(d, {"sleep", "60"}));
+        streams.push_back(open_stream(d, ids.back(), 0, true, true));
+    }
+    // An input stream holds two waiting calls: its output pump and its input thread.
+    EXPECT_TRUE(waiting_calls_reach(d, 2 * k_streams)) << metrics(d);
+    // MiBs of INPUT each, until berthd reads no more of it: a batch is then waiting for room
+    // (the plugin queues 1 MiB, the pipe 64 KiB; the write waits 30 s before it gives up).
+    const std::string piece = pattern_bytes(256 * 1024);
+    for (auto& s : streams) {
+        bool blocked = false;
+        for (int i = 0; i < 64 && !blocked; ++i) {
+            const auto r = s.send_input(piece, 1s);
+            if (!r) {
+                ASSERT_EQ(r.err().code, BERTH_ERR_TIMEOUT) << r.err().message;
+                blocked = true;
+            }
+        }
+        ASSERT_TRUE(blocked) << "berthd took 16 MiB of input for a session that reads none";
+    }
+    // Other connections' quick calls: each is parsed and answered on the quick pool, which
+    // six waiting writes would hold for 30 s if input ran there.
+    for (int i = 0; i < 3; ++i) {
+        raw_client c(d.socket());
+        ASSERT_TRUE(c.send(request("session.list")));
+        const auto r = reply(c, 5s);
+        EXPECT_TRUE(r.is_object() && r.contains("result") && r["result"].is_array())
+            << "session.list did not answer within 5 s while input waited: " << r.dump();
+    }
+    // Healthy after: the clients go, the sessions end (the waiting writes fail at once, the
+    // input is dropped), every waiting call is given back.
+    streams.clear();
+    for (const auto& id : ids) d.call("session.close", {{"id", id}, {"grace_ms", 1000}});
+    EXPECT_TRUE(waiting_calls_reach(d, 0)) << metrics(d);
+    EXPECT_TRUE(process_alive(d.pid()));
+    EXPECT_TRUE(d.call("session.list").is_array());
+}
+
 // SIGTERM with streams open: their sessions are closed, so they end (END, or the connection
 // closes), and berthd exits cleanly and in time, its pump threads gone.
 TEST(SessionStream, ShutdownEndsOpenStreams) {
