@@ -490,6 +490,25 @@ TEST(SessionStream, InputWaitingForRoomLeavesQuickCallsAnswering) {
     EXPECT_TRUE(d.call("session.list").is_array());
 }
 
+// Input the session did not take in time (the write waits 30 s for room in its stdin, then
+// fails with a timeout) is not dropped silently: berthd logs why and closes the stream, so the
+// client knows its keystrokes were lost. The session keeps running. Takes about 30 s.
+TEST(SessionStream, InputThatTimesOutClosesTheStream) {
+    daemon_process d;
+    const auto id = open_local(d, {"sleep", "600"});
+    auto s = open_stream(d, id, 0, true, true);
+    // More than the plugin queues (1 MiB) and the pipe holds: the last write waits, then fails.
+    const std::string piece = pattern_bytes(256 * 1024);
+    for (int i = 0; i < 16; ++i)
+        if (!s.send_input(piece, 1s)) break;  // berthd reads no more while a batch waits
+    const auto r = collect(s, 60s);
+    EXPECT_TRUE(r.failure.find("closed") != std::string::npos) << r.failure;
+    EXPECT_TRUE(log_shows(d, "closing the session.stream of " + id + ": input frame not applied"))
+        << d.log();
+    EXPECT_EQ(d.call("session.get", {{"id", id}}).value("state", ""), "running");
+    EXPECT_TRUE(waiting_calls_reach(d, 0)) << metrics(d);
+}
+
 // SIGTERM with streams open: their sessions are closed, so they end (END, or the connection
 // closes), and berthd exits cleanly and in time, its pump threads gone.
 TEST(SessionStream, ShutdownEndsOpenStreams) {
