@@ -170,44 +170,88 @@ int session_send(const std::string& socket, const send_request& request) {
     return r ? 0 : report(r.err());
 }
 
-int session_read(const std::string& socket, const std::string& id, std::uint64_t cursor,
-                 bool follow) {
-    auto c = connect_or_report(socket);
-    if (!c) return k_exit_error;
-    auto opened = c->open_stream(id, cursor, follow, false);
-    if (!opened) return report(opened.err());
-    auto& stream = opened.value();
-    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as EPIPE, not death
+namespace {
+
+// How one session.stream connection of `session read` ended.
+struct read_pass {
+    std::optional<int> exit;          // done: exit with this
+    std::optional<host::error> lost;  // the connection went without END: reopen from cursor
+};
+
+// Serves one stream, counting into `cursor` every byte it accounts for (written out, or
+// reported dropped). `until`: without --follow, where the first request's output ended.
+read_pass read_stream(cli::stream_client& stream, const std::string& id, std::uint64_t& cursor,
+                      bool follow, std::optional<std::uint64_t> until) {
     while (true) {
+        if (until && cursor >= *until) return {0, std::nullopt};
         // Following, silence is the session being quiet: wait on. Otherwise berthd sends what
         // exists at once, and a minute of silence means it is not answering.
         auto f = stream.next(follow ? 1000ms : 60000ms);
         if (!f) {
             if (follow && f.err().code == BERTH_ERR_TIMEOUT) continue;
+            if (f.err().code == BERTH_ERR_UNAVAILABLE) return {std::nullopt, f.err()};
             std::cerr << "berth: session " << id << ": " << f.err().message << "\n";
-            return k_exit_error;
+            return {k_exit_error, std::nullopt};
         }
         const auto& frame = f.value();
         switch (frame.type) {
-            case wire::frame_type::data:
+            case wire::frame_type::data: {
+                std::string_view bytes = frame.payload;
+                // A reopened stream without --follow ends later than the first one did.
+                if (until) bytes = bytes.substr(0, static_cast<std::size_t>(*until - cursor));
                 // A container's stderr goes to ours, as `podman logs` does.
                 if (!write_all(frame.stream == static_cast<std::uint8_t>(registry::stream::err)
                                    ? STDERR_FILENO
                                    : STDOUT_FILENO,
-                               frame.payload.data(), frame.payload.size()))
-                    return k_exit_error;  // whoever read our output went away
+                               bytes.data(), bytes.size()))
+                    return {k_exit_error, std::nullopt};  // whoever read our output went away
+                cursor += bytes.size();
                 break;
+            }
             case wire::frame_type::dropped:
                 std::cerr << "berth: " << wire::dropped_bytes(frame)
                           << " bytes were dropped (buffer wrapped)\n";
+                cursor += wire::dropped_bytes(frame);
                 break;
             case wire::frame_type::end: {
-                if (!follow) return 0;
-                return status_of(json::parse(frame.payload, nullptr, false));
+                if (!follow) return {0, std::nullopt};
+                return {status_of(json::parse(frame.payload, nullptr, false)), std::nullopt};
             }
             default:
                 break;
         }
+    }
+}
+
+}  // namespace
+
+int session_read(const std::string& socket, const std::string& id, std::uint64_t cursor,
+                 bool follow) {
+    ::signal(SIGPIPE, SIG_IGN);  // a closed stdout shows as EPIPE, not death
+    // berthd closes a stream whose reader stalls (stall_timeout_ms: e.g. `| less` paused):
+    // reopen it from what was written out, as long as the reopened ones make progress.
+    constexpr int k_max_reconnects = 5;  // in a row, without a byte of progress
+    int without_progress = 0;
+    std::optional<std::uint64_t> until;  // without --follow: the first reply's end_offset
+    for (bool first = true;; first = false) {
+        auto c = connect_or_report(socket);
+        if (!c) return k_exit_error;
+        auto opened = c->open_stream(id, cursor, follow, false);
+        if (!opened) return report(opened.err());
+        auto& stream = opened.value();
+        if (first) {
+            cursor = stream.cursor();
+            if (!follow) until = stream.end_offset();
+        }
+        const auto before = cursor;
+        auto pass = read_stream(stream, id, cursor, follow, until);
+        if (pass.exit) return *pass.exit;
+        without_progress = cursor > before ? 0 : without_progress + 1;
+        if (without_progress > k_max_reconnects) {
+            std::cerr << "berth: session " << id << ": " << pass.lost->message << "\n";
+            return k_exit_error;
+        }
+        if (without_progress > 0) std::this_thread::sleep_for(200ms * without_progress);
     }
 }
 

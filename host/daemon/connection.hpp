@@ -83,14 +83,16 @@ private:
     void pump();
     void dispatch(std::string line);
     // session.stream (connection_stream.cpp): checked on the pool, started here (a blocking
-    // slot for the output pump, the reply queued), raw once the reply is written.
+    // slot for the output pump, one more for the input thread with input:true, the reply
+    // queued), raw once the reply is written.
     void start_stream(std::variant<stream_request, std::string> prepared);
     void enter_raw();
     void read_raw();
     void on_raw_read(const boost::system::error_code& ec, std::size_t n);
     void on_client_bytes(std::string_view bytes);
     void apply_pending_input();
-    void on_input_applied();
+    // failure: an input frame was lost (stream_input.hpp): the stream ends.
+    void on_input_applied(std::optional<std::string> failure);
     void end_stream(pump_end how);
     void on_reply(std::string frame);
     void on_pool_done();

@@ -2,13 +2,18 @@
 // ways until it closes. Two parties touch the socket, never at once in one direction:
 // - the output pump, on a blocking-call thread, is the only writer once the reply is out
 //   (asio writes nothing more here);
-// - the I/O thread reads the client's frames and hands input to the quick pool, one batch at
-//   a time, and reads no more until that batch is applied (back-pressure, bounded memory).
+// - the I/O thread reads the client's frames and hands input to the stream's input thread
+//   (input:true only; a second blocking-call slot, never the shared quick pool: a write may
+//   wait 30 s for room in the session's stdin), one batch at a time, and reads no more until
+//   that batch is applied (back-pressure, bounded memory).
 // The I/O thread owns the fd's lifetime: it closes it only after the pump has left.
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <condition_variable>
 #include <deque>
+#include <mutex>
+#include <optional>
 
 #include "call_runner.hpp"
 #include "connection.hpp"
@@ -20,16 +25,52 @@
 
 namespace berth::daemon {
 
-// What a streaming connection holds besides its socket. The gate is shared with the pump's
-// thread; the rest is the I/O thread's.
+// Hands batches of input frames from the I/O thread to the stream's input thread, one at a
+// time (the I/O thread hands the next only after the last was applied).
+class input_handoff {
+public:
+    void give(std::deque<wire::stream_frame> batch) {
+        {
+            const std::lock_guard lock(mutex_);
+            batch_ = std::move(batch);
+        }
+        cv_.notify_all();
+    }
+    // The input thread leaves once it has applied what it was given.
+    void end() {
+        {
+            const std::lock_guard lock(mutex_);
+            ended_ = true;
+        }
+        cv_.notify_all();
+    }
+    // The next batch; nullopt once ended, or when `stop` is requested with nothing given (a
+    // batch given before the stop is still applied: what a client sent before it went counts).
+    std::optional<std::deque<wire::stream_frame>> take(std::stop_token stop) {
+        std::unique_lock lock(mutex_);
+        if (!cv_.wait(lock, stop, [this] { return batch_.has_value() || ended_; }))
+            return std::nullopt;
+        return std::exchange(batch_, std::nullopt);
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable_any cv_;
+    std::optional<std::deque<wire::stream_frame>> batch_;
+    bool ended_ = false;
+};
+
+// What a streaming connection holds besides its socket. The gate and the handoff are shared
+// with the pump's and the input thread; the rest is the I/O thread's.
 struct stream_state {
     std::shared_ptr<host::session> session;
     std::string id;  // the session's, for the log
     bool input = false;
     wire::frame_parser parser{wire::frame_parser::sender::client};
-    std::deque<wire::stream_frame> pending;  // parsed, waiting for the pool
-    bool applying = false;                   // a batch is on the pool
+    std::deque<wire::stream_frame> pending;  // parsed, waiting for the input thread
+    bool applying = false;                   // a batch is on the input thread
     stream_gate gate;
+    input_handoff handoff;
 };
 
 namespace {
@@ -65,6 +106,37 @@ void connection::start_stream(std::variant<stream_request, std::string> prepared
     const int fd = socket_.native_handle();
     const auto stall = services_.limits.stall_timeout;
     auto self = shared_from_this();
+    const auto refuse_limit = [&] {
+        services_.limits_hit.hit(limit::max_blocking_calls);
+        spdlog::warn("refused a session.stream: {} waiting calls are running (max_blocking_calls)",
+                     services_.calls.max_blocking());
+        refuse(err::limit_reached, BERTH_ERR_UNAVAILABLE,
+               "limit reached: " + std::to_string(services_.calls.max_blocking()) +
+                   " waiting calls are running (max_blocking_calls); retry later");
+    };
+    // Input first: its thread only waits for batches until the stream has begun, and leaves
+    // at once (handoff.end) if the pump cannot start.
+    if (req.input && !services_.calls.run_blocking([self, state, stop = stop_.get_token()] {
+            while (auto batch = state->handoff.take(stop)) {
+                std::optional<std::string> failure;
+                for (const auto& f : *batch) {
+                    try {
+                        auto r = apply_input(*state->session, f);
+                        if (r.outcome == input_outcome::failed) failure = std::move(r.message);
+                    } catch (const std::exception& e) {  // bad_alloc, a bug: this stream only
+                        failure = std::string("input frame failed: ") + e.what();
+                    }
+                    if (failure) break;  // later input must not go in after a gap
+                }
+                asio::post(self->socket_.get_executor(),
+                           [self, failure = std::move(failure)]() mutable {
+                               self->on_input_applied(std::move(failure));
+                           });
+            }
+        })) {
+        refuse_limit();
+        return;
+    }
     const bool started =
         services_.calls.run_blocking([self, state, req, fd, stall, stop = stop_.get_token()] {
             pump_end how = pump_end::stalled;
@@ -80,12 +152,8 @@ void connection::start_stream(std::variant<stream_request, std::string> prepared
             asio::post(self->socket_.get_executor(), [self, how] { self->end_stream(how); });
         });
     if (!started) {
-        services_.limits_hit.hit(limit::max_blocking_calls);
-        spdlog::warn("refused a session.stream: {} waiting calls are running (max_blocking_calls)",
-                     services_.calls.max_blocking());
-        refuse(err::limit_reached, BERTH_ERR_UNAVAILABLE,
-               "limit reached: " + std::to_string(services_.calls.max_blocking()) +
-                   " waiting calls are running (max_blocking_calls); retry later");
+        state->handoff.end();  // the input thread (if any) leaves
+        refuse_limit();
         return;
     }
     stream_ = std::move(state);
@@ -161,30 +229,28 @@ void connection::apply_pending_input() {
     stream_->applying = true;
     auto batch = std::move(stream_->pending);
     stream_->pending.clear();
-    services_.calls.run_quick([self = shared_from_this(), state = stream_,
-                               batch = std::move(batch)] {
-        // What the client sent before it went is applied like the rest: bytes written to a
-        // pipe before its writer closes are read too.
-        for (const auto& f : batch) {
-            try {
-                apply_input(*state->session, f);
-            } catch (const std::exception& e) {
-                spdlog::error("session.stream of {}: input frame failed: {}", state->id, e.what());
-            }
-        }
-        asio::post(self->socket_.get_executor(), [self] { self->on_input_applied(); });
-    });
+    // What the client sent before it went is applied like the rest: bytes written to a pipe
+    // before its writer closes are read too.
+    stream_->handoff.give(std::move(batch));
 }
 
-void connection::on_input_applied() {
+void connection::on_input_applied(std::optional<std::string> failure) {
     stream_->applying = false;
-    if (closed_ || linger_since_) return;
+    if (closed_) return;
+    if (failure) {
+        // Going on would feed the session later keystrokes after a gap, unknown to the user.
+        spdlog::warn("closing the session.stream of {}: {}", stream_->id, *failure);
+        close();
+        return;
+    }
+    if (linger_since_) return;
     apply_pending_input();
     read_raw();
 }
 
 void connection::end_stream(pump_end how) {
     pump_running_ = false;
+    stream_->handoff.end();  // the input thread leaves once its batch (if any) is applied
     if (how == pump_end::stalled) {
         services_.limits_hit.hit(limit::stall_timeout);
         spdlog::warn("closing the session.stream of {}: the client read nothing for {} ms",

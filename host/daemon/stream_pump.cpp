@@ -128,7 +128,9 @@ pump_end pump_output(const stream_request& r, int fd, std::stop_token stop,
             if (stop.stop_requested()) return pump_end::stopped;
             const auto want =
                 static_cast<std::size_t>(std::min<std::uint64_t>(k_max, r.end_offset - cursor));
-            const auto got = entry.read(cursor, want);
+            auto got = entry.read(cursor, want);
+            // `want` bounds the bytes read, not where they end: after a gap they start later.
+            clamp_read(got, cursor, r.end_offset);
             if (const auto e = send_read(out, got); e != pump_end::finished) return e;
             if (got.next_cursor <= cursor) break;  // nothing more to be had (cannot happen)
             cursor = got.next_cursor;
@@ -146,6 +148,26 @@ pump_end pump_output(const stream_request& r, int fd, std::stop_token stop,
         if (final_before && !progressed) return send_end(out, entry, cursor);
     }
     return pump_end::stopped;
+}
+
+void clamp_read(registry::read_result& r, std::uint64_t cursor, std::uint64_t end) {
+    if (cursor >= end) {
+        r.chunks.clear();
+        r.dropped = 0;
+        r.next_cursor = cursor;
+        return;
+    }
+    r.dropped = std::min(r.dropped, end - cursor);
+    std::uint64_t room = end - cursor - r.dropped;  // bytes that may follow the gap
+    std::size_t kept = 0;
+    for (auto& c : r.chunks) {
+        if (room == 0) break;
+        if (c.bytes.size() > room) c.bytes.resize(static_cast<std::size_t>(room));
+        room -= c.bytes.size();
+        ++kept;
+    }
+    r.chunks.resize(kept);
+    r.next_cursor = std::min(r.next_cursor, end);
 }
 
 const char* to_string(pump_end e) noexcept {

@@ -43,4 +43,9 @@ enum class pump_end {
 
 [[nodiscard]] const char* to_string(pump_end e) noexcept;
 
+// Trims a read from `cursor` so that it ends at `end` at the latest: when the buffer wrapped
+// since the request, a read past the gap (DROPPED) would otherwise bring bytes written after
+// it. The gap itself is cut at `end` too.
+void clamp_read(registry::read_result& r, std::uint64_t cursor, std::uint64_t end);
+
 }  // namespace berth::daemon

@@ -2,12 +2,18 @@
 // exact bytes of a large output, a follower that gets everything and then the exit, input
 // frames, malformed frames, and clients that leave in the middle of a frame, which must cost
 // berthd, the streamed session and everyone else nothing.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -20,6 +26,8 @@
 #include "rpc_errors.hpp"
 #include "stream_frame.hpp"
 #include "test_support.hpp"
+
+extern char** environ;
 
 namespace berth::test {
 namespace {
@@ -436,6 +444,71 @@ TEST(SessionStream, StalledReaderIsClosedAndCounted) {
     everything_still_works(d, id, 0, before);
 }
 
+// Input that waits for room in a session's stdin (it never reads it) holds the stream's own
+// input thread, never berthd's shared quick pool: with more such streams than quick threads
+// (4), other connections' quick calls still answer, and berthd is healthy after.
+TEST(SessionStream, InputWaitingForRoomLeavesQuickCallsAnswering) {
+    daemon_process d;
+    constexpr int k_streams = 6;
+    std::vector<std::string> ids;
+    std::vector<cli::stream_client> streams;
+    for (int i = 0; i < k_streams; ++i) {
+        ids.push_back(open_local(d, {"sleep", "60"}));
+        streams.push_back(open_stream(d, ids.back(), 0, true, true));
+    }
+    // An input stream holds two waiting calls: its output pump and its input thread.
+    EXPECT_TRUE(waiting_calls_reach(d, 2 * k_streams)) << metrics(d);
+    // MiBs of INPUT each, until berthd reads no more of it: a batch is then waiting for room
+    // (the plugin queues 1 MiB, the pipe 64 KiB; the write waits 30 s before it gives up).
+    const std::string piece = pattern_bytes(256 * 1024);
+    for (auto& s : streams) {
+        bool blocked = false;
+        for (int i = 0; i < 64 && !blocked; ++i) {
+            const auto r = s.send_input(piece, 1s);
+            if (!r) {
+                ASSERT_EQ(r.err().code, BERTH_ERR_TIMEOUT) << r.err().message;
+                blocked = true;
+            }
+        }
+        ASSERT_TRUE(blocked) << "berthd took 16 MiB of input for a session that reads none";
+    }
+    // Other connections' quick calls: each is parsed and answered on the quick pool, which
+    // six waiting writes would hold for 30 s if input ran there.
+    for (int i = 0; i < 3; ++i) {
+        raw_client c(d.socket());
+        ASSERT_TRUE(c.send(request("session.list")));
+        const auto r = reply(c, 5s);
+        EXPECT_TRUE(r.is_object() && r.contains("result") && r["result"].is_array())
+            << "session.list did not answer within 5 s while input waited: " << r.dump();
+    }
+    // Healthy after: the clients go, the sessions end (the waiting writes fail at once, the
+    // input is dropped), every waiting call is given back.
+    streams.clear();
+    for (const auto& id : ids) d.call("session.close", {{"id", id}, {"grace_ms", 1000}});
+    EXPECT_TRUE(waiting_calls_reach(d, 0)) << metrics(d);
+    EXPECT_TRUE(process_alive(d.pid()));
+    EXPECT_TRUE(d.call("session.list").is_array());
+}
+
+// Input the session did not take in time (the write waits 30 s for room in its stdin, then
+// fails with a timeout) is not dropped silently: berthd logs why and closes the stream, so the
+// client knows its keystrokes were lost. The session keeps running. Takes about 30 s.
+TEST(SessionStream, InputThatTimesOutClosesTheStream) {
+    daemon_process d;
+    const auto id = open_local(d, {"sleep", "600"});
+    auto s = open_stream(d, id, 0, true, true);
+    // More than the plugin queues (1 MiB) and the pipe holds: the last write waits, then fails.
+    const std::string piece = pattern_bytes(256 * 1024);
+    for (int i = 0; i < 16; ++i)
+        if (!s.send_input(piece, 1s)) break;  // berthd reads no more while a batch waits
+    const auto r = collect(s, 60s);
+    EXPECT_TRUE(r.failure.find("closed") != std::string::npos) << r.failure;
+    EXPECT_TRUE(log_shows(d, "closing the session.stream of " + id + ": input frame not applied"))
+        << d.log();
+    EXPECT_EQ(d.call("session.get", {{"id", id}}).value("state", ""), "running");
+    EXPECT_TRUE(waiting_calls_reach(d, 0)) << metrics(d);
+}
+
 // SIGTERM with streams open: their sessions are closed, so they end (END, or the connection
 // closes), and berthd exits cleanly and in time, its pump threads gone.
 TEST(SessionStream, ShutdownEndsOpenStreams) {
@@ -474,6 +547,84 @@ TEST(BerthSessionCli, ReadFollowOf16MiBIsExact) {
         run_berth({"session", "read", id, "--cursor", std::to_string(end - 10)}, {}, 60s, env);
     EXPECT_EQ(tail.status, 0) << tail.err;
     EXPECT_EQ(tail.out, bytes.substr(bytes.size() - 10));
+}
+
+// berthd closes a stream whose reader stalls (stall_timeout_ms); `berth session read
+// --follow` then reopens it from the bytes it wrote out, so a paused reader (`| less`) loses
+// nothing. berth is stopped (SIGSTOP) for longer than the stall timeout in the middle of 8 MiB.
+TEST(BerthSessionCli, ReadFollowResumesAfterBerthdGivesUpOnAStalledReader) {
+    daemon_process d(R"({"stall_timeout_ms": 1000, "output_buffer_bytes": 16777216})");
+    const auto bytes = pattern_bytes(8 * k_mib);
+    const auto id =
+        open_local(d, {"sh", "-c", "cat \"$0\"; exit 5", write_file(d, "big", bytes).string()});
+    ASSERT_TRUE(reaches_state(d, id, "exited"));  // all 8 MiB are in berthd before the read
+
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    const auto err_path = d.dir() / "read.err";
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+    ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> args = {berth_binary().string(), "session", "read", id, "--follow"};
+    std::vector<std::string> env = {"BERTH_SOCKET=" + d.socket().string()};
+    for (char** e = environ; *e != nullptr; ++e)
+        if (std::string_view(*e).rfind("BERTH_SOCKET=", 0) != 0) env.emplace_back(*e);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    pid_t pid = -1;
+    const int spawned = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::close(out[1]);
+    ASSERT_EQ(spawned, 0);
+    const auto stop_berth = [&] {
+        ::kill(pid, SIGKILL);
+        int ignored = 0;
+        ::waitpid(pid, &ignored, 0);
+    };
+
+    // Reads what berth writes (bounded: 30 s without a byte is a failure).
+    std::string got;
+    std::vector<char> buf(64 * 1024);
+    const auto read_some = [&]() -> bool {  // false at EOF or after 30 s of silence
+        pollfd p{out[0], POLLIN, 0};
+        if (::poll(&p, 1, 30000) != 1) return false;
+        const ssize_t n = ::read(out[0], buf.data(), buf.size());
+        if (n <= 0) return false;
+        got.append(buf.data(), static_cast<std::size_t>(n));
+        return true;
+    };
+    while (got.size() < k_mib)
+        if (!read_some()) break;
+    ASSERT_GE(got.size(), k_mib) << "berth wrote " << got.size() << " bytes";
+    // Paused for longer than the stall timeout: berthd gives up on this stream.
+    ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+    const bool stalled =
+        metrics_show(d, "berthd_limit_hits_total{limit=\"stall_timeout_ms\"} 1", 15s);
+    ::kill(pid, SIGCONT);
+    if (!stalled) {
+        stop_berth();
+        FAIL() << "berthd did not give up on the stopped reader: " << metrics(d);
+    }
+    while (read_some()) {
+    }
+    ::close(out[0]);
+    int status = -1;
+    for (const auto deadline = steady::now() + 30s; steady::now() < deadline;
+         std::this_thread::sleep_for(20ms))
+        if (::waitpid(pid, &status, WNOHANG) == pid) break;
+    if (status == -1) stop_berth();
+    std::ifstream err_in(err_path);
+    const std::string err((std::istreambuf_iterator<char>(err_in)), {});
+    ASSERT_TRUE(WIFEXITED(status)) << status << " " << err;
+    EXPECT_EQ(WEXITSTATUS(status), 5) << err;
+    EXPECT_EQ(got.size(), bytes.size()) << err;
+    EXPECT_TRUE(got == bytes);
+    EXPECT_EQ(err, "");
 }
 
 // attach without a terminal: stdin goes in as INPUT, its end as CLOSE_INPUT, and attach exits
