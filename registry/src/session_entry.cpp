@@ -249,6 +249,8 @@ pattern_wait_result session_entry::wait_for_pattern(std::uint64_t cursor, const 
     // What is searched: the tail of what was searched before (where a match may begin) and
     // then the new bytes. `text_begin` is the offset of text[0].
     std::string text;
+    // Its most: what a pass keeps and one piece. Made once, so a long wait reallocates nothing.
+    text.reserve(k_pattern_overlap + k_pattern_context + 1 + k_pattern_piece);
     std::uint64_t text_begin = cursor;
     // Where matches may begin in text: 1 once the front was cut, so text[0] is only the
     // context `^` and `\b` look at, as they would in the whole output.

@@ -50,27 +50,32 @@ bool pread_exact(int fd, void* out, std::size_t n, std::uint64_t pos) {
     return true;
 }
 
-// Reads the file through one window, so that many small records cost few system calls.
+// Reads the file through one window, so that many small records cost few system calls. The
+// window is made at its first use, uninitialised, and smaller than glibc's mmap threshold
+// (berthd sets it to 128 KiB): a read of big records, the common case, allocates nothing, and
+// none pays for fresh pages.
 class window_reader {
 public:
+    static constexpr std::size_t k_window = std::size_t{64} << 10;
     explicit window_reader(int fd) : fd_(fd) {}
     bool get(std::uint64_t pos, std::size_t n, char* out) {
         if (pos >= at_ && pos + n <= at_ + len_) {
-            std::memcpy(out, buf_.data() + (pos - at_), n);
+            std::memcpy(out, buf_.get() + (pos - at_), n);
             return true;
         }
-        if (n > buf_.size() / 2) return pread_exact(fd_, out, n, pos);  // big: straight in
-        const ssize_t got = ::pread(fd_, buf_.data(), buf_.size(), static_cast<off_t>(pos));
+        if (n > k_window / 2) return pread_exact(fd_, out, n, pos);  // big: straight in
+        if (!buf_) buf_.reset(new char[k_window]);
+        const ssize_t got = ::pread(fd_, buf_.get(), k_window, static_cast<off_t>(pos));
         if (got < static_cast<ssize_t>(n)) return pread_exact(fd_, out, n, pos);
         at_ = pos;
         len_ = static_cast<std::size_t>(got);
-        std::memcpy(out, buf_.data(), n);
+        std::memcpy(out, buf_.get(), n);
         return true;
     }
 
 private:
     int fd_;
-    std::vector<char> buf_ = std::vector<char>(std::size_t{128} << 10);
+    std::unique_ptr<char[]> buf_;
     std::uint64_t at_ = 0;
     std::size_t len_ = 0;
 };

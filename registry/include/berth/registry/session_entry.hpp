@@ -120,7 +120,7 @@ public:
     // output, as the context assertions and greedy matches see.
     static constexpr std::size_t k_pattern_context = 4096;
     // How much output a pattern wait reads and searches at a time.
-    static constexpr std::size_t k_pattern_piece = std::size_t{1} << 20;
+    static constexpr std::size_t k_pattern_piece = std::size_t{96} << 10;
 
     [[nodiscard]] std::uint64_t end_offset() const;
     [[nodiscard]] log_status log() const;
