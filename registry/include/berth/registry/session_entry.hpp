@@ -109,7 +109,7 @@ public:
     // boundaries, as output arrives, until matched, ended or timed out. A requested `stop`
     // ends the wait as a timeout. Each byte is searched once, plus the last
     // k_pattern_overlap bytes before new output (where a match may begin): a match longer
-    // than that which arrives in pieces may be missed.
+    // than that may be found from a later start, or missed.
     [[nodiscard]] pattern_wait_result wait_for_pattern(std::uint64_t cursor,
                                                        const re2::RE2& pattern,
                                                        std::chrono::milliseconds timeout,
