@@ -35,21 +35,6 @@ constexpr bool k_sanitized = false;
 #endif
 constexpr double k_quick_ms = k_sanitized ? 5000 : 1000;
 
-std::string request(const std::string& method, const json& params = json::object(), int id = 1) {
-    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() +
-           "\n";
-}
-
-json reply(raw_client& c, std::chrono::milliseconds timeout = 30s) {
-    const auto line = c.read_line(timeout);
-    if (!line) return nullptr;
-    return json::parse(*line, nullptr, false);
-}
-
-int error_code(const json& r) {
-    return r.is_object() && r.contains("error") ? r["error"].value("code", 0) : 0;
-}
-
 // Polls metrics.get (bounded) until berthd_waiting_calls is n.
 bool waiting_calls_reach(const daemon_process& d, int n) {
     const std::string want = "berthd_waiting_calls " + std::to_string(n) + "\n";

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,5 +45,26 @@ struct process_cost {
     double cpu_s = 0;  // user + system since start
 };
 [[nodiscard]] process_cost cost_of(pid_t pid);
+
+// One JSON-RPC request line, as a client writes it.
+inline std::string request(const std::string& method,
+                           const nlohmann::json& params = nlohmann::json::object(), int id = 1) {
+    return nlohmann::json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}
+               .dump() +
+           "\n";
+}
+
+// The next reply line, parsed (discarded on a parse error); null when none came in time.
+inline nlohmann::json reply(raw_client& c,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    const auto line = c.read_line(timeout);
+    if (!line) return nullptr;
+    return nlohmann::json::parse(*line, nullptr, false);
+}
+
+// A reply's error.code, 0 when it is no error.
+inline int error_code(const nlohmann::json& r) {
+    return r.is_object() && r.contains("error") ? r["error"].value("code", 0) : 0;
+}
 
 }  // namespace berth::test

@@ -38,21 +38,6 @@ namespace err = wire::rpc_error;
 
 constexpr std::size_t k_mib = std::size_t{1} << 20;
 
-std::string request(const std::string& method, const json& params = json::object(), int id = 1) {
-    return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump() +
-           "\n";
-}
-
-json reply(raw_client& c, std::chrono::milliseconds timeout = 30s) {
-    const auto line = c.read_line(timeout);
-    if (!line) return nullptr;
-    return json::parse(*line, nullptr, false);
-}
-
-int error_code(const json& r) {
-    return r.is_object() && r.contains("error") ? r["error"].value("code", 0) : 0;
-}
-
 std::string open_local(const daemon_process& d, const std::vector<std::string>& command) {
     return d.call("session.open", {{"runtime", "local"}, {"options", {{"command", command}}}})
         .value("id", "");
