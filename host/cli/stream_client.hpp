@@ -46,6 +46,8 @@ public:
 
     // Shuts the connection down both ways: a next() waiting in another thread returns.
     void shutdown() noexcept;
+    // The socket, for a caller that wakes a blocked next() from another thread.
+    [[nodiscard]] int native_handle() const noexcept { return fd_; }
 
 private:
     host::result<void> send_frame(std::string_view frame, std::chrono::milliseconds timeout);

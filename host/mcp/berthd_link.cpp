@@ -173,6 +173,13 @@ void berthd_link::give_back(cli::daemon_client c) {
     if (idle_.size() < k_max_idle) idle_.push_back(std::move(c));
 }
 
+host::result<cli::stream_client> berthd_link::open_stream(const std::string& session,
+                                                          std::uint64_t cursor) {
+    auto c = cli::daemon_client::connect(socket_);
+    if (!c) return c.err();
+    return c.value().open_stream(session, cursor, false, false);
+}
+
 host::result<json> berthd_link::call(const std::string& method, const json& params,
                                      std::chrono::milliseconds timeout, cancel_scope* cancel) {
     auto c = take();

@@ -37,6 +37,11 @@ public:
                                                     std::chrono::milliseconds timeout,
                                                     cancel_scope* cancel = nullptr);
 
+    // session.stream on a connection of its own (output only, not following): bulk output as
+    // binary frames, without JSON or base64 on berthd's side.
+    [[nodiscard]] host::result<cli::stream_client> open_stream(const std::string& session,
+                                                               std::uint64_t cursor);
+
     [[nodiscard]] const std::filesystem::path& socket() const noexcept { return socket_; }
 
 private:

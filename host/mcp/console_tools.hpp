@@ -17,9 +17,14 @@ namespace berth::mcp {
 struct tool_outcome {
     nlohmann::json structured;
     std::optional<std::string> error;
+    // The result's text block when it should not repeat structuredContent (a base64 page is for
+    // programs, which read structuredContent; repeating a megabyte in it doubled every message).
+    std::optional<std::string> text;
 
-    static tool_outcome ok(nlohmann::json s) { return {std::move(s), std::nullopt}; }
-    static tool_outcome fail(std::string e) { return {nlohmann::json(), std::move(e)}; }
+    static tool_outcome ok(nlohmann::json s) { return {std::move(s), std::nullopt, std::nullopt}; }
+    static tool_outcome fail(std::string e) {
+        return {nlohmann::json(), std::move(e), std::nullopt};
+    }
 };
 
 class console_tools {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "json_writer.hpp"
 #include "protocol.hpp"
 #include "tool_catalog.hpp"
 
@@ -206,7 +207,7 @@ void mcp_server::run_tool_call(const std::shared_ptr<request>& req, json params)
         result = {{"content", json::array({{{"type", "text"}, {"text", *out.error}}})},
                   {"isError", true}};
     } else {
-        std::string text = out.structured.dump(-1, ' ', false, json::error_handler_t::replace);
+        std::string text = out.text ? std::move(*out.text) : to_json_text(out.structured);
         result = {{"content", json::array({{{"type", "text"}, {"text", std::move(text)}}})},
                   {"structuredContent", std::move(out.structured)},
                   {"isError", false}};
@@ -298,7 +299,7 @@ json mcp_server::discover_result() const {
 
 void mcp_server::send(const json& msg) {
     // Invalid UTF-8 (a terminal's bytes) becomes U+FFFD here instead of throwing.
-    std::string line = msg.dump(-1, ' ', false, json::error_handler_t::replace);
+    std::string line = to_json_text(msg);
     line += '\n';
     std::lock_guard lock(out_mutex_);
     if (out_broken_) return;

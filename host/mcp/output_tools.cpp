@@ -133,9 +133,12 @@ tool_outcome get_output(tool_env& env, const json& args) {
         return tool_outcome::fail(
             "field 'encoding': the screen view is text; use view raw for base64");
     const std::uint64_t cursor = args.value("cursor", std::uint64_t{0});
+    if (view == "screen") {
+        BERTH_TRY(record, env.call("session.get", {{"id", session}}));
+        return screen_page(env, args, record);
+    }
     BERTH_TRY(out, read_output(env, session, cursor, page_limit(env, args)));
     BERTH_TRY(record, env.call("session.get", {{"id", session}}));
-    if (view == "screen") return screen_page(env, args, record);
     if (base64 && view != "raw")
         return tool_outcome::fail(
             "field 'encoding': base64 gives exact bytes, so only with view raw");
@@ -143,8 +146,15 @@ tool_outcome get_output(tool_env& env, const json& args) {
     json result = {{"session", session}, {"view", view}, {"end_offset", end}};
     put_exit_fields(result, record);
     put_page(result, std::move(out), view_of(args), base64, false);
-    result["truncated"] = result["next_cursor"].get<std::uint64_t>() < end;
-    return tool_outcome::ok(std::move(result));
+    const auto next = result["next_cursor"].get<std::uint64_t>();
+    result["truncated"] = next < end;
+    auto outcome = tool_outcome::ok(std::move(result));
+    if (base64)
+        outcome.text = "output [" +
+                       std::to_string(outcome.structured["cursor"].get<std::uint64_t>()) + ", " +
+                       std::to_string(next) + ") of " + session + " (end_offset " +
+                       std::to_string(end) + ") is in structuredContent.output, base64";
+    return outcome;
 }
 
 tool_outcome wait_for_output(tool_env& env, const json& args) {

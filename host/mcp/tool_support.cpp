@@ -3,11 +3,16 @@
 #include "base64.hpp"
 #include "plain_text.hpp"
 #include "session_json.hpp"
+#include "stream_frame.hpp"
 #include "utf8_page.hpp"
 
 namespace berth::mcp {
 namespace {
 using json = nlohmann::json;
+
+constexpr std::uint8_t k_stderr_stream = 2;  // a DATA frame's stream byte (docs/api.md)
+// Pages up to this go by session.read on a pooled connection; larger ones by session.stream.
+constexpr std::uint64_t k_small_read = 64 << 10;
 
 // Where a page of terminal output may end so that no escape sequence is cut in two: before an
 // ESC near the end whose sequence is not finished within the page (the next page then starts
@@ -79,42 +84,73 @@ json session_summary(const json& r) {
     return s;
 }
 
+namespace {
+
+void add_run(raw_output& out, bool from_stderr, std::string_view bytes) {
+    const std::uint64_t at = out.begin + out.bytes.size();
+    if (from_stderr && !bytes.empty()) {
+        if (!out.stderr_ranges.empty() && out.stderr_ranges.back().second == at)
+            out.stderr_ranges.back().second += bytes.size();
+        else
+            out.stderr_ranges.emplace_back(at, at + bytes.size());
+    }
+    out.bytes.append(bytes);
+}
+
+// A small page: one session.read on a pooled connection (a stream would cost a connection).
+std::variant<raw_output, std::string> read_small(tool_env& env, const std::string& session,
+                                                 std::uint64_t cursor, std::uint64_t max_bytes) {
+    raw_output out;
+    out.begin = cursor;
+    auto r = env.call(
+        "session.read",
+        {{"id", session}, {"cursor", cursor}, {"max_bytes", max_bytes}, {"encoding", "base64"}});
+    if (auto* e = std::get_if<std::string>(&r)) return *e;
+    const json& res = std::get<json>(r);
+    out.dropped = res.value("dropped", std::uint64_t{0});
+    out.begin = cursor + out.dropped;
+    for (const auto& run : wire::output_runs(res)) add_run(out, run.stream == "stderr", run.bytes);
+    return out;
+}
+
+}  // namespace
+
 std::variant<raw_output, std::string> read_output(tool_env& env, const std::string& session,
                                                   std::uint64_t cursor, std::uint64_t max_bytes) {
     raw_output out;
     out.begin = cursor;
-    bool first = true;
+    if (max_bytes == 0) return out;
+    if (max_bytes <= k_small_read) return read_small(env, session, cursor, max_bytes);
+    // Bulk output on the binary stream, not session.read: berthd sends the bytes as they are
+    // (no base64, no JSON), which is what makes paging megabytes fast.
+    auto opened = env.link.open_stream(session, cursor);
+    if (!opened) return "berthd: " + opened.err().message;
+    auto& stream = opened.value();
+    if (!env.cancel.attach(stream.native_handle())) return std::string("cancelled");
+    std::optional<std::string> failed;
     while (out.bytes.size() < max_bytes) {
-        const std::uint64_t want = max_bytes - out.bytes.size();
-        auto r = env.call(
-            "session.read",
-            {{"id", session}, {"cursor", cursor}, {"max_bytes", want}, {"encoding", "base64"}});
-        if (auto* e = std::get_if<std::string>(&r)) return *e;
-        const json& res = std::get<json>(r);
-        const auto runs = wire::output_runs(res);
-        const std::uint64_t dropped = res.value("dropped", std::uint64_t{0});
-        if (first) {
-            out.dropped = dropped;
-            out.begin = cursor + dropped;
-        } else if (dropped > 0) {
-            break;  // a gap inside one page: stop before it, the next read reports it
+        auto f = stream.next(std::chrono::seconds(30));
+        if (!f) {
+            failed = "berthd: " + f.err().message;
+            break;
         }
-        first = false;
-        std::size_t got = 0;
-        for (const auto& run : runs) {
-            const std::uint64_t at = out.begin + out.bytes.size();
-            if (run.stream == "stderr" && !run.bytes.empty()) {
-                if (!out.stderr_ranges.empty() && out.stderr_ranges.back().second == at)
-                    out.stderr_ranges.back().second += run.bytes.size();
-                else
-                    out.stderr_ranges.emplace_back(at, at + run.bytes.size());
-            }
-            out.bytes += run.bytes;
-            got += run.bytes.size();
+        const auto& frame = f.value();
+        if (frame.type == wire::frame_type::end) break;
+        if (frame.type == wire::frame_type::dropped) {
+            if (!out.bytes.empty()) break;  // a gap inside a page: the next read reports it
+            out.dropped += wire::dropped_bytes(frame);
+            out.begin = cursor + out.dropped;
+            continue;
         }
-        cursor = res.value("next_cursor", cursor + got);
-        if (got == 0) break;  // all there is
+        if (frame.type != wire::frame_type::data) continue;
+        const std::size_t take =
+            std::min<std::size_t>(frame.payload.size(), max_bytes - out.bytes.size());
+        add_run(out, frame.stream == k_stderr_stream,
+                std::string_view(frame.payload).substr(0, take));
     }
+    env.cancel.detach();
+    if (env.cancel.cancelled()) return std::string("cancelled");
+    if (failed) return *failed;
     return out;
 }
 

@@ -19,23 +19,27 @@ constexpr auto k_reverse = make_reverse();
 }  // namespace
 
 std::string base64_encode(std::string_view bytes) {
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
+    // Written by index into a string sized once: appending char by char cost a megabyte page
+    // of `berth mcp` milliseconds.
+    std::string out((bytes.size() + 2) / 3 * 4, '=');
+    char* o = out.data();
+    const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
     std::size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        const std::uint32_t n = (std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U) |
-                                (std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8U) |
-                                static_cast<unsigned char>(bytes[i + 2]);
-        for (int shift = 18; shift >= 0; shift -= 6) out += k_alphabet[(n >> shift) & 63U];
+    for (; i + 3 <= bytes.size(); i += 3, o += 4) {
+        const std::uint32_t n =
+            (std::uint32_t{in[i]} << 16U) | (std::uint32_t{in[i + 1]} << 8U) | in[i + 2];
+        o[0] = k_alphabet[(n >> 18U) & 63U];
+        o[1] = k_alphabet[(n >> 12U) & 63U];
+        o[2] = k_alphabet[(n >> 6U) & 63U];
+        o[3] = k_alphabet[n & 63U];
     }
     const std::size_t rest = bytes.size() - i;
     if (rest > 0) {
-        std::uint32_t n = std::uint32_t{static_cast<unsigned char>(bytes[i])} << 16U;
-        if (rest == 2) n |= std::uint32_t{static_cast<unsigned char>(bytes[i + 1])} << 8U;
-        out += k_alphabet[(n >> 18U) & 63U];
-        out += k_alphabet[(n >> 12U) & 63U];
-        out += rest == 2 ? k_alphabet[(n >> 6U) & 63U] : '=';
-        out += '=';
+        std::uint32_t n = std::uint32_t{in[i]} << 16U;
+        if (rest == 2) n |= std::uint32_t{in[i + 1]} << 8U;
+        o[0] = k_alphabet[(n >> 18U) & 63U];
+        o[1] = k_alphabet[(n >> 12U) & 63U];
+        if (rest == 2) o[2] = k_alphabet[(n >> 6U) & 63U];
     }
     return out;
 }
