@@ -73,7 +73,7 @@ tool_outcome wait_result(tool_env& env, const json& args, json result, std::uint
     result["end_offset"] = end;
     result["view"] = args.value("view", "raw");
     put_exit_fields(result, record);
-    put_page(result, std::move(out), view_of(args), false, true);
+    put_page(result, std::move(out), view_of(args), false, true, limit);
     result["truncated"] = cut || result["cursor"].get<std::uint64_t>() > cursor;
     if (keep_cursor) result["next_cursor"] = cursor;
     return tool_outcome::ok(std::move(result));
@@ -137,7 +137,8 @@ tool_outcome get_output(tool_env& env, const json& args) {
         BERTH_TRY(record, env.call("session.get", {{"id", session}}));
         return screen_page(env, args, record);
     }
-    BERTH_TRY(out, read_output(env, session, cursor, page_limit(env, args)));
+    const std::uint64_t limit = page_limit(env, args);
+    BERTH_TRY(out, read_output(env, session, cursor, limit + (base64 ? 0 : k_utf8_lookahead)));
     BERTH_TRY(record, env.call("session.get", {{"id", session}}));
     if (base64 && view != "raw")
         return tool_outcome::fail(
@@ -145,7 +146,7 @@ tool_outcome get_output(tool_env& env, const json& args) {
     const std::uint64_t end = record.value("end_offset", std::uint64_t{0});
     json result = {{"session", session}, {"view", view}, {"end_offset", end}};
     put_exit_fields(result, record);
-    put_page(result, std::move(out), view_of(args), base64, false);
+    put_page(result, std::move(out), view_of(args), base64, false, limit);
     const auto next = result["next_cursor"].get<std::uint64_t>();
     result["truncated"] = next < end;
     auto outcome = tool_outcome::ok(std::move(result));

@@ -1,6 +1,7 @@
 #include "tool_support.hpp"
 
 #include "base64.hpp"
+#include "json_writer.hpp"
 #include "plain_text.hpp"
 #include "session_json.hpp"
 #include "stream_frame.hpp"
@@ -154,28 +155,39 @@ std::variant<raw_output, std::string> read_output(tool_env& env, const std::stri
     return out;
 }
 
-void put_page(json& result, raw_output out, text_view view, bool base64, bool from_end) {
+void put_page(json& result, raw_output out, text_view view, bool base64, bool from_end,
+              std::size_t max_bytes) {
     std::string_view bytes = out.bytes;
     std::size_t skip = 0;  // bytes left out at the front (from_end)
-    std::size_t n = bytes.size();
+    std::size_t n = std::min(bytes.size(), max_bytes);
     std::string text;
     if (base64) {
-        text = wire::base64_encode(bytes);
+        text = wire::base64_encode(bytes.substr(0, n));
     } else {
-        const std::size_t base = result.dump().size() + 64;  // the rest of the result
+        const std::size_t base = to_json_text(result).size() + 64;  // the rest of the result
         const std::size_t budget = k_max_result_chars > base ? k_max_result_chars - base : 1024;
-        std::size_t want = std::min<std::size_t>(n, budget);
+        std::size_t want = std::min(max_bytes, budget);
+        // A character whose last bytes have not arrived (or are past what was read) waits for
+        // the next page, unless it is all the page would hold (then it shows as U+FFFD, and
+        // the reader still moves on).
+        const auto without_incomplete_tail = [](std::string_view b) {
+            const std::size_t hold = utf8_incomplete_tail(b);
+            return hold < b.size() ? b.size() - hold : b.size();
+        };
         for (int attempt = 0; attempt < 8; ++attempt) {
             if (from_end) {
-                skip = utf8_start(bytes, bytes.size() - want);
-                n = bytes.size() - skip;
+                const std::size_t end = without_incomplete_tail(bytes);
+                skip = end > want ? utf8_start(bytes, end - want) : 0;
+                n = end - skip;
             } else {
                 n = utf8_safe_cut(bytes, want);
+                if (n == bytes.size()) n = without_incomplete_tail(bytes);
+                if (n == 0 && !bytes.empty())  // max_bytes shorter than the first character
+                    n = std::max<std::size_t>(1, utf8_safe_cut(bytes, 4));
                 if (view == text_view::plain && n < bytes.size()) n = escape_safe_cut(bytes, n);
             }
             text = rendered(bytes.substr(skip, n), view);
-            const std::size_t size =
-                json(text).dump(-1, ' ', false, json::error_handler_t::replace).size();
+            const std::size_t size = to_json_text(json(text)).size();
             if (size <= budget || want <= 16) break;
             want = std::max<std::size_t>(16, want * budget / size * 95 / 100);
         }

@@ -52,10 +52,14 @@ struct raw_output {
 
 enum class text_view { raw, plain };
 
-// Puts a page of `out` into `result`: output (text of the view, or base64), encoding,
-// stderr_ranges, cursor, next_cursor. Text keeps the whole result under k_max_result_chars and
-// never splits a UTF-8 character or an escape sequence; from_end keeps the page's last bytes
-// (waits show what led to a match) instead of its first.
-void put_page(nlohmann::json& result, raw_output out, text_view view, bool base64, bool from_end);
+// Bytes to read past a page's max_bytes, so that a cut can see whether a character goes on.
+inline constexpr std::uint64_t k_utf8_lookahead = 3;
+
+// Puts a page of `out`, at most max_bytes of it, into `result`: output (text of the view, or
+// base64), encoding, stderr_ranges, cursor, next_cursor. Text keeps the whole result under
+// k_max_result_chars and never splits a UTF-8 character or an escape sequence; from_end keeps
+// the last bytes of `out` (waits show what led to a match) instead of its first.
+void put_page(nlohmann::json& result, raw_output out, text_view view, bool base64, bool from_end,
+              std::size_t max_bytes);
 
 }  // namespace berth::mcp
