@@ -502,7 +502,7 @@ export function requireRuntime(t, runtime, health) {
     const bin = RUNTIME_BINARY[runtime];
     if (!onPath(bin)) missing = `${bin} is not installed: run ./scripts/setup-runtimes.sh`;
     else if (!health) missing = `berthd has no '${runtime}' runtime (plugin not built or not loaded)`;
-    else if (health.health?.state === 'unhealthy') {
+    else if (['unhealthy', 'undetected'].includes(health.health?.state)) {
         missing = `runtime '${runtime}' is ${health.health.state}: ${health.health.detail ?? ''}`;
     }
     if (!missing) return true;

@@ -51,6 +51,7 @@ test('16 MiB of random bytes read exact in 1 MiB base64 pages', async () => {
             assert.equal(p.output, bytes.toString('base64'), 'not canonical base64');
             hash.update(bytes);
             total += bytes.length;
+            assert.equal(p.truncated, p.next_cursor < size, `page at ${p.cursor}: truncated ${p.truncated}`);
         },
     });
     assert.equal(total, size);

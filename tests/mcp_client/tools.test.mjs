@@ -118,11 +118,13 @@ test('a tty session: screen view, resize (stty size sees it), send_key and paste
     const out = await call('console_get_output', { session: s.session, view: 'plain' });
     assert.match(out.output, /30 100/, JSON.stringify(out));
 
-    const screen = await call('console_get_output', { session: s.session, view: 'screen' });
+    const screen = await call('console_get_output', { session: s.session, view: 'screen', rows: 30, cols: 100 });
     assert.equal(screen.view, 'screen');
     assert.equal(screen.screen.rows, 30, JSON.stringify(screen.screen));
     assert.equal(screen.screen.cols, 100, JSON.stringify(screen.screen));
-    assert.ok(screen.screen.lines.some((line) => line.includes('30 100')), JSON.stringify(screen.screen));
+    assert.match(screen.output, /30 100/, JSON.stringify(screen));
+    // A screen has no escape sequences in it.
+    assert.ok(!screen.output.includes('\x1b'), JSON.stringify(screen.output));
 
     // A key: one byte for enter and for ctrl-c; a paste is wrapped in ESC[200~ ... ESC[201~.
     const k = await call('console_send_key', { session: s.session, keys: ['ctrl-c'] });
