@@ -54,6 +54,14 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
                                        std::to_string(k_min_session_log_bytes) + ", got " +
                                        v.dump());
             c.session_log_total_bytes = v.get<std::uint64_t>();
+        } else if (key == "exit_when_idle_s") {
+            // 0 is allowed here (never), unlike the other counts.
+            if (!v.is_number_unsigned() || v.get<std::uint64_t>() > k_max_exit_when_idle_s)
+                return bad(source, "'" + key + "' must be an integer from 0 (never) to " +
+                                       std::to_string(k_max_exit_when_idle_s) + ", got " +
+                                       v.dump());
+            c.exit_when_idle =
+                std::chrono::seconds(static_cast<std::int64_t>(v.get<std::uint64_t>()));
         } else if (key == "max_sessions_per_runtime") {
             if (!v.is_object())
                 return bad(source, "'" + key + "' must be an object of runtime: limit");
@@ -105,7 +113,8 @@ host::result<daemon_config> parse_config(const std::string& json_text, const std
                                "max_connection_requests, max_connection_output_bytes, "
                                "stall_timeout_ms, max_wait_ms, health_interval_s, "
                                "health_timeout_ms, close_grace_ms, session_log_bytes, "
-                               "session_log_total_bytes, session_log_dir)");
+                               "session_log_total_bytes, session_log_dir, "
+                               "exit_when_idle_s)");
         }
     }
     // One record of a full pipe read must fit in the total, whatever the sessions hold.

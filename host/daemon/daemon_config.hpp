@@ -21,6 +21,8 @@ using wire::default_state_dir;
 
 // The smallest session_log_bytes / session_log_total_bytes other than 0.
 constexpr std::uint64_t k_min_session_log_bytes = std::uint64_t{64} << 10;
+// The longest exit_when_idle_s: a year, far below where a clock's nanoseconds overflow.
+constexpr std::uint64_t k_max_exit_when_idle_s = std::uint64_t{365} * 24 * 3600;
 
 struct daemon_config {
     std::filesystem::path socket;             // empty: default_socket_path()
@@ -47,6 +49,9 @@ struct daemon_config {
     std::filesystem::path session_log_dir;
     // Default grace for session.close and shutdown.
     std::chrono::milliseconds close_grace{BERTH_DEFAULT_GRACE_MS};
+    // Exit (as on SIGTERM) after this long with no open session and no client; 0: never.
+    // For a berthd started on demand by a client (`berth mcp`).
+    std::chrono::seconds exit_when_idle{0};
 };
 
 [[nodiscard]] host::result<daemon_config> load_config(const std::filesystem::path& file);

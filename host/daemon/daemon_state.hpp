@@ -15,11 +15,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "call_runner.hpp"
 #include "connection.hpp"
 #include "daemon_config.hpp"
+#include "idle_exit.hpp"
 #include "limit_counters.hpp"
 #include "rpc_service.hpp"
 #include "session_persistence.hpp"
@@ -47,7 +49,10 @@ struct daemon_state {
                                      c.max_connection_output_bytes, c.stall_timeout},
                    std::nullopt,
                    limits_hit,
-                   [this](const connection* gone) { connections.erase(gone); }},
+                   [this](const connection* gone) {
+                       connections.erase(gone);
+                       if (connections.empty()) note_last_client_left(*this);
+                   }},
           calls(k_quick_threads, c.max_blocking_calls) {}
 
     host::host& host;
@@ -66,6 +71,8 @@ struct daemon_state {
     session_persistence persistence;
     connection_services services;
     std::map<const connection*, std::shared_ptr<connection>> connections;  // I/O thread only
+    // Since when berthd has had no open session and no client (exit_when_idle_s); I/O thread.
+    std::optional<std::chrono::steady_clock::time_point> idle_since;
     std::filesystem::path socket_path;  // removed at exit when we created it
     std::thread stopper;                // runs shutdown(); joined after the loop ends
     // Last, so destroyed first: its destructor waits for every call, which use all of the
@@ -80,5 +87,7 @@ void listen_on(daemon_state& d, const std::filesystem::path& path);
 // Closes every session, saves state, closes connections and stops the loop. Blocks: runs on
 // a thread of its own (shutdown.cpp).
 void shutdown(daemon_state& d);
+// On the I/O thread (a signal, the idle exit): starts shutdown() on d.stopper, once.
+void begin_shutdown(daemon_state& d);
 
 }  // namespace berth::daemon

@@ -8,11 +8,14 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <limits>
 
 #include "daemon_config.hpp"
 #include "server.hpp"
+#include "start_fds.hpp"
 #include "state_store.hpp"
 
 namespace {
@@ -31,6 +34,7 @@ void reclaim_leftovers(berth::host::host& host, const berth::daemon::state_store
 }
 
 int real_main(int argc, char** argv) {
+    berth::daemon::fill_closed_stdio();
     spdlog::set_default_logger(spdlog::stderr_color_mt("berthd"));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
     spdlog::set_level(spdlog::level::info);
@@ -47,6 +51,21 @@ int real_main(int argc, char** argv) {
     app.add_option("--state-dir", state_dir, "where session metadata is kept across restarts");
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    std::int64_t exit_when_idle = 0;
+    const auto* idle_flag =
+        app.add_option("--exit-when-idle", exit_when_idle,
+                       "exit (as on SIGTERM) after SECONDS with no open session and no client; "
+                       "0: never (overrides exit_when_idle_s)")
+            ->option_text("SECONDS")
+            ->check(CLI::Range(std::int64_t{0},
+                               static_cast<std::int64_t>(berth::daemon::k_max_exit_when_idle_s)));
+    int ready_fd = -1;
+    const auto* ready_flag =
+        app.add_option("--ready-fd", ready_fd,
+                       "write READY and a newline to file descriptor N, then close it, once the "
+                       "socket takes connections (EOF without READY: berthd failed)")
+            ->option_text("N")
+            ->check(CLI::Range(3, std::numeric_limits<int>::max()));
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -70,6 +89,13 @@ int real_main(int argc, char** argv) {
     }
     if (!socket.empty()) config.socket = socket;
     if (!state_dir.empty()) config.state_dir = state_dir;
+    if (idle_flag->count() > 0) config.exit_when_idle = std::chrono::seconds(exit_when_idle);
+    if (ready_flag->count() > 0) {
+        if (auto taken = berth::daemon::take_ready_fd(ready_fd); !taken) {
+            std::cerr << "berthd: " << taken.err().message << "\n";
+            return 2;
+        }
+    }
 
     ::signal(SIGPIPE, SIG_IGN);  // a client that hangs up shows as EPIPE on its connection
     // Replies and session buffers of a megabyte come and go with clients. With glibc's
@@ -96,7 +122,9 @@ int real_main(int argc, char** argv) {
         if (r.state == berth::host::plugin_report::status::loaded)
             spdlog::info("plugin {} ({}) from {}", r.info.runtime, r.info.version, r.path.string());
     reclaim_leftovers(host, store);
-    return berth::daemon::run_daemon(host, config, store);
+    return berth::daemon::run_daemon(host, config, store, [ready_fd] {
+        if (ready_fd >= 0) berth::daemon::signal_ready(ready_fd);
+    });
 }
 
 }  // namespace

@@ -33,6 +33,10 @@ void on_tick(daemon_state& d) {
         open.reserve(d.connections.size());
         for (const auto& [key, c] : d.connections) open.push_back(c);
         for (const auto& c : open) c->check(now);
+        if (idle_period_over(d, std::chrono::steady_clock::now())) {
+            begin_shutdown(d);
+            return;  // the shutdown cancels the tick
+        }
         d.calls.run_quick([&d] {
             // An ended session keeps its record and output; its plugin-side objects (threads,
             // pipes, the plugin's handle) go now, not when the record is forgotten.
@@ -60,13 +64,14 @@ void on_signal(daemon_state& d) {
             return;
         }
         spdlog::info("{} received", signo == SIGTERM ? "SIGTERM" : "SIGINT");
-        if (!d.stopper.joinable()) d.stopper = std::thread([&d] { shutdown(d); });
+        begin_shutdown(d);
     });
 }
 
 }  // namespace
 
-int run_daemon(host::host& h, const daemon_config& config, state_store& store) {
+int run_daemon(host::host& h, const daemon_config& config, state_store& store,
+               const std::function<void()>& on_ready) {
     daemon_state d{h, config, store};
     if (config.socket_group) {
         const group* g = ::getgrnam(config.socket_group->c_str());
@@ -97,6 +102,8 @@ int run_daemon(host::host& h, const daemon_config& config, state_store& store) {
     on_tick(d);
     d.persistence.save_if_changed();
     systemd_notify("READY=1");
+    if (on_ready) on_ready();
+    d.idle_since = std::chrono::steady_clock::now();  // no client and no open session yet
     d.io.run();
     if (d.stopper.joinable()) d.stopper.join();
     d.calls.wait_all();

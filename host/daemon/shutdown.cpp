@@ -46,4 +46,8 @@ void shutdown(daemon_state& d) {
     });
 }
 
+void begin_shutdown(daemon_state& d) {
+    if (!d.stopper.joinable()) d.stopper = std::thread([&d] { shutdown(d); });
+}
+
 }  // namespace berth::daemon
