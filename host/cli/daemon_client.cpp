@@ -64,6 +64,7 @@ host::result<json> daemon_client::call(const std::string& method, const json& pa
                                        std::chrono::milliseconds timeout) {
     const auto deadline = clock::now() + timeout;
     const std::uint64_t id = next_id_++;
+    rpc_code_ = 0;
     const std::string frame =
         json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}}.dump(
             -1, ' ', false, json::error_handler_t::replace) +

@@ -33,6 +33,9 @@ public:
         const std::string& method, const nlohmann::json& params,
         std::chrono::milliseconds timeout = std::chrono::seconds(30));
     [[nodiscard]] int last_rpc_code() const noexcept { return rpc_code_; }
+    // The socket, for a caller that must wake a blocked call from another thread
+    // (shutdown(2) on it; the client stays the fd's owner).
+    [[nodiscard]] int native_handle() const noexcept { return fd_; }
 
     // session.stream: on success this connection becomes the returned stream (this client
     // is left unconnected); on an error reply it stays a JSON-RPC connection.

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "mcp_command.hpp"
 #include "session_commands.hpp"
 
 namespace {
@@ -138,6 +139,22 @@ int real_main(int argc, char** argv) {
         ->capture_default_str();
     auto* metrics_cmd = app.add_subcommand("metrics", "berthd's metrics (Prometheus text format)");
 
+    berth::cli::mcp_request mcp_req;
+    auto* mcp_cmd = app.add_subcommand(
+        "mcp",
+        "Serve the Model Context Protocol on stdin/stdout, in front of berthd (docs/mcp.md)");
+    mcp_cmd->fallthrough();  // `berth mcp --socket S`: --socket is the top-level option
+    mcp_cmd->add_option("--policy", mcp_req.policy_file,
+                        "JSON file of what agents may do (runtimes, images, containers, "
+                        "read_only, limits)");
+    mcp_cmd->add_flag("--no-autostart", mcp_req.no_autostart,
+                      "fail instead of starting berthd when none answers on the socket");
+    mcp_cmd
+        ->add_option("--idle-exit", mcp_req.idle_exit_s,
+                     "an auto-started berthd exits after this many seconds without sessions "
+                     "or clients")
+        ->capture_default_str();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -164,6 +181,7 @@ int real_main(int argc, char** argv) {
     if (s_attach->parsed()) return berth::cli::session_attach(socket, sid, detach_key);
     if (s_close->parsed()) return berth::cli::session_close(socket, sid, close_grace);
     if (metrics_cmd->parsed()) return berth::cli::metrics(socket);
+    if (mcp_cmd->parsed()) return berth::cli::serve_mcp(socket, mcp_req, BERTH_VERSION);
 
     // The diagnostic commands probe each plugin in a child process first, so one that crashes
     // while loading is listed as such; `run` skips that cost (it would only crash itself).

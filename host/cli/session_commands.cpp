@@ -59,10 +59,16 @@ int status_of(const json& record) {
 
 std::optional<std::string> key_bytes(const std::string& name) {
     static const std::pair<const char*, const char*> k_keys[] = {
-        {"enter", "\r"},       {"tab", "\t"},         {"esc", "\x1b"},        {"escape", "\x1b"},
-        {"backspace", "\x7f"}, {"space", " "},        {"up", "\x1b[A"},       {"down", "\x1b[B"},
-        {"right", "\x1b[C"},   {"left", "\x1b[D"},    {"home", "\x1b[H"},     {"end", "\x1b[F"},
-        {"delete", "\x1b[3~"}, {"pageup", "\x1b[5~"}, {"pagedown", "\x1b[6~"}};
+        {"enter", "\r"},         {"tab", "\t"},           {"esc", "\x1b"},
+        {"escape", "\x1b"},      {"backspace", "\x7f"},   {"space", " "},
+        {"up", "\x1b[A"},        {"down", "\x1b[B"},      {"right", "\x1b[C"},
+        {"left", "\x1b[D"},      {"home", "\x1b[H"},      {"end", "\x1b[F"},
+        {"insert", "\x1b[2~"},   {"delete", "\x1b[3~"},   {"pageup", "\x1b[5~"},
+        {"pagedown", "\x1b[6~"}, {"shift-tab", "\x1b[Z"}, {"f1", "\x1bOP"},
+        {"f2", "\x1bOQ"},        {"f3", "\x1bOR"},        {"f4", "\x1bOS"},
+        {"f5", "\x1b[15~"},      {"f6", "\x1b[17~"},      {"f7", "\x1b[18~"},
+        {"f8", "\x1b[19~"},      {"f9", "\x1b[20~"},      {"f10", "\x1b[21~"},
+        {"f11", "\x1b[23~"},     {"f12", "\x1b[24~"}};
     for (const auto& [k, v] : k_keys)
         if (name == k) return std::string(v);
     // ctrl-a .. ctrl-z, ctrl-[ ctrl-\ ctrl-] ctrl-^ ctrl-_
@@ -71,6 +77,13 @@ std::optional<std::string> key_bytes(const std::string& name) {
         if (c >= 'a' && c <= 'z') return std::string(1, static_cast<char>(c - 'a' + 1));
         if (c >= '[' && c <= '_') return std::string(1, static_cast<char>(c - '[' + 27));
     }
+    // alt-KEY: ESC, then the key (what terminals send with meta-sends-escape).
+    if (name.size() > 4 && name.rfind("alt-", 0) == 0) {
+        auto inner = key_bytes(name.substr(4));
+        if (inner) return "\x1b" + *inner;
+    }
+    // One printable ASCII character stands for itself ("y", "q", ":").
+    if (name.size() == 1 && name[0] > ' ' && name[0] < 0x7f) return name;
     return std::nullopt;
 }
 
@@ -152,8 +165,9 @@ int session_send(const std::string& socket, const send_request& request) {
         auto b = key_bytes(k);
         if (!b) {
             std::cerr << "berth: --key '" << k
-                      << "': unknown key (use ctrl-a..ctrl-z, enter, tab, esc, backspace, up, "
-                         "down, left, right, home, end, delete, pageup, pagedown)\n";
+                      << "': unknown key (use ctrl-a..ctrl-z, alt-KEY, enter, tab, shift-tab, "
+                         "esc, backspace, up, down, left, right, home, end, insert, delete, "
+                         "pageup, pagedown, f1..f12, or one character)\n";
             return k_exit_usage;
         }
         bytes += *b;

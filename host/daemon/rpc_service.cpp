@@ -329,7 +329,11 @@ std::string rpc_service::stream_reply(const stream_request& r) {
 
 json rpc_service::session_list() {
     json out = json::array();
-    for (const auto& r : host_.session_records()) out.push_back(wire::to_json(r));
+    for (const auto& r : host_.session_records()) {
+        json j = wire::to_json(r);
+        if (const auto s = host_.find_session(r.id)) j["end_offset"] = s->entry()->end_offset();
+        out.push_back(std::move(j));
+    }
     return out;
 }
 
@@ -469,7 +473,9 @@ json rpc_service::session_close(const json& params) {
                             "closed by client");
     changed();
     if (!r) fail(r.err());
-    return wire::to_json(s->entry()->snapshot());
+    json j = wire::to_json(s->entry()->snapshot());
+    j["end_offset"] = s->entry()->end_offset();
+    return j;
 }
 
 std::string rpc_service::metrics_text() const {

@@ -1,0 +1,19 @@
+// `berth mcp`: the MCP server on stdio (host/mcp), in front of berthd.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace berth::cli {
+
+struct mcp_request {
+    std::optional<std::string> policy_file;
+    bool no_autostart = false;
+    unsigned idle_exit_s = 300;
+};
+
+// Serves until stdin ends; returns the exit status (2 for a bad policy file, 1 when berthd can
+// be neither reached nor started).
+int serve_mcp(const std::string& socket, const mcp_request& request, const char* version);
+
+}  // namespace berth::cli

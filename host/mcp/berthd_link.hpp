@@ -1,0 +1,52 @@
+// berth mcp's way to berthd: JSON-RPC calls on pooled connections, each call cancellable, and
+// starting a berthd for the user when none answers (the way tmux starts its server).
+#pragma once
+
+#include <berth/host/result.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cancel_scope.hpp"
+#include "daemon_client.hpp"
+
+namespace berth::mcp {
+
+struct autostart_options {
+    bool enabled = true;
+    std::chrono::seconds exit_when_idle{300};  // the started berthd's --exit-when-idle
+};
+
+class berthd_link {
+public:
+    explicit berthd_link(std::filesystem::path socket) : socket_(std::move(socket)) {}
+
+    // Connects once; when nothing answers and autostart is enabled, starts berthd on the socket
+    // and waits (bounded) until it is ready. Says on stderr what it did.
+    [[nodiscard]] host::result<void> ensure_daemon(const autostart_options& autostart);
+
+    // One call. `cancel` (may be null) interrupts it from another thread: the call then fails
+    // (the caller checks cancel->cancelled()) and its connection is dropped, which tells berthd
+    // to give a waiting call back.
+    [[nodiscard]] host::result<nlohmann::json> call(const std::string& method,
+                                                    const nlohmann::json& params,
+                                                    std::chrono::milliseconds timeout,
+                                                    cancel_scope* cancel = nullptr);
+
+    [[nodiscard]] const std::filesystem::path& socket() const noexcept { return socket_; }
+
+private:
+    [[nodiscard]] host::result<cli::daemon_client> take();
+    void give_back(cli::daemon_client c);
+
+    std::filesystem::path socket_;
+    std::mutex mutex_;
+    std::vector<cli::daemon_client> idle_;  // at most k_max_idle
+    static constexpr std::size_t k_max_idle = 8;
+};
+
+}  // namespace berth::mcp

@@ -1,0 +1,162 @@
+#include "tool_support.hpp"
+
+#include "base64.hpp"
+#include "plain_text.hpp"
+#include "session_json.hpp"
+#include "utf8_page.hpp"
+
+namespace berth::mcp {
+namespace {
+using json = nlohmann::json;
+
+// Where a page of terminal output may end so that no escape sequence is cut in two: before an
+// ESC near the end whose sequence is not finished within the page (the next page then starts
+// with the whole sequence). A sequence longer than the whole page is let through.
+std::size_t escape_safe_cut(std::string_view bytes, std::size_t n) {
+    const std::size_t look = std::min<std::size_t>(n, 512);
+    const auto esc = bytes.substr(0, n).find_last_of('\x1b');
+    if (esc == std::string_view::npos || esc == 0 || esc < n - look) return n;
+    const std::string_view seq = bytes.substr(esc, n - esc);
+    bool complete = false;
+    if (seq.size() >= 2) {
+        const char kind = seq[1];
+        if (kind == '[') {
+            for (std::size_t i = 2; i < seq.size() && !complete; ++i)
+                complete = seq[i] >= 0x40 && seq[i] <= 0x7e;
+        } else if (kind == ']' || kind == 'P' || kind == 'X' || kind == '^' || kind == '_') {
+            complete = seq.find('\x07', 2) != std::string_view::npos ||
+                       seq.find("\x1b\\", 2) != std::string_view::npos;
+        } else if (std::string_view("()*+-./%#").find(kind) != std::string_view::npos) {
+            complete = seq.size() >= 3;
+        } else {
+            complete = true;
+        }
+    }
+    return complete ? n : esc;
+}
+
+// The first byte at or after `from` that begins a UTF-8 character (skips at most 3
+// continuation bytes).
+std::size_t utf8_start(std::string_view bytes, std::size_t from) {
+    for (int i = 0;
+         i < 3 && from < bytes.size() && (static_cast<unsigned char>(bytes[from]) & 0xC0) == 0x80;
+         ++i)
+        ++from;
+    return from;
+}
+
+std::string rendered(std::string_view bytes, text_view view) {
+    return view == text_view::plain ? plain_text(bytes) : to_valid_utf8(bytes);
+}
+
+}  // namespace
+
+std::variant<json, std::string> tool_env::call(const std::string& method, const json& params,
+                                               std::chrono::milliseconds timeout) {
+    auto r = link.call(method, params, timeout, &cancel);
+    if (cancel.cancelled()) return std::string("cancelled");
+    if (!r) return "berthd: " + r.err().message;
+    return std::move(r.value());
+}
+
+void put_exit_fields(json& out, const json& record) {
+    out["state"] = record.value("state", "");
+    out["exit_code"] = record.value("exit_code", json());
+    out["signal"] = record.value("signal", json());
+    out["reason"] = record.value("reason", "");
+}
+
+json session_summary(const json& r) {
+    json s = {{"session", r.value("id", "")},
+              {"runtime", r.value("runtime", "")},
+              {"target", r.value("target", "")},
+              {"tty", r.value("tty", false)},
+              {"argv", r.value("argv", json::array())},
+              {"pid", r.value("pid", json())},
+              {"end_offset", r.value("end_offset", std::uint64_t{0})},
+              {"created_ms", r.value("created_ms", std::int64_t{0})}};
+    put_exit_fields(s, r);
+    return s;
+}
+
+std::variant<raw_output, std::string> read_output(tool_env& env, const std::string& session,
+                                                  std::uint64_t cursor, std::uint64_t max_bytes) {
+    raw_output out;
+    out.begin = cursor;
+    bool first = true;
+    while (out.bytes.size() < max_bytes) {
+        const std::uint64_t want = max_bytes - out.bytes.size();
+        auto r = env.call(
+            "session.read",
+            {{"id", session}, {"cursor", cursor}, {"max_bytes", want}, {"encoding", "base64"}});
+        if (auto* e = std::get_if<std::string>(&r)) return *e;
+        const json& res = std::get<json>(r);
+        const auto runs = wire::output_runs(res);
+        const std::uint64_t dropped = res.value("dropped", std::uint64_t{0});
+        if (first) {
+            out.dropped = dropped;
+            out.begin = cursor + dropped;
+        } else if (dropped > 0) {
+            break;  // a gap inside one page: stop before it, the next read reports it
+        }
+        first = false;
+        std::size_t got = 0;
+        for (const auto& run : runs) {
+            const std::uint64_t at = out.begin + out.bytes.size();
+            if (run.stream == "stderr" && !run.bytes.empty()) {
+                if (!out.stderr_ranges.empty() && out.stderr_ranges.back().second == at)
+                    out.stderr_ranges.back().second += run.bytes.size();
+                else
+                    out.stderr_ranges.emplace_back(at, at + run.bytes.size());
+            }
+            out.bytes += run.bytes;
+            got += run.bytes.size();
+        }
+        cursor = res.value("next_cursor", cursor + got);
+        if (got == 0) break;  // all there is
+    }
+    return out;
+}
+
+void put_page(json& result, raw_output out, text_view view, bool base64, bool from_end) {
+    std::string_view bytes = out.bytes;
+    std::size_t skip = 0;  // bytes left out at the front (from_end)
+    std::size_t n = bytes.size();
+    std::string text;
+    if (base64) {
+        text = wire::base64_encode(bytes);
+    } else {
+        const std::size_t base = result.dump().size() + 64;  // the rest of the result
+        const std::size_t budget = k_max_result_chars > base ? k_max_result_chars - base : 1024;
+        std::size_t want = std::min<std::size_t>(n, budget);
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            if (from_end) {
+                skip = utf8_start(bytes, bytes.size() - want);
+                n = bytes.size() - skip;
+            } else {
+                n = utf8_safe_cut(bytes, want);
+                if (view == text_view::plain && n < bytes.size()) n = escape_safe_cut(bytes, n);
+            }
+            text = rendered(bytes.substr(skip, n), view);
+            const std::size_t size =
+                json(text).dump(-1, ' ', false, json::error_handler_t::replace).size();
+            if (size <= budget || want <= 16) break;
+            want = std::max<std::size_t>(16, want * budget / size * 95 / 100);
+        }
+    }
+    const std::uint64_t page_begin = out.begin + skip;
+    json ranges = json::array();
+    for (const auto& [b, e] : out.stderr_ranges) {
+        const auto lo = std::max<std::uint64_t>(b, page_begin);
+        const auto hi = std::min<std::uint64_t>(e, page_begin + n);
+        if (lo < hi) ranges.push_back({lo, hi});
+    }
+    result["cursor"] = page_begin;
+    result["next_cursor"] = page_begin + n;
+    result["dropped"] = out.dropped;
+    result["encoding"] = base64 ? "base64" : "text";
+    result["stderr_ranges"] = std::move(ranges);
+    result["output"] = std::move(text);
+}
+
+}  // namespace berth::mcp
