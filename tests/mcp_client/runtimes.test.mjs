@@ -2,6 +2,7 @@
 // Create, send input, wait for the output, stop. Under CI=true a missing runtime fails.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
 import {
     startDaemon, connect, tool, shellIn, requireRuntime, eventually, resultText,
@@ -44,6 +45,18 @@ for (const runtime of ['local', 'podman', 'containerd', 'lxc']) {
             const r = await tool(conn, 'console_get_output', { session: s.session });
             assert.match(r.output, /ready-42/);
             assert.doesNotMatch(r.output, /rea""dy/, 'the command itself came back: input echoed?');
+            // It runs in the runtime: a container has a PID 1 of its own.
+            await tool(conn, 'console_send_input', { session: s.session, input: 'echo "pid1=$(cat /proc/1/comm)=end"\n' });
+            const p = await tool(conn, 'console_wait_for_output',
+                { session: s.session, cursor: w.next_cursor, pattern: 'pid1=.*=end', timeout_ms: 30_000 });
+            assert.equal(p.outcome, 'matched', JSON.stringify(p));
+            const hostPid1 = readFileSync('/proc/1/comm', 'utf8').trim();
+            if (runtime === 'local') {
+                assert.equal(p.match.text, `pid1=${hostPid1}=end`);
+            } else {
+                assert.notEqual(p.match.text, `pid1=${hostPid1}=end`, `${runtime}: PID 1 is the host's`);
+                assert.ok(s.target, `${runtime}: no target (container) named: ${JSON.stringify(s)}`);
+            }
             const l = await tool(conn, 'console_list_sessions');
             assert.ok(l.sessions.some((x) => x.session === s.session && x.runtime === runtime), JSON.stringify(l));
         } finally {
