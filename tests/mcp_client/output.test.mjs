@@ -71,8 +71,12 @@ test('16 MiB of random bytes read exact in 1 MiB base64 pages', async () => {
 test('text pages of default size never split a UTF-8 character', async () => {
     // 1-, 2-, 3- and 4-byte characters in a rhythm that puts page ends inside characters.
     const unit = 'aé日🎉bц語😀\n';
-    let text = '';
-    for (let i = 0; Buffer.byteLength(text) < 300_000; ++i) text += `${i}:${unit}`;
+    const parts = [];
+    for (let i = 0, size = 0; size < 300_000; ++i) {
+        parts.push(`${i}:${unit}`);
+        size += Buffer.byteLength(parts[i]);
+    }
+    const text = parts.join('');
     const bytes = Buffer.from(text, 'utf8');
     const file = path.join(dir, 'utf8.txt');
     writeFileSync(file, bytes);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-    startDaemon, connect, tool, localSession, readAll, sleep, pidAlive, eventually,
+    startDaemon, connect, tool, localSession, readAll, within, pidAlive, eventually,
 } from './harness.mjs';
 
 let daemon;
@@ -44,7 +44,7 @@ test('kill -9 of berth mcp mid-wait; a new one continues from the cursor, nothin
     assert.ok(pid > 0);
     process.kill(pid, 'SIGKILL');
     await eventually(() => !pidAlive(pid), 5000, 'berth mcp gone after kill -9');
-    const outcome = await Promise.race([pending, sleep(5000).then(() => 'still pending')]);
+    const outcome = await within(5000, pending, 'the killed server\'s call to end').catch((e) => e.message);
     assert.match(outcome, /^rejected/, `the killed server's call: ${outcome}`);
     await first.close().catch(() => {});
 
