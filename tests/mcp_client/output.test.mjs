@@ -106,6 +106,20 @@ test('text pages of default size never split a UTF-8 character', async () => {
     await tool(conn, 'console_stop_session', { session });
 });
 
+test('a text page whose max_bytes ends inside a character stops before it', async () => {
+    // 語 is e8 aa 9e: max_bytes 4 over two of them must give one character and next_cursor 3.
+    const session = await localSession(conn, ['printf', '\\350\\252\\236\\350\\252\\236']);
+    await tool(conn, 'console_wait_for_output', { session, exit: true, timeout_ms: 10_000 });
+    for (const max_bytes of [3, 4, 5]) {
+        const p = await tool(conn, 'console_get_output', { session, max_bytes });
+        assert.deepEqual({ output: p.output, next_cursor: p.next_cursor }, { output: '語', next_cursor: 3 },
+            `max_bytes ${max_bytes}`);
+    }
+    const all = await tool(conn, 'console_get_output', { session, max_bytes: 6 });
+    assert.deepEqual({ output: all.output, next_cursor: all.next_cursor }, { output: '語語', next_cursor: 6 });
+    await tool(conn, 'console_stop_session', { session });
+});
+
 test('a text page is capped at 45000 chars; reading on loses nothing', async () => {
     const text = 'x'.repeat(200_000);
     const file = path.join(dir, 'big.txt');
