@@ -172,17 +172,26 @@ test('console_execute_command in an existing sh session: output and exit codes 0
     const a = await call('console_execute_command', { session, command: 'echo "fir""st-$((2*3))"' });
     assert.equal(a.exit_code, 0, JSON.stringify(a));
     assert.equal(a.timed_out, false);
-    assert.match(a.output, /first-6/);
-    assert.doesNotMatch(a.output, /fir""st/, 'the output should not hold the echoed command');
+    assert.equal(a.output, 'first-6\n', 'only the command\'s output, no marker, no echo');
     const b = await call('console_execute_command', { session, command: "sh -c 'echo sec\"\"ond; exit 3'" });
     assert.equal(b.exit_code, 3, JSON.stringify(b));
-    assert.match(b.output, /second/);
-    assert.doesNotMatch(b.output, /first-6/, 'the second output holds the first');
+    assert.equal(b.output, 'second\n');
     // The shell is still there, with its state.
     const c = await call('console_execute_command', { session, command: 'X=kept; echo $X' });
     assert.match(c.output, /kept/);
     const d = await call('console_execute_command', { session, command: 'echo "$X-again"' });
     assert.match(d.output, /kept-again/);
+    await call('console_stop_session', { session });
+});
+
+test('console_execute_command in a tty shell: the echo and the prompt are not in the output', async () => {
+    const session = await localSession(conn, ['sh'], { tty: true, env: { PS1: 'prompt$ ' } });
+    const a = await call('console_execute_command', { session, command: 'echo "fir""st-$((2*3))"' });
+    assert.equal(a.exit_code, 0, JSON.stringify(a));
+    assert.equal(a.output.replace(/\r\n/g, '\n'), 'first-6\n', JSON.stringify(a));
+    const b = await call('console_execute_command', { session, command: "sh -c 'echo sec\"\"ond; exit 3'" });
+    assert.equal(b.exit_code, 3, JSON.stringify(b));
+    assert.equal(b.output.replace(/\r\n/g, '\n'), 'second\n', JSON.stringify(b));
     await call('console_stop_session', { session });
 });
 
