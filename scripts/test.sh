@@ -51,13 +51,14 @@ stage "tests (ASan+UBSan)"
 ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --test-dir build-asan -j2 --output-on-failure --timeout 900
 
-# ThreadSanitizer: the registry, host and daemon test programs, and what they start (berthd,
+# ThreadSanitizer: the registry, host, daemon and mcp test programs, and what they start (berthd,
 # the berth CLI, the local and fake plugins, the probe: their add_dependencies). Not
 # daemon_runtimes_test: podman, containerd and LXC sessions under TSan take minutes each, and
 # their plugins' concurrency is the SDK's, which the local plugin already exercises.
 stage "build (TSan)"
 mapfile -t tsan_programs < <(sed -n 's/^berth_add_test(\([a-z0-9_]*\).*/\1/p' \
-    tests/registry/CMakeLists.txt tests/host/CMakeLists.txt tests/daemon/CMakeLists.txt |
+    tests/registry/CMakeLists.txt tests/host/CMakeLists.txt tests/daemon/CMakeLists.txt \
+    tests/mcp/CMakeLists.txt |
     grep -vx daemon_runtimes_test)
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_SANITIZE=thread \
