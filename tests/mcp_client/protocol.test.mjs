@@ -164,8 +164,9 @@ test('a request before initialize gets a prompt JSON-RPC error, ping is answered
         const r = await raw.call(1, 'tools/list', {}, 2000);
         const ms = Date.now() - t0;
         assert.ok(r.error, `expected an error, got ${JSON.stringify(r)}`);
-        // The spec names no code for this (the contract says -32002; -32600/-32602 are common).
-        assert.ok(Number.isInteger(r.error.code) && typeof r.error.message === 'string', JSON.stringify(r.error));
+        // docs/mcp.md: -32602 at once, with a message saying what to send.
+        assert.equal(r.error.code, -32602, JSON.stringify(r.error));
+        assert.match(r.error.message, /initialize/, JSON.stringify(r.error));
         assert.ok(ms < 1000, `error took ${ms} ms`);
         const c = await raw.call(2, 'tools/call', { name: 'console_runtimes', arguments: {} }, 2000);
         assert.ok(c.error, JSON.stringify(c));
