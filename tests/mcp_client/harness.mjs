@@ -122,6 +122,15 @@ export class Daemon {
         this.proc.stdout.on('data', keep);
         this.proc.stderr.on('data', keep);
         this.exited = new Promise((resolve) => this.proc.once('exit', (code, sig) => resolve({ code, sig })));
+        // A test process that ends without stop() (an uncaught error) takes its berthd along.
+        const proc = this.proc;
+        const dir = this.dir;
+        const reap = () => {
+            if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+            rmSync(dir, { recursive: true, force: true });
+        };
+        process.once('exit', reap);
+        this.exited.then(() => process.removeListener('exit', reap));
         const end = Date.now() + 10_000;
         while (Date.now() < end) {
             if (this.proc.exitCode !== null || this.proc.signalCode !== null) break;
