@@ -18,3 +18,24 @@ ensure_packages \
     clang libclang-rt-14-dev
 # clang and its sanitizer and libFuzzer runtimes, for the fuzz targets (scripts/fuzz.sh).
 # libclang-rt-14-dev is only a Recommends of clang's packages, which --no-install-recommends skips.
+
+# Node.js and npm, for the MCP end-to-end tests (tests/mcp_client) and bench/mcp.sh. Debian's
+# nodejs and npm only when there is no node at all: a machine with nodesource's nodejs (which
+# bundles npm and conflicts with Debian's npm package) keeps it.
+if ! command -v node >/dev/null; then
+    ensure_packages nodejs npm
+fi
+command -v npm >/dev/null || fail "node is installed but npm is not (nodesource's nodejs bundles it; Debian: apt-get install npm)"
+
+# The official MCP TypeScript SDK and ajv, exactly as tests/mcp_client/package-lock.json pins
+# them. npm ci only when node_modules is missing or the lock changed since the last install
+# (its sha256 is kept in node_modules/.berth-lock-sha).
+mcp_client=tests/mcp_client
+lock_sha=$(sha256sum "$mcp_client/package-lock.json" | cut -d' ' -f1)
+stamp=$mcp_client/node_modules/.berth-lock-sha
+if [[ ! -f $stamp || $(<"$stamp") != "$lock_sha" ]]; then
+    note "npm ci in $mcp_client"
+    (cd "$mcp_client" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+        fail "npm ci failed in $mcp_client"
+    echo "$lock_sha" >"$stamp"
+fi

@@ -1,0 +1,186 @@
+// `berth mcp` through the official MCP TypeScript SDK client, against a private berthd:
+//   a. N bytes of random output read exact in 1 MiB base64 pages (console_get_output): MiB/s,
+//      sha256 checked (exit 1 when not exact)
+//   b. console_send_input -> console_wait_for_output (literal echo) on a local `cat` session:
+//      p50/p90/p99 round trip
+//   c. `berth mcp` spawned to its initialize reply, berthd running: median
+// Run through bench/mcp.sh, which sets BERTH_BIN, BERTHD_BIN and BERTH_PLUGIN_PATH. Sizes from
+// the environment: BENCH_MCP_BYTES (a, 16 MiB), BENCH_MCP_READS (a, 3 runs), BENCH_MCP_ROUNDTRIPS
+// (b, 200), BENCH_MCP_SPAWNS (c, 20). A markdown table on stdout, progress on stderr.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+import {
+    startDaemon, connect, tool, localSession, tempDir, mcpArgs, mcpEnv, BERTH_BIN, CLIENT_INFO,
+    LATEST_LEGACY,
+} from '../tests/mcp_client/harness.mjs';
+
+const envInt = (name, dflt) => {
+    const v = process.env[name];
+    if (v === undefined || v === '') return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}=${v}: not a positive integer`);
+    return n;
+};
+const BYTES = envInt('BENCH_MCP_BYTES', 16 * 1024 * 1024);
+const READS = envInt('BENCH_MCP_READS', 3);
+const ROUNDTRIPS = envInt('BENCH_MCP_ROUNDTRIPS', 200);
+const SPAWNS = envInt('BENCH_MCP_SPAWNS', 20);
+const PAGE = 1048576;
+
+const log = (...a) => console.error('mcp_bench:', ...a);
+const ms = (ns) => Number(ns) / 1e6;
+const now = () => process.hrtime.bigint();
+function quantile(sorted, q) {
+    // nearest rank
+    const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+    return sorted[i];
+}
+const median = (xs) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function readExact(conn, session, size, expectedSha) {
+    const hash = createHash('sha256');
+    let cursor = 0;
+    let pages = 0;
+    const t0 = now();
+    for (;;) {
+        const p = await tool(conn, 'console_get_output', { session, cursor, max_bytes: PAGE, encoding: 'base64' });
+        const bytes = Buffer.from(p.output, 'base64');
+        if (p.cursor !== cursor || bytes.length !== p.next_cursor - p.cursor || p.dropped) {
+            throw new Error(`page at ${cursor}: cursor ${p.cursor}, ${bytes.length} bytes for ` +
+                `${p.next_cursor - p.cursor}, dropped ${p.dropped}`);
+        }
+        hash.update(bytes);
+        cursor = p.next_cursor;
+        ++pages;
+        if (cursor >= size || bytes.length === 0) break;
+    }
+    const seconds = Number(now() - t0) / 1e9;
+    const sha = hash.digest('hex');
+    return { seconds, pages, exact: cursor === size && sha === expectedSha, cursor, sha };
+}
+
+async function benchRead(conn, dir) {
+    const data = randomBytes(BYTES);
+    const file = path.join(dir, 'random.bin');
+    writeFileSync(file, data);
+    const sha = createHash('sha256').update(data).digest('hex');
+    const session = await localSession(conn, ['cat', file]);
+    const x = await tool(conn, 'console_wait_for_output', { session, exit: true, timeout_ms: 50_000 });
+    if (x.outcome !== 'exited' || x.end_offset !== BYTES) {
+        throw new Error(`cat of ${BYTES} bytes: ${JSON.stringify({ ...x, output: undefined })}`);
+    }
+    const runs = [];
+    for (let i = 0; i < READS; ++i) {
+        const r = await readExact(conn, session, BYTES, sha);
+        log(`read ${i + 1}/${READS}: ${r.pages} pages, ${(r.seconds * 1000).toFixed(1)} ms, exact: ${r.exact}`);
+        if (!r.exact) {
+            log(`NOT EXACT: ${r.cursor} of ${BYTES} bytes, sha256 ${r.sha}, want ${sha}`);
+            return { exact: false };
+        }
+        runs.push(r.seconds);
+    }
+    await tool(conn, 'console_stop_session', { session });
+    const s = median(runs);
+    return { exact: true, seconds: s, mibps: BYTES / 1048576 / s, pages: Math.ceil(BYTES / PAGE) };
+}
+
+async function benchRoundTrip(conn) {
+    const session = await localSession(conn, ['cat']);
+    let cursor = 0;
+    const times = [];
+    const warmup = Math.min(10, ROUNDTRIPS);
+    for (let i = 0; i < ROUNDTRIPS + warmup; ++i) {
+        const line = `rt-${i}-x\n`;
+        const t0 = now();
+        await tool(conn, 'console_send_input', { session, input: line });
+        const w = await tool(conn, 'console_wait_for_output', { session, cursor, literal: line, timeout_ms: 10_000 });
+        const t1 = now();
+        if (w.outcome !== 'matched') throw new Error(`round trip ${i}: ${JSON.stringify(w)}`);
+        cursor = w.next_cursor;
+        if (i >= warmup) times.push(ms(t1 - t0));
+    }
+    await tool(conn, 'console_stop_session', { session });
+    times.sort((a, b) => a - b);
+    return { p50: quantile(times, 0.5), p90: quantile(times, 0.9), p99: quantile(times, 0.99), n: times.length };
+}
+
+function spawnToInitialize(daemon) {
+    return new Promise((resolve, reject) => {
+        const t0 = now();
+        const child = spawn(BERTH_BIN, mcpArgs(daemon), { env: mcpEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        let t1 = null;
+        const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no initialize reply in 10 s: ${err}`)); }, 10_000);
+        child.stderr.on('data', (d) => { err += d; });
+        child.stdout.on('data', (d) => {
+            out += d;
+            if (t1 === null && out.includes('\n')) {
+                t1 = now();
+                const msg = JSON.parse(out.slice(0, out.indexOf('\n')));
+                if (!msg.result) {
+                    reject(new Error(`initialize: ${out}`));
+                }
+                child.stdin.end();
+            }
+        });
+        child.on('exit', () => {
+            clearTimeout(timer);
+            if (t1 === null) reject(new Error(`berth mcp exited before replying: ${err}`));
+            else resolve(ms(t1 - t0));
+        });
+        child.stdin.write(JSON.stringify({
+            jsonrpc: '2.0', id: 1, method: 'initialize',
+            params: { protocolVersion: LATEST_LEGACY, capabilities: {}, clientInfo: CLIENT_INFO },
+        }) + '\n');
+    });
+}
+
+async function benchSpawn(daemon) {
+    const times = [];
+    await spawnToInitialize(daemon); // warm the page cache
+    for (let i = 0; i < SPAWNS; ++i) times.push(await spawnToInitialize(daemon));
+    return { median: median(times), min: Math.min(...times), max: Math.max(...times), n: times.length };
+}
+
+async function main() {
+    const daemon = await startDaemon();
+    const dir = tempDir('berth-mcp-bench-');
+    let exact = true;
+    try {
+        const conn = await connect(daemon);
+        await conn.client.listTools();
+        log(`a: ${BYTES} bytes in ${PAGE}-byte base64 pages, ${READS} reads`);
+        const a = await benchRead(conn, dir);
+        exact = a.exact;
+        log(`b: ${ROUNDTRIPS} round trips`);
+        const b = await benchRoundTrip(conn);
+        await conn.close();
+        log(`c: ${SPAWNS} spawns`);
+        const c = await benchSpawn(daemon);
+
+        const mib = (BYTES / 1048576).toFixed(BYTES % 1048576 ? 2 : 0);
+        console.log('| benchmark | result |');
+        console.log('|---|---|');
+        console.log(a.exact
+            ? `| a. ${mib} MiB read exact in 1 MiB base64 pages (${a.pages} console_get_output calls, median of ${READS}) | ${(a.seconds * 1000).toFixed(1)} ms, ${a.mibps.toFixed(1)} MiB/s, sha256 equal |`
+            : `| a. ${mib} MiB read in 1 MiB base64 pages | NOT EXACT |`);
+        console.log(`| b. console_send_input -> console_wait_for_output (literal echo, local cat), n=${b.n} | p50 ${b.p50.toFixed(2)} ms, p90 ${b.p90.toFixed(2)} ms, p99 ${b.p99.toFixed(2)} ms |`);
+        console.log(`| c. \`berth mcp\` spawn to initialize reply (berthd running), n=${c.n} | median ${c.median.toFixed(2)} ms (min ${c.min.toFixed(2)}, max ${c.max.toFixed(2)}) |`);
+    } finally {
+        await daemon.stop();
+        rmSync(dir, { recursive: true, force: true });
+    }
+    process.exitCode = exact ? 0 : 1;
+}
+
+main().catch((e) => {
+    console.error('mcp_bench:', e.stack ?? e);
+    process.exitCode = 1;
+});
