@@ -149,6 +149,9 @@ int real_main(int argc, char** argv) {
                         "read_only, limits)");
     mcp_cmd->add_flag("--no-autostart", mcp_req.no_autostart,
                       "fail instead of starting berthd when none answers on the socket");
+    mcp_cmd->add_option("--state-dir", mcp_req.state_dir,
+                        "an auto-started berthd's state directory (default: berthd's own, or a "
+                        "directory per socket under it)");
     mcp_cmd
         ->add_option("--idle-exit", mcp_req.idle_exit_s,
                      "an auto-started berthd exits after this many seconds without sessions "

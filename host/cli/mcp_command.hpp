@@ -9,6 +9,7 @@ namespace berth::cli {
 struct mcp_request {
     std::optional<std::string> policy_file;
     bool no_autostart = false;
+    std::optional<std::string> state_dir;  // an auto-started berthd's --state-dir
     unsigned idle_exit_s = 300;
 };
 

@@ -91,7 +91,8 @@ host::result<void> berthd_link::ensure_daemon(const autostart_options& autostart
                            first.err().message +
                                "; berth mcp would start one, but finds no berthd beside " +
                                "itself or in PATH"};
-    const fs::path state = state_dir_for(socket_);
+    const fs::path state =
+        autostart.state_dir.empty() ? state_dir_for(socket_) : autostart.state_dir;
     std::error_code ec;
     fs::create_directories(state, ec);
     fs::create_directories(socket_.parent_path(), ec);

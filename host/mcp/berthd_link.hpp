@@ -19,6 +19,7 @@ namespace berth::mcp {
 struct autostart_options {
     bool enabled = true;
     std::chrono::seconds exit_when_idle{300};  // the started berthd's --exit-when-idle
+    std::filesystem::path state_dir;           // its --state-dir; empty: see state_dir_for
 };
 
 class berthd_link {

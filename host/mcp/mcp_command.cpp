@@ -25,9 +25,11 @@ int serve_mcp(const std::string& socket, const mcp_request& request, const char*
         rules = std::move(loaded.value());
     }
     mcp::berthd_link link(daemon_client::socket_path(socket));
-    if (auto up = link.ensure_daemon({.enabled = !request.no_autostart,
-                                      .exit_when_idle = std::chrono::seconds(request.idle_exit_s)});
-        !up) {
+    const mcp::autostart_options autostart{
+        .enabled = !request.no_autostart,
+        .exit_when_idle = std::chrono::seconds(request.idle_exit_s),
+        .state_dir = request.state_dir.value_or("")};
+    if (auto up = link.ensure_daemon(autostart); !up) {
         // Serve anyway: the protocol works, and every tool call says what is wrong (an MCP
         // client shows tool errors to the user; a server that exits shows nothing).
         std::cerr << "berth mcp: " << up.err().message << "\n";
