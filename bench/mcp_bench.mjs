@@ -6,7 +6,7 @@
 //   c. `berth mcp` spawned to its initialize reply, berthd running: median
 // Run through bench/mcp.sh, which sets BERTH_BIN, BERTHD_BIN and BERTH_PLUGIN_PATH. Sizes from
 // the environment: BENCH_MCP_BYTES (a, 16 MiB), BENCH_MCP_READS (a, 3 runs), BENCH_MCP_ROUNDTRIPS
-// (b, 200), BENCH_MCP_SPAWNS (c, 20). A markdown table on stdout, progress on stderr.
+// (b, 200), BENCH_MCP_SPAWNS (c, 20), BENCH_MCP_CANCELS (d, 20). A markdown table on stdout, progress on stderr.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import path from 'node:path';
 
 import {
     startDaemon, connect, tool, localSession, tempDir, mcpArgs, mcpEnv, BERTH_BIN, CLIENT_INFO,
-    LATEST_LEGACY,
+    LATEST_LEGACY, RawMcp, sleep,
 } from '../tests/mcp_client/harness.mjs';
 
 const envInt = (name, dflt) => {
@@ -149,18 +149,49 @@ async function benchSpawn(daemon) {
     return { median: median(times), min: Math.min(...times), max: Math.max(...times), n: times.length };
 }
 
+// d. notifications/cancelled to berthd no longer waiting: a raw client cancels a 30 s wait, and
+// berthd's berthd_waiting_calls is read in a tight loop until it is back to 0.
+const CANCELS = envInt('BENCH_MCP_CANCELS', 20);
+async function benchCancel(daemon, conn) {
+    const session = await localSession(conn, ['cat']);
+    const raw = new RawMcp(daemon);
+    const times = [];
+    try {
+        await raw.initialize();
+        for (let i = 0; i < CANCELS; ++i) {
+            const id = 100 + i;
+            raw.request(id, 'tools/call', {
+                name: 'console_wait_for_output', arguments: { session, literal: 'never', timeout_ms: 30_000 },
+            });
+            while ((await daemon.metric('berthd_waiting_calls')) < 1) await sleep(1);
+            const t0 = now();
+            raw.notify('notifications/cancelled', { requestId: id, reason: 'bench' });
+            while ((await daemon.metric('berthd_waiting_calls')) !== 0) { /* read again at once */ }
+            times.push(ms(now() - t0));
+        }
+    } finally {
+        await raw.close();
+    }
+    await tool(conn, 'console_stop_session', { session });
+    times.sort((a, b) => a - b);
+    return { p50: quantile(times, 0.5), p90: quantile(times, 0.9), max: times[times.length - 1], n: times.length };
+}
+
 async function main() {
     const daemon = await startDaemon();
     const dir = tempDir('berth-mcp-bench-');
     let exact = true;
+    let conn;
     try {
-        const conn = await connect(daemon);
+        conn = await connect(daemon);
         await conn.client.listTools();
         log(`a: ${BYTES} bytes in ${PAGE}-byte base64 pages, ${READS} reads`);
         const a = await benchRead(conn, dir);
         exact = a.exact;
         log(`b: ${ROUNDTRIPS} round trips`);
         const b = await benchRoundTrip(conn);
+        log(`d: ${CANCELS} cancels`);
+        const d = await benchCancel(daemon, conn);
         await conn.close();
         log(`c: ${SPAWNS} spawns`);
         const c = await benchSpawn(daemon);
@@ -173,7 +204,10 @@ async function main() {
             : `| a. ${mib} MiB read in 1 MiB base64 pages | NOT EXACT |`);
         console.log(`| b. console_send_input -> console_wait_for_output (literal echo, local cat), n=${b.n} | p50 ${b.p50.toFixed(2)} ms, p90 ${b.p90.toFixed(2)} ms, p99 ${b.p99.toFixed(2)} ms |`);
         console.log(`| c. \`berth mcp\` spawn to initialize reply (berthd running), n=${c.n} | median ${c.median.toFixed(2)} ms (min ${c.min.toFixed(2)}, max ${c.max.toFixed(2)}) |`);
+        console.log(`| d. notifications/cancelled to berthd's wait given back (berthd_waiting_calls 0), n=${d.n} | p50 ${d.p50.toFixed(2)} ms, p90 ${d.p90.toFixed(2)} ms, max ${d.max.toFixed(2)} ms |`);
     } finally {
+        // Closed on failure too: a berth mcp left running would keep node from exiting.
+        await conn?.close().catch(() => {});
         await daemon.stop();
         rmSync(dir, { recursive: true, force: true });
     }

@@ -403,7 +403,8 @@ json rpc_service::session_read(const json& params, call_context& ctx) {
                 {"chunks", std::move(chunks)},
                 {"next_cursor", r.next_cursor},
                 {"dropped", r.dropped},
-                {"state", std::string(registry::to_string(rec.state))}};
+                {"state", std::string(registry::to_string(rec.state))},
+                {"end_offset", e->end_offset()}};
     wire::put_exit_status(out, rec);
     return out;
 }

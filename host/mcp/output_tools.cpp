@@ -62,12 +62,24 @@ tool_outcome screen_page(tool_env& env, const json& args, const json& record) {
 tool_outcome wait_result(tool_env& env, const json& args, json result, std::uint64_t cursor,
                          std::optional<std::uint64_t> until, bool keep_cursor) {
     const std::string session = args["session"];
-    BERTH_TRY(record, env.call("session.get", {{"id", session}}));
-    const std::uint64_t end = record.value("end_offset", std::uint64_t{0});
-    const std::uint64_t to = until.value_or(end);
+    json record;
+    if (!until) {  // the page ends where the output does now
+        BERTH_TRY(got, env.call("session.get", {{"id", session}}));
+        record = std::move(got);
+    }
+    const std::uint64_t to = until ? *until : record.value("end_offset", std::uint64_t{0});
     const std::uint64_t limit = page_limit(env, args);
     const std::uint64_t from = to - cursor > limit ? to - limit : cursor;
     BERTH_TRY(out, read_output(env, session, from, to > from ? to - from : 0));
+    if (record.is_null()) {
+        if (out.status.is_null()) {
+            BERTH_TRY(got, env.call("session.get", {{"id", session}}));
+            record = std::move(got);
+        } else {
+            record = out.status;
+        }
+    }
+    const std::uint64_t end = record.value("end_offset", std::uint64_t{0});
     const bool cut = from > cursor;
     result["session"] = session;
     result["end_offset"] = end;
@@ -139,7 +151,11 @@ tool_outcome get_output(tool_env& env, const json& args) {
     }
     const std::uint64_t limit = page_limit(env, args);
     BERTH_TRY(out, read_output(env, session, cursor, limit + (base64 ? 0 : k_utf8_lookahead)));
-    BERTH_TRY(record, env.call("session.get", {{"id", session}}));
+    json record = out.status;
+    if (record.is_null()) {  // a stream read: ask for the state and end now
+        BERTH_TRY(got, env.call("session.get", {{"id", session}}));
+        record = std::move(got);
+    }
     if (base64 && view != "raw")
         return tool_outcome::fail(
             "field 'encoding': base64 gives exact bytes, so only with view raw");

@@ -111,6 +111,10 @@ std::variant<raw_output, std::string> read_small(tool_env& env, const std::strin
     out.dropped = res.value("dropped", std::uint64_t{0});
     out.begin = cursor + out.dropped;
     for (const auto& run : wire::output_runs(res)) add_run(out, run.stream == "stderr", run.bytes);
+    if (res.contains("end_offset")) {
+        out.status = {{"end_offset", res["end_offset"]}};
+        put_exit_fields(out.status, res);
+    }
     return out;
 }
 

@@ -42,6 +42,9 @@ struct raw_output {
     std::string bytes;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> stderr_ranges;
     std::uint64_t dropped = 0;
+    // When the read came with it (session.read does): state, exit_code, signal, reason and
+    // end_offset as they were after the read, so no session.get is needed.
+    nlohmann::json status;
 };
 
 // session.read from `cursor`, at most max_bytes (more calls when berthd returns less).
