@@ -156,24 +156,43 @@ TEST(ScreenRenderer, RejectsAScreenTooSmallForAWideCharacter) {
     EXPECT_EQ(narrow.text(), "\xE4\xB8\xAD");
 }
 
+// Each of these crashed or hung libvterm 0.1.4 before vterm_input_guard.
+TEST(ScreenRenderer, SurvivesWhatBreaksLibvterm) {
+    screen_renderer screen(24, 80);
+    screen.feed("\x1b[b");                                // REP with nothing printed: endless loop
+    screen.feed("\xE2\x80\x8B\x1b[5b");                   // REP after a zero-width character
+    screen.feed("\x1b[" + std::string(2000, ';') + "m");  // past the argument array
+    screen.feed("\x1b[" + std::string(2000, ':') + "m");
+    screen.feed("\xC2\x80\xC2\x9B\xC2\x85");  // width -1 characters
+    screen.feed("\x1b[99999999999999999999C\x1b[99999999999999999999;99999999999999999999H");
+    screen.feed("\x1b[99999999999a\x1b[99999999999e\x1b[2147483647C\x1b[2147483647C");
+    const screen_snapshot snap = screen.snapshot();
+    EXPECT_EQ(snap.cursor_row, 23);
+    EXPECT_EQ(snap.cursor_col, 79);
+    screen.feed("\x1b[Hok");
+    EXPECT_EQ(screen.snapshot().lines[0], "ok");
+}
+
+TEST(ScreenRenderer, RepRepeatsTheLastCharacterUpToTheMargin) {
+    screen_renderer screen(3, 10);
+    screen.feed("ab\x1b[3b");
+    EXPECT_EQ(screen.snapshot().lines[0], "abbbb");
+    screen.feed("\r\n\xE2\x94\x80\x1b[200b");
+    const screen_snapshot snap = screen.snapshot();
+    std::string rule;
+    for (int i = 0; i < 10; ++i) rule += "\xE2\x94\x80";
+    EXPECT_EQ(snap.lines[1], rule);
+    EXPECT_EQ(snap.lines[2], "") << "stops at the margin, no wrap";
+}
+
 TEST(ScreenRenderer, SurvivesArbitraryBytes) {
-    static constexpr std::string_view k_alphabet[] = {"\x1b",     "[",
-                                                      "]",        "?",
-                                                      "1049",     "h",
-                                                      "l",        "1",
-                                                      ";",        "m",
-                                                      "H",        "J",
-                                                      "K",        "r",
-                                                      "L",        "M",
-                                                      "@",        "P",
-                                                      "\x07",     "\x1b\\",
-                                                      "\r",       "\n",
-                                                      "\b",       "\t",
-                                                      "a",        " ",
-                                                      "\xC3\xA9", "\xE4\xB8\xAD",
-                                                      "\xCC\x81", "\xF0\x9F\x98\x80",
-                                                      "\x80",     "\xFF",
-                                                      "\x1b(0",   "9999"};
+    // clang-format off
+    static constexpr std::string_view k_alphabet[] = {
+        "\x1b", "[", "]", "?", "1049", "h", "l", "1", ";", "m", "H", "J", "K", "r", "L",
+        "M", "@", "P", "\x07", "\x1b\\", "\r", "\n", "\b", "\t", "a", " ", "\xC3\xA9",
+        "\xE4\xB8\xAD", "\xCC\x81", "\xF0\x9F\x98\x80", "\x80", "\xFF", "\x1b(0", "9999",
+        "b", ";;;;;;;;;;;;;;;;;;;;", "\xC2\x80", "\xE2\x80\x8B", "99999999999", "C", "S"};
+    // clang-format on
     std::mt19937 rng(4321);
     for (int round = 0; round < 300; ++round) {
         screen_renderer screen(1 + static_cast<int>(rng() % 30), 2 + static_cast<int>(rng() % 89));
