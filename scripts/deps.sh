@@ -14,8 +14,8 @@ export DEBIAN_FRONTEND=noninteractive
 ensure_packages \
     g++ cmake ninja-build ccache pkg-config git clang-format \
     libboost-dev libboost-filesystem-dev nlohmann-json3-dev libspdlog-dev libfmt-dev \
-    libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libre2-dev hyperfine python3 jq \
-    clang libclang-rt-14-dev
+    libgtest-dev libgmock-dev libcli11-dev libbenchmark-dev libre2-dev libvterm-dev hyperfine \
+    python3 jq clang libclang-rt-14-dev
 # clang and its sanitizer and libFuzzer runtimes, for the fuzz targets (scripts/fuzz.sh).
 # libclang-rt-14-dev is only a Recommends of clang's packages, which --no-install-recommends skips.
 

@@ -2,6 +2,7 @@
 
 #include <vterm.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 
@@ -62,8 +63,10 @@ void screen_renderer::vterm_deleter::operator()(VTerm* vt) const noexcept { vter
 
 screen_renderer::screen_renderer(int rows, int cols)
     : callbacks_(std::make_unique<detail::screen_callback_state>()), rows_(rows), cols_(cols) {
-    if (rows <= 0 || cols <= 0) {
-        throw std::invalid_argument("screen_renderer: rows and cols must be positive");
+    // One column is not merely useless: libvterm 0.1.4 writes past its buffer when a wide
+    // character lands on a one-column screen (found by SurvivesArbitraryBytes).
+    if (rows < 1 || cols < 2 || rows > k_max_side || cols > k_max_side) {
+        throw std::invalid_argument("screen_renderer: needs 1..1000 rows and 2..1000 columns");
     }
     vt_.reset(vterm_new(rows, cols));
     if (!vt_) throw std::bad_alloc();
@@ -80,9 +83,37 @@ screen_renderer::~screen_renderer() = default;
 screen_renderer::screen_renderer(screen_renderer&&) noexcept = default;
 screen_renderer& screen_renderer::operator=(screen_renderer&&) noexcept = default;
 
+namespace {
+
+class vterm_sink final : public vterm_input_guard::sink {
+public:
+    vterm_sink(VTerm* vt, int cols) : vt_(vt), cols_(cols) {}
+
+    void write(std::string_view bytes) override {
+        vterm_input_write(vt_, bytes.data(), bytes.size());
+    }
+
+    // What libvterm's own REP does, without its endless loop: copies up to the right margin
+    // and no further. (A wide character is counted as one column here, so its copies may
+    // wrap where libvterm's would stop; rare enough.)
+    void repeat(std::string_view character, int count) override {
+        VTermPos cursor{};
+        vterm_state_get_cursorpos(vterm_obtain_state(vt_), &cursor);
+        const int copies = std::min(count, std::max(cols_ - cursor.col, 0));
+        for (int i = 0; i < copies; ++i) write(character);
+    }
+
+private:
+    VTerm* vt_;
+    int cols_;
+};
+
+}  // namespace
+
 void screen_renderer::feed(std::string_view bytes) {
     if (bytes.empty()) return;
-    vterm_input_write(vt_.get(), bytes.data(), bytes.size());
+    vterm_sink sink(vt_.get(), cols_);
+    guard_.feed(bytes, sink);
 }
 
 screen_snapshot screen_renderer::snapshot() const {

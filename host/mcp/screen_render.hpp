@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "vterm_guard.hpp"
+
 struct VTerm;
 struct VTermScreen;
 
@@ -31,8 +33,13 @@ struct screen_snapshot {
 // session log); the renderer holds only libvterm's screen, never the bytes.
 class screen_renderer {
 public:
-    // rows and cols must be positive (std::invalid_argument otherwise).
+    // 1 <= rows <= k_max_side and 2 <= cols <= k_max_side, std::invalid_argument otherwise
+    // (libvterm 0.1.4 crashes when a wide character is written to a one-column screen).
     screen_renderer(int rows, int cols);
+
+    // Larger than any real terminal, and below the guard's parameter clamp, so clamping
+    // parameters changes nothing a screen can show.
+    static constexpr int k_max_side = 1000;
     ~screen_renderer();
     screen_renderer(screen_renderer&&) noexcept;
     screen_renderer& operator=(screen_renderer&&) noexcept;
@@ -41,7 +48,7 @@ public:
 
     // Any bytes, split anywhere: a sequence or UTF-8 character cut between two calls is
     // completed by the next one. Replies a real terminal would send (cursor reports, device
-    // attributes) are discarded.
+    // attributes) are discarded. Bytes pass through vterm_input_guard first.
     void feed(std::string_view bytes);
 
     [[nodiscard]] screen_snapshot snapshot() const;
@@ -58,6 +65,7 @@ private:
     std::unique_ptr<detail::screen_callback_state> callbacks_;
     std::unique_ptr<VTerm, vterm_deleter> vt_;
     VTermScreen* screen_ = nullptr;  // owned by vt_
+    vterm_input_guard guard_;
     int rows_ = 0;
     int cols_ = 0;
 };
