@@ -147,7 +147,7 @@ json build() {
                {"description", "screen view: terminal rows (default 24)"}}},
              {"cols",
               {{"type", "integer"},
-               {"minimum", 1},
+               {"minimum", 2},
                {"maximum", 1000},
                {"description", "screen view: terminal columns (default 80)"}}}},
             {"session"}),
