@@ -92,6 +92,8 @@ stage "fuzz (short pass)"
 stage "benchmarks (short pass)"
 BENCH_BYTES=$((64 << 20)) BENCH_RUNS=1 BENCH_WAIT_BYTES=$((16 << 20)) BENCH_RSS_SESSIONS=10 \
     BENCH_RSS_BYTES=$((16 << 20)) bench/session_output.sh build
+# berth mcp through the official TypeScript SDK client (a few seconds): exact bytes or it fails.
+BENCH_QUICK=1 bench/mcp.sh build
 
 finish_stage
 echo "== all tests passed in $((SECONDS - start)) s"
