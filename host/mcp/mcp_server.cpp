@@ -30,10 +30,9 @@ struct mcp_server::request {
     std::mutex mutex;
     std::condition_variable wake;
     bool finished = false;  // answered, or cancelled: nothing more is sent for it
-    std::atomic<int> threads_running{0};
 };
 
-mcp_server::~mcp_server() { reap_finished(true); }
+mcp_server::~mcp_server() = default;
 
 int mcp_server::run() {
     std::string buffer;
@@ -66,16 +65,13 @@ int mcp_server::run() {
             skipping = false;
             data.remove_prefix(nl + 1);
         }
-        reap_finished(false);
     }
     // stdin closed: the client is leaving. Calls that finish soon are still answered (a piped
-    // `printf ... | berth mcp` gets its replies); the rest are cancelled, then joined.
-    {
-        std::unique_lock lock(requests_mutex_);
-        drained_.wait_for(lock, k_eof_grace, [this] { return in_flight_.empty(); });
-        for (auto& [key, req] : in_flight_) req->cancel.cancel();
-    }
-    reap_finished(true);
+    // `printf ... | berth mcp` gets its replies); the rest are cancelled and waited for.
+    std::unique_lock lock(requests_mutex_);
+    drained_.wait_for(lock, k_eof_grace, [this] { return in_flight_.empty(); });
+    for (auto& [key, req] : in_flight_) req->cancel.cancel();
+    drained_.wait(lock, [this] { return in_flight_.empty(); });
     return 0;
 }
 
@@ -184,12 +180,8 @@ void mcp_server::start_tool_call(const json& id, const json& params, bool statel
         json token;
         if (const auto meta = params.find("_meta"); meta != params.end() && meta->is_object())
             token = meta->value("progressToken", json());
-        req->threads_running = token.is_null() ? 1 : 2;
-        threads_.emplace_back(std::thread([this, req, params] { run_tool_call(req, params); }),
-                              req);
-        if (!token.is_null())
-            threads_.emplace_back(std::thread([this, req, token] { progress_ticker(req, token); }),
-                                  req);
+        workers_.post([this, req, params] { run_tool_call(req, params); });
+        if (!token.is_null()) workers_.post([this, req, token] { progress_ticker(req, token); });
     }
 }
 
@@ -224,7 +216,6 @@ void mcp_server::run_tool_call(const std::shared_ptr<request>& req, json params)
         in_flight_.erase(id_key(req->id));
     }
     drained_.notify_all();
-    --req->threads_running;
 }
 
 void mcp_server::progress_ticker(const std::shared_ptr<request>& req, json token) {
@@ -241,23 +232,6 @@ void mcp_server::progress_ticker(const std::shared_ptr<request>& req, json token
                 {"progress", ms},
                 {"message", "still working after " + std::to_string(ms / 1000) + " s"}}}});
     }
-    lock.unlock();
-    --req->threads_running;
-}
-
-void mcp_server::reap_finished(bool all) {
-    std::list<std::pair<std::thread, std::shared_ptr<request>>> done;
-    {
-        std::lock_guard lock(requests_mutex_);
-        for (auto it = threads_.begin(); it != threads_.end();) {
-            const auto next = std::next(it);
-            // A request with no thread left running has only returns to finish: join is quick.
-            if (all || it->second->threads_running == 0) done.splice(done.end(), threads_, it);
-            it = next;
-        }
-    }
-    for (auto& [t, req] : done)
-        if (t.joinable()) t.join();
 }
 
 json mcp_server::capabilities() const { return {{"tools", {{"listChanged", false}}}}; }

@@ -17,6 +17,7 @@
 
 #include "cancel_scope.hpp"
 #include "console_tools.hpp"
+#include "worker_pool.hpp"
 
 namespace berth::mcp {
 
@@ -51,7 +52,6 @@ private:
     void start_tool_call(const nlohmann::json& id, const nlohmann::json& params, bool stateless);
     void run_tool_call(const std::shared_ptr<request>& req, nlohmann::json params);
     void progress_ticker(const std::shared_ptr<request>& req, nlohmann::json token);
-    void reap_finished(bool all);
 
     [[nodiscard]] nlohmann::json initialize_result(const nlohmann::json& params) const;
     [[nodiscard]] nlohmann::json discover_result() const;
@@ -75,8 +75,9 @@ private:
     std::mutex requests_mutex_;
     std::map<std::string, std::shared_ptr<request>> in_flight_;  // by id, as JSON text
     std::condition_variable drained_;                            // in_flight_ got smaller
-    // Each call's threads (the call, and its progress ticker), joined by reap_finished.
-    std::list<std::pair<std::thread, std::shared_ptr<request>>> threads_;
+    // Runs each call and its progress ticker; declared last, so it is destroyed (and its
+    // threads joined) before what the tasks use.
+    worker_pool workers_{2 * k_max_in_flight};
 };
 
 }  // namespace berth::mcp
