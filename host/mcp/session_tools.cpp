@@ -47,13 +47,6 @@ tool_outcome write_bytes(tool_env& env, const std::string& session, const std::s
 std::variant<json, std::string> open_session(tool_env& env, const json& args, json command) {
     const std::string runtime = args.value("runtime", "local");
     if (auto refused = env.rules.check_runtime(runtime)) return *refused;
-    for (const char* field : {"image", "template"})
-        if (args.contains(field))
-            if (auto refused = env.rules.check_image(field, args[field].get<std::string>()))
-                return *refused;
-    if (args.contains("container"))
-        if (auto refused = env.rules.check_container(args["container"].get<std::string>()))
-            return *refused;
 
     auto plugins = env.call("plugin.list", json::object());
     if (auto* e = std::get_if<std::string>(&plugins)) return *e;
@@ -82,6 +75,16 @@ std::variant<json, std::string> open_session(tool_env& env, const json& args, js
         options[option] = args[field];
     }
     if (props.contains("command")) options["command"] = std::move(command);
+    // On the options as they go to the plugin: an image given inside `options` is checked
+    // like one given as a field.
+    for (const char* key : {"image", "template", "container"}) {
+        if (!options.contains(key)) continue;
+        if (!options[key].is_string()) return "field '" + std::string(key) + "' must be a string";
+        const std::string value = options[key];
+        auto refused = std::string(key) == "container" ? env.rules.check_container(value)
+                                                       : env.rules.check_image(key, value);
+        if (refused) return *refused;
+    }
     if (env.rules.max_sessions) {
         auto list = env.call("session.list", json::object());
         if (auto* e = std::get_if<std::string>(&list)) return *e;

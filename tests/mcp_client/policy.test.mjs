@@ -108,6 +108,13 @@ test('max_input_bytes and images: refusals name the rule', async () => {
         });
         assert.equal(img.isError, true, JSON.stringify(img).slice(0, 1000));
         assert.match(resultText(img), /images/, resultText(img));
+        // The plugin's own options are checked too: no way around the list through them.
+        const viaOptions = await conn.client.callTool({
+            name: 'console_create_session',
+            arguments: { runtime: 'podman', options: { image: 'docker.io/library/alpine' }, command: ['sh'] },
+        });
+        assert.equal(viaOptions.isError, true, JSON.stringify(viaOptions).slice(0, 1000));
+        assert.match(resultText(viaOptions), /images/, resultText(viaOptions));
         await tool(conn, 'console_stop_session', { session });
     });
 });
