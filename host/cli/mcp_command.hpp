@@ -13,8 +13,8 @@ struct mcp_request {
     unsigned idle_exit_s = 300;
 };
 
-// Serves until stdin ends; returns the exit status (2 for a bad policy file, 1 when berthd can
-// be neither reached nor started).
+// Serves until stdin ends; returns the exit status (0, or 2 for a bad policy file). When berthd
+// can be neither reached nor started it serves anyway, and every tool call says why.
 int serve_mcp(const std::string& socket, const mcp_request& request, const char* version);
 
 }  // namespace berth::cli

@@ -121,6 +121,8 @@ host::result<void> berthd_link::ensure_daemon(const autostart_options& autostart
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&actions, ready[1], 3);
+    // Nothing else of ours (fds an MCP client left open to us) goes to the long-lived daemon.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     // Its own session: the daemon outlives this berth mcp and its client's process group.
@@ -157,15 +159,17 @@ host::result<void> berthd_link::ensure_daemon(const autostart_options& autostart
     return {};
 }
 
-host::result<cli::daemon_client> berthd_link::take() {
+host::result<cli::daemon_client> berthd_link::take(bool& pooled) {
     {
         std::lock_guard lock(mutex_);
         if (!idle_.empty()) {
             auto c = std::move(idle_.back());
             idle_.pop_back();
+            pooled = true;
             return c;
         }
     }
+    pooled = false;
     return cli::daemon_client::connect(socket_);
 }
 
@@ -183,13 +187,21 @@ host::result<cli::stream_client> berthd_link::open_stream(const std::string& ses
 
 host::result<json> berthd_link::call(const std::string& method, const json& params,
                                      std::chrono::milliseconds timeout, cancel_scope* cancel) {
-    auto c = take();
+    bool pooled = false;
+    auto c = take(pooled);
     if (!c) return c.err();
     auto& client = c.value();
     if (cancel != nullptr && !cancel->attach(client.native_handle()))
         return host::error{BERTH_ERR_STATE, "cancelled"};
-    auto r = client.call(method, params, timeout);
-    if (cancel != nullptr) cancel->detach();
+    auto r = [&] {
+        const cancel_detach detach{cancel};  // also if call() throws
+        return client.call(method, params, timeout);
+    }();
+    // A pooled connection berthd closed while it sat idle (berthd restarted): the request never
+    // reached it, so it goes once more on a fresh connection.
+    if (!r && pooled && client.last_rpc_code() == 0 && r.err().code == BERTH_ERR_UNAVAILABLE &&
+        (cancel == nullptr || !cancel->cancelled()))
+        return call(method, params, timeout, cancel);
     // A connection that failed (or was shut down by a cancel) is not reused; one that carried
     // an error reply from berthd is fine.
     const bool healthy = r.ok() || client.last_rpc_code() != 0;

@@ -46,7 +46,7 @@ public:
     [[nodiscard]] const std::filesystem::path& socket() const noexcept { return socket_; }
 
 private:
-    [[nodiscard]] host::result<cli::daemon_client> take();
+    [[nodiscard]] host::result<cli::daemon_client> take(bool& pooled);
     void give_back(cli::daemon_client c);
 
     std::filesystem::path socket_;

@@ -41,4 +41,12 @@ private:
     bool cancelled_ = false;
 };
 
+// Detaches a scope (if any) when it goes out of scope, so an fd is never left registered.
+struct cancel_detach {
+    cancel_scope* scope;
+    ~cancel_detach() {
+        if (scope != nullptr) scope->detach();
+    }
+};
+
 }  // namespace berth::mcp

@@ -31,6 +31,14 @@ tool_outcome console_tools::call(const std::string& name, const json& args, canc
     if (!reads_only)
         if (auto refused = policy_.check_writable(name)) return tool_outcome::fail(*refused);
     tool_env env{link_, policy_, cancel};
+    // A session someone else opened is held to the same runtimes rule as one the agent opens.
+    if (!reads_only && policy_.runtimes && args.contains("session")) {
+        auto record = env.call("session.get", {{"id", args["session"]}});
+        if (auto* e = std::get_if<std::string>(&record)) return tool_outcome::fail(*e);
+        if (auto refused = policy_.check_runtime(std::get<json>(record).value("runtime", "")))
+            return tool_outcome::fail(*refused + " (session " + args["session"].get<std::string>() +
+                                      ")");
+    }
     return h->second(env, args);
 }
 

@@ -181,6 +181,9 @@ tool_outcome one_shot(tool_env& env, const json& args) {
 }  // namespace
 
 tool_outcome execute_command(tool_env& env, const json& args) {
+    if (auto refused =
+            env.rules.check_input_size("command", args["command"].get<std::string>().size()))
+        return tool_outcome::fail(*refused);
     if (args.contains("session")) {
         for (const char* f : {"runtime", "image", "container", "template"})
             if (args.contains(f))

@@ -44,6 +44,14 @@ std::optional<std::string> policy::check_container(const std::string& container)
     return check_list(containers, "containers", "container", container);
 }
 
+std::optional<std::string> policy::check_option(const std::string& name) const {
+    if (!options) return std::nullopt;
+    for (const auto& o : *options)
+        if (o == name) return std::nullopt;
+    return "policy: plugin option '" + name + "' is not in options " + listed(*options) +
+           " (a policy file allows only the plugin options it names)";
+}
+
 std::optional<std::string> policy::check_writable(const std::string& tool) const {
     if (!read_only) return std::nullopt;
     return "policy: read_only is set, so " + tool +
@@ -65,8 +73,9 @@ host::result<policy> parse_policy(const std::string& json_text, const std::strin
     json j = json::parse(json_text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
     policy p;
+    p.options = std::vector<std::string>{};  // a file allows only the plugin options it names
     for (const auto& [key, value] : j.items()) {
-        if (key == "runtimes" || key == "images" || key == "containers") {
+        if (key == "runtimes" || key == "images" || key == "containers" || key == "options") {
             if (!value.is_array()) return bad("'" + key + "' must be an array of glob strings");
             std::vector<std::string> globs;
             for (const auto& g : value) {
@@ -74,9 +83,10 @@ host::result<policy> parse_policy(const std::string& json_text, const std::strin
                     return bad("'" + key + "' must hold non-empty strings (globs)");
                 globs.push_back(g.get<std::string>());
             }
-            (key == "runtimes" ? p.runtimes
-             : key == "images" ? p.images
-                               : p.containers) = std::move(globs);
+            (key == "runtimes"  ? p.runtimes
+             : key == "images"  ? p.images
+             : key == "options" ? p.options
+                                : p.containers) = std::move(globs);
         } else if (key == "read_only") {
             if (!value.is_boolean()) return bad("'read_only' must be true or false");
             p.read_only = value.get<bool>();
@@ -92,7 +102,7 @@ host::result<policy> parse_policy(const std::string& json_text, const std::strin
                 p.max_output_bytes = n;
         } else {
             return bad("unknown key '" + key +
-                       "' (known: runtimes, images, containers, read_only, max_sessions, "
+                       "' (known: runtimes, images, containers, options, read_only, max_sessions, "
                        "max_input_bytes, max_output_bytes)");
         }
     }

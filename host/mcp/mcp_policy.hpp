@@ -17,6 +17,9 @@ struct policy {
     std::optional<std::vector<std::string>> runtimes;
     std::optional<std::vector<std::string>> images;  // also LXC templates
     std::optional<std::vector<std::string>> containers;
+    // Plugin option names console_create_session may set through `options`; nullopt: any (no
+    // policy file). A policy file without this key allows none.
+    std::optional<std::vector<std::string>> options;
     bool read_only = false;                               // list, read and wait only
     std::optional<std::size_t> max_sessions;              // open sessions in berthd at create time
     std::size_t max_input_bytes = std::size_t{1} << 20;   // one send / key / command
@@ -28,12 +31,14 @@ struct policy {
     [[nodiscard]] std::optional<std::string> check_image(const std::string& field,
                                                          const std::string& image) const;
     [[nodiscard]] std::optional<std::string> check_container(const std::string& container) const;
+    [[nodiscard]] std::optional<std::string> check_option(const std::string& name) const;
     [[nodiscard]] std::optional<std::string> check_writable(const std::string& tool) const;
     [[nodiscard]] std::optional<std::string> check_input_size(const std::string& field,
                                                               std::size_t bytes) const;
 };
 
-// Keys: runtimes, images, containers (arrays of globs), read_only (bool), max_sessions,
+// Keys: runtimes, images, containers (arrays of globs), options (plugin option names),
+// read_only (bool), max_sessions,
 // max_input_bytes, max_output_bytes (positive integers). Unknown keys and wrong types are
 // errors naming the key and the file.
 [[nodiscard]] host::result<policy> load_policy(const std::filesystem::path& file);

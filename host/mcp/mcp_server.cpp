@@ -78,7 +78,15 @@ int mcp_server::run() {
 void mcp_server::handle_line(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.find_first_not_of(" \t") == std::string_view::npos) return;
-    json msg = json::parse(line, nullptr, false);
+    bool too_deep = false;
+    const json::parser_callback_t depth_guard = [&too_deep](int depth, json::parse_event_t, json&) {
+        if (depth > k_max_depth) too_deep = true;
+        return !too_deep;
+    };
+    json msg = json::parse(line, depth_guard, false);
+    if (too_deep)
+        return send_error(nullptr, k_invalid_request,
+                          "message nested deeper than " + std::to_string(k_max_depth) + " levels");
     if (msg.is_discarded()) return send_error(nullptr, k_parse_error, "not JSON");
     if (msg.is_array())
         return send_error(nullptr, k_invalid_request, "batches are not part of MCP");
@@ -92,16 +100,27 @@ void mcp_server::handle_line(std::string_view line) {
         const json& id = msg["id"];
         if (!id.is_string() && !id.is_number_integer())
             return send_error(nullptr, k_invalid_request, "id must be a string or an integer");
-        return handle_request(msg);
+        if (msg.contains("params") && !msg["params"].is_object())
+            return send_error(id, k_invalid_params, "params must be an object");
+        try {
+            return handle_request(msg);
+        } catch (const std::exception& e) {  // a mistyped field: the client's error, not ours
+            return send_error(id, k_invalid_params, std::string("bad request: ") + e.what());
+        }
     }
-    handle_notification(msg);
+    try {
+        handle_notification(msg);
+    } catch (const std::exception&) {
+        // A malformed notification has no one to answer.
+    }
 }
 
 void mcp_server::handle_notification(const json& msg) {
     const std::string method = msg["method"];
     if (method != "notifications/cancelled") return;  // initialized, roots, ...: nothing to do
-    const json params = msg.value("params", json::object());
-    if (!params.is_object() || !params.contains("requestId")) return;
+    const auto p = msg.find("params");
+    if (p == msg.end() || !p->is_object() || !p->contains("requestId")) return;
+    const json& params = *p;
     std::lock_guard lock(requests_mutex_);
     const auto it = in_flight_.find(id_key(params["requestId"]));
     if (it == in_flight_.end()) return;  // already answered: the spec says ignore it
@@ -116,7 +135,9 @@ void mcp_server::handle_notification(const json& msg) {
 void mcp_server::handle_request(const json& msg) {
     const json& id = msg["id"];
     const std::string method = msg["method"];
-    const json params = msg.value("params", json::object());
+    static const json k_no_params = json::object();
+    const auto p = msg.find("params");
+    const json& params = p != msg.end() ? *p : k_no_params;
     const auto version = request_meta_version(params);
     const bool stateless = version && !(initialized_ && method != "server/discover" &&
                                         *version != k_stateless_version);
@@ -246,7 +267,8 @@ std::string mcp_server::instructions() const {
 }
 
 json mcp_server::initialize_result(const json& params) const {
-    const std::string requested = params.value("protocolVersion", "");
+    const auto v = params.find("protocolVersion");
+    const std::string requested = v != params.end() && v->is_string() ? v->get<std::string>() : "";
     return {
         {"protocolVersion", negotiate_version(requested)},
         {"capabilities", capabilities()},

@@ -29,7 +29,11 @@ struct server_info {
 class mcp_server {
 public:
     static constexpr std::size_t k_max_in_flight = 64;
-    static constexpr std::size_t k_max_line_bytes = std::size_t{64} << 20;
+    // A message: the largest input (policy max_input_bytes, 1 MiB by default) in base64, and
+    // room around it. Each call in flight holds its own.
+    static constexpr std::size_t k_max_line_bytes = std::size_t{8} << 20;
+    // Nesting deeper than this is refused while parsing (copying a deep value recurses).
+    static constexpr int k_max_depth = 64;
     // After stdin ends, calls in flight get this long to answer before they are cancelled
     // (the TypeScript SDK's client sends SIGTERM 2 s after closing stdin).
     static constexpr std::chrono::milliseconds k_eof_grace{1500};

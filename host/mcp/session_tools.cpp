@@ -1,5 +1,7 @@
 // console_create_session, console_send_input, console_send_key, console_stop_session,
 // console_list_sessions, console_resize, console_signal, console_runtimes.
+#include <mutex>
+
 #include "base64.hpp"
 #include "session_commands.hpp"
 #include "tool_handlers.hpp"
@@ -75,6 +77,11 @@ std::variant<json, std::string> open_session(tool_env& env, const json& args, js
         options[option] = args[field];
     }
     if (props.contains("command")) options["command"] = std::move(command);
+    // The plugin's own options, by name, as the policy allows them (a policy file allows none
+    // unless it lists them: podman's `binary` or `volumes` would get around every other rule).
+    const json plugin_options = args.value("options", json::object());
+    for (const auto& [key, unused] : plugin_options.items())
+        if (auto refused = env.rules.check_option(key)) return *refused;
     // On the options as they go to the plugin: an image given inside `options` is checked
     // like one given as a field.
     for (const char* key : {"image", "template", "container"}) {
@@ -85,7 +92,11 @@ std::variant<json, std::string> open_session(tool_env& env, const json& args, js
                                                        : env.rules.check_image(key, value);
         if (refused) return *refused;
     }
+    // Counting and opening under one lock, so concurrent creates cannot all see room.
+    static std::mutex counting;
+    std::unique_lock count_lock(counting, std::defer_lock);
     if (env.rules.max_sessions) {
+        count_lock.lock();
         auto list = env.call("session.list", json::object());
         if (auto* e = std::get_if<std::string>(&list)) return *e;
         std::size_t open = 0;
@@ -97,16 +108,18 @@ std::variant<json, std::string> open_session(tool_env& env, const json& args, js
             return "policy: max_sessions is " + std::to_string(*env.rules.max_sessions) + " and " +
                    std::to_string(open) + " sessions are open (stop one with console_stop_session)";
     }
+    // Not cancellable: berthd finishes an open whose client left, so a cancel here would leave
+    // a session nobody knows. It is bounded; a cancel that came meanwhile closes it after.
     auto opened = env.link.call("session.open", {{"runtime", runtime}, {"options", options}},
-                                std::chrono::seconds(120), &env.cancel);
-    if (opened && env.cancel.cancelled()) {
-        // Opened, but nobody will learn its id: close it rather than leave it running.
-        (void)env.link.call("session.close", {{"id", opened.value().value("id", "")}},
-                            std::chrono::seconds(90));
-        return std::string("cancelled");
+                                std::chrono::seconds(120));
+    if (!opened) return "berthd: " + opened.err().message;
+    const std::string id = opened.value().value("id", "");
+    auto record = env.link.call("session.get", {{"id", id}}, std::chrono::seconds(30));
+    if (env.cancel.cancelled() || !record) {
+        (void)env.link.call("session.close", {{"id", id}}, std::chrono::seconds(90));
+        return env.cancel.cancelled() ? "cancelled" : "berthd: " + record.err().message;
     }
-    if (!opened) return env.cancel.cancelled() ? "cancelled" : "berthd: " + opened.err().message;
-    return env.call("session.get", {{"id", opened.value().value("id", "")}});
+    return std::move(record.value());
 }
 
 tool_outcome create_session(tool_env& env, const json& args) {

@@ -132,6 +132,7 @@ std::variant<raw_output, std::string> read_output(tool_env& env, const std::stri
     if (!opened) return "berthd: " + opened.err().message;
     auto& stream = opened.value();
     if (!env.cancel.attach(stream.native_handle())) return std::string("cancelled");
+    const cancel_detach detach{&env.cancel};
     std::optional<std::string> failed;
     while (out.bytes.size() < max_bytes) {
         auto f = stream.next(std::chrono::seconds(30));
@@ -153,7 +154,6 @@ std::variant<raw_output, std::string> read_output(tool_env& env, const std::stri
         add_run(out, frame.stream == k_stderr_stream,
                 std::string_view(frame.payload).substr(0, take));
     }
-    env.cancel.detach();
     if (env.cancel.cancelled()) return std::string("cancelled");
     if (failed) return *failed;
     return out;

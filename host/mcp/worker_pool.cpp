@@ -14,7 +14,8 @@ worker_pool::~worker_pool() {
 void worker_pool::post(std::function<void()> task) {
     std::unique_lock lock(mutex_);
     queue_.push_back(std::move(task));
-    if (idle_ == 0 && threads_.size() < max_threads_) {
+    // An idle thread counts until it wakes: two posts in a row must not both count on it.
+    if (queue_.size() > idle_ && threads_.size() < max_threads_) {
         threads_.emplace_back([this] { work(); });
         return;
     }

@@ -179,6 +179,23 @@ TEST(McpProtocol, MalformedLinesAreAnsweredAndTheServerGoesOn) {
     EXPECT_EQ(s.request(4, "ping")["id"], 4);
 }
 
+TEST(McpProtocol, MistypedAndDeepMessagesGetErrorsAndNeverStopTheServer) {
+    pipe_server s;
+    const json r = s.request(1, "initialize", {{"protocolVersion", 5}});
+    EXPECT_EQ(r["result"]["protocolVersion"], "2025-11-25") << r;
+    s.send_line(R"({"jsonrpc":"2.0","id":2,"method":"initialize","params":7})");
+    EXPECT_EQ(s.next()["error"]["code"], k_invalid_params);
+    std::string deep = R"({"jsonrpc":"2.0","id":3,"method":"ping","params":{"x":)";
+    deep += std::string(100000, '[') + std::string(100000, ']') + "}}";
+    s.send_line(deep);
+    EXPECT_EQ(s.next()["error"]["code"], k_invalid_request);
+    s.send_line(
+        R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":[1]}})");
+    s.send_line(R"({"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":5}})");
+    EXPECT_EQ(s.next()["error"]["code"], k_invalid_params);
+    EXPECT_EQ(s.request(5, "ping")["result"], json::object());
+}
+
 TEST(McpProtocol, ToolInputErrorsAreToolResultsNamingTheField) {
     pipe_server s;
     s.initialize();
@@ -252,6 +269,11 @@ TEST(McpPolicy, GlobsLimitsAndErrorsNameTheKey) {
     EXPECT_FALSE(p->check_image("image", "localhost/berth-busybox:latest"));
     EXPECT_TRUE(p->check_image("image", "docker.io/library/busybox"));
     EXPECT_FALSE(p->check_container("anything"));  // no list: allowed
+    // A policy file allows only the plugin options it names; no file allows any.
+    ASSERT_TRUE(p->check_option("binary"));
+    EXPECT_NE(p->check_option("binary")->find("'binary'"), std::string::npos);
+    EXPECT_FALSE(policy{}.check_option("binary"));
+    EXPECT_FALSE(parse_policy(R"({"options":["memory"]})", "p.json")->check_option("memory"));
     EXPECT_TRUE(p->check_input_size("input", 11));
     for (const std::string bad : {R"({"runtime":["x"]})", R"({"read_only":"yes"})",
                                   R"({"max_sessions":0})", R"({"images":"x"})", "[]"}) {

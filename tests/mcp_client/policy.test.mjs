@@ -95,6 +95,47 @@ test('read_only: send_input, send_key, create and stop refused; get_output and l
     }
 });
 
+test('a policy file allows only the plugin options it names; runtimes bind existing sessions', async () => {
+    const writer = await connect(daemon);
+    const other = await localSession(writer, ['cat']);
+    try {
+        await withPolicy({ runtimes: ['podman'] }, async (conn) => {
+            // podman's `binary` would run any program on the host: not named, so refused.
+            const bin = await conn.client.callTool({
+                name: 'console_create_session',
+                arguments: { runtime: 'podman', image: TEST_IMAGE, options: { binary: '/bin/true' } },
+            });
+            assert.equal(bin.isError, true, JSON.stringify(bin).slice(0, 1000));
+            assert.match(resultText(bin), /plugin option 'binary' is not in options/, resultText(bin));
+            // A local session someone else opened: the agent may read it, not type into it.
+            const typed = await conn.client.callTool({ name: 'console_send_input', arguments: { session: other, input: 'x\n' } });
+            assert.equal(typed.isError, true, JSON.stringify(typed).slice(0, 1000));
+            assert.match(resultText(typed), /runtime 'local' is not in runtimes/, resultText(typed));
+            const run = await conn.client.callTool({ name: 'console_execute_command', arguments: { session: other, command: 'id' } });
+            assert.equal(run.isError, true);
+            const read = await tool(conn, 'console_get_output', { session: other });
+            assert.equal(read.output, '');
+        });
+    } finally {
+        await tool(writer, 'console_stop_session', { session: other });
+        await writer.close();
+    }
+});
+
+test('max_sessions holds for concurrent creates', async () => {
+    await withPolicy({ max_sessions: 2 }, async (conn) => {
+        const before = (await tool(conn, 'console_list_sessions')).sessions.filter((x) => x.state === 'running').length;
+        assert.equal(before, 0, 'this test needs no other open sessions');
+        const results = await Promise.all(Array.from({ length: 6 }, () => conn.client.callTool({
+            name: 'console_create_session', arguments: { command: ['cat'] },
+        })));
+        const made = results.filter((r) => !r.isError).map((r) => r.structuredContent.session);
+        assert.equal(made.length, 2, JSON.stringify(results.map((r) => resultText(r).slice(0, 200))));
+        for (const r of results.filter((x) => x.isError)) assert.match(resultText(r), /max_sessions/);
+        for (const session of made) await tool(conn, 'console_stop_session', { session });
+    });
+});
+
 test('max_input_bytes and images: refusals name the rule', async () => {
     await withPolicy({ max_input_bytes: 10, images: ['localhost/allowed-*'] }, async (conn) => {
         const session = await localSession(conn, ['cat']);
@@ -114,7 +155,7 @@ test('max_input_bytes and images: refusals name the rule', async () => {
             arguments: { runtime: 'podman', options: { image: 'docker.io/library/alpine' }, command: ['sh'] },
         });
         assert.equal(viaOptions.isError, true, JSON.stringify(viaOptions).slice(0, 1000));
-        assert.match(resultText(viaOptions), /images/, resultText(viaOptions));
+        assert.match(resultText(viaOptions), /images|options/, resultText(viaOptions));
         await tool(conn, 'console_stop_session', { session });
     });
 });
