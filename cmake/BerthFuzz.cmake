@@ -4,7 +4,7 @@
 # to <target>: the libFuzzer executable in fuzz/ and the corpus replay test in tests/fuzz/ are
 # built from the same list, so they cannot drift apart.
 set(BERTH_FUZZ_DIR ${PROJECT_SOURCE_DIR}/fuzz)
-set(BERTH_FUZZ_TARGETS output_buffer_fuzz options_fuzz stream_frame_fuzz)
+set(BERTH_FUZZ_TARGETS output_buffer_fuzz options_fuzz stream_frame_fuzz terminal_text_fuzz)
 if(BERTH_BUILD_CLI)  # berthd's library comes with the CLI
     list(APPEND BERTH_FUZZ_TARGETS rpc_frame_fuzz)
 endif()
@@ -24,6 +24,8 @@ function(berth_add_fuzz_code target name)
             berth_podman_core berth_containerd_core berth_lxc_core nlohmann_json::nlohmann_json)
     elseif(name STREQUAL "stream_frame_fuzz")
         target_link_libraries(${target} PRIVATE berth_wire)
+    elseif(name STREQUAL "terminal_text_fuzz")
+        target_link_libraries(${target} PRIVATE berth_mcp_text)
     elseif(name STREQUAL "rpc_frame_fuzz")
         target_link_libraries(${target} PRIVATE berth_daemon_lib berth::host
             nlohmann_json::nlohmann_json)

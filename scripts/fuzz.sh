@@ -8,7 +8,7 @@
 #     --merge        afterwards, add to fuzz/corpus/<target>/ the inputs that found new
 #                    coverage (libFuzzer -merge=1); otherwise the checked-in corpus is untouched
 #     TARGET         default: every target in fuzz/ (output_buffer_fuzz options_fuzz rpc_frame_fuzz
-#                    stream_frame_fuzz)
+#                    stream_frame_fuzz terminal_text_fuzz)
 # Each target fuzzes a copy of its corpus in build-fuzz/fuzz-work/<target>/corpus, which
 # persists, so runs build on each other. Exits non-zero if any target crashed, leaked, timed
 # out or ran out of memory, and prints the inputs that did (reproduce one with
@@ -38,7 +38,8 @@ if ! [[ $seconds =~ ^[0-9]+$ ]] || ((seconds == 0)); then
 fi
 # Two cores, shared: more workers only thrash.
 [[ $workers =~ ^[12]$ ]] || { echo "fuzz.sh: --workers is 1 or 2" >&2; exit 2; }
-((${#targets[@]} > 0)) || targets=(output_buffer_fuzz options_fuzz rpc_frame_fuzz stream_frame_fuzz)
+((${#targets[@]} > 0)) || targets=(output_buffer_fuzz options_fuzz rpc_frame_fuzz stream_frame_fuzz
+    terminal_text_fuzz)
 
 # The largest input each target generates. Enough for every request berthd takes and a
 # nesting well past its limit; the corpus replay test runs the bigger checked-in seeds whole.

@@ -82,25 +82,25 @@ void vterm_input_guard::escape_byte(unsigned char byte) {
         return;
     }
     if (byte == k_del) return;
-    if (state_ == state::escape) {
-        if (byte == '[') {
-            csi_ = "\x1b[";
-            csi_param_ = 0;
-            csi_param_has_digits_ = false;
-            csi_first_param_ = 0;
-            csi_separators_ = 0;
-            csi_leader_ = 0;
-            csi_intermediates_ = 0;
-            csi_any_param_ = false;
-            state_ = state::csi;
-            return;
-        }
-        if (byte == ']' || byte == 'P' || byte == 'X' || byte == '^' || byte == '_') {
-            out_ += esc_;
-            out_ += static_cast<char>(byte);
-            state_ = state::string;
-            return;
-        }
+    // libvterm 0.1.4 starts a CSI or a string at these bytes after intermediates too, dropping
+    // them ("ESC - [ 4 b" is its REP): so does the guard, or such a CSI would pass unfiltered.
+    if (byte == '[') {
+        csi_ = "\x1b[";
+        csi_param_ = 0;
+        csi_param_has_digits_ = false;
+        csi_first_param_ = 0;
+        csi_separators_ = 0;
+        csi_leader_ = 0;
+        csi_intermediates_ = 0;
+        csi_any_param_ = false;
+        state_ = state::csi;
+        return;
+    }
+    if (byte == ']' || byte == 'P' || byte == 'X' || byte == '^' || byte == '_') {
+        out_ += esc_;
+        out_ += static_cast<char>(byte);
+        state_ = state::string;
+        return;
     }
     if (byte < 0x30) {
         if (esc_.size() < 1 + k_max_intermediates) esc_ += static_cast<char>(byte);

@@ -24,7 +24,9 @@ namespace berth::mcp {
 //   at most 16 are kept, at most 2 private-marker and 2 intermediate bytes;
 // - REP is never passed on: the sink is asked to repeat the last printed character itself;
 // - outside CSI, text is made valid UTF-8 (U+FFFD per bad byte) without U+0080..U+009F;
-// - a CSI broken by a byte >= 0x80, ESC, CAN or SUB is dropped, as libvterm would drop it.
+// - a CSI broken by a byte >= 0x80, ESC, CAN or SUB is dropped, as libvterm would drop it;
+// - "[" after an escape's intermediates starts a CSI, filtered like any other: libvterm 0.1.4
+//   starts one there ("ESC - [ 4 b" is its REP; found by terminal_text_fuzz).
 // Everything else (controls, other escapes, OSC/DCS payloads) passes unchanged.
 class vterm_input_guard {
 public:

@@ -99,6 +99,14 @@ TEST(VtermInputGuard, DropsASequenceBrokenByText) {
     EXPECT_EQ(guard("\x1b[3\n1m"), "\n\x1b[31m") << "a control inside is carried out first";
 }
 
+// libvterm 0.1.4 starts a CSI at "[" after an escape's intermediates too, so the guard must
+// filter it (terminal_text_fuzz: "ESC - [ 4 b" after U+200B hung libvterm).
+TEST(VtermInputGuard, FiltersACsiStartedAfterIntermediates) {
+    EXPECT_EQ(guard("y\x1b-[4b"), "y<REP 4 y>");
+    EXPECT_EQ(guard("\x1b(-[99999999999C"), "\x1b[9999C");
+    EXPECT_EQ(guard("\x1b-]0;t\x07x"), "\x1b-]0;t\x07x") << "a string after intermediates";
+}
+
 TEST(VtermInputGuard, ReassemblesWhatFeedsSplit) {
     EXPECT_EQ(guard({"\x1b", "[", "9999", "9999", "C"}), "\x1b[9999C");
     EXPECT_EQ(guard({"\xE4", "\xB8", "\xAD"}), "\xE4\xB8\xAD");
