@@ -17,7 +17,7 @@ TEST(McpJsonWriter, MatchesNlohmannOnValidText) {
                                    "plain",
                                    "quote \" backslash \\ slash /",
                                    "\n\r\t\b\f",
-                                   std::string("nul \0 and \x1f and \x7f", 21),
+                                   std::string("nul \0 and \x1f and \x7f", 17),
                                    "é ü € 漢字 😀 \u200b",
                                    "\x1b[31mred\x1b[0m"};
     for (const auto& s : samples) {
