@@ -15,11 +15,6 @@ constexpr std::uint64_t k_screen_replay_bytes = std::uint64_t{2} << 20;
 // A pattern that never matches: berthd's wait on it ends only when the session does.
 constexpr const char* k_never = R"(\b\B)";
 
-#define BERTH_TRY(var, expr)                                                                     \
-    auto var##_r = (expr);                                                                       \
-    if (auto* var##_e = std::get_if<std::string>(&var##_r)) return tool_outcome::fail(*var##_e); \
-    auto& var = std::get<std::remove_reference_t<decltype(std::get<0>(var##_r))>>(var##_r)
-
 std::uint64_t page_limit(const tool_env& env, const json& args) {
     return std::min<std::uint64_t>(args.value("max_bytes", k_default_page),
                                    env.rules.max_output_bytes);
@@ -35,7 +30,7 @@ tool_outcome screen_page(tool_env& env, const json& args, const json& record) {
     const int cols = args.value("cols", 80);
     const std::uint64_t end = record.value("end_offset", std::uint64_t{0});
     const std::uint64_t from = end > k_screen_replay_bytes ? end - k_screen_replay_bytes : 0;
-    BERTH_TRY(out, read_output(env, session, from, end - from));
+    BERTH_TOOL_TRY(out, read_output(env, session, from, end - from));
     screen_renderer term(rows, cols);
     term.feed(out.bytes);
     const auto snap = term.snapshot();
@@ -64,16 +59,16 @@ tool_outcome wait_result(tool_env& env, const json& args, json result, std::uint
     const std::string session = args["session"];
     json record;
     if (!until) {  // the page ends where the output does now
-        BERTH_TRY(got, env.call("session.get", {{"id", session}}));
+        BERTH_TOOL_TRY(got, env.call("session.get", {{"id", session}}));
         record = std::move(got);
     }
     const std::uint64_t to = until ? *until : record.value("end_offset", std::uint64_t{0});
     const std::uint64_t limit = page_limit(env, args);
     const std::uint64_t from = to - cursor > limit ? to - limit : cursor;
-    BERTH_TRY(out, read_output(env, session, from, to > from ? to - from : 0));
+    BERTH_TOOL_TRY(out, read_output(env, session, from, to > from ? to - from : 0));
     if (record.is_null()) {
         if (out.status.is_null()) {
-            BERTH_TRY(got, env.call("session.get", {{"id", session}}));
+            BERTH_TOOL_TRY(got, env.call("session.get", {{"id", session}}));
             record = std::move(got);
         } else {
             record = out.status;
@@ -96,20 +91,20 @@ tool_outcome wait_idle(tool_env& env, const json& args, std::uint64_t cursor,
     const std::string session = args["session"];
     const milliseconds idle(args["idle_ms"].get<std::int64_t>());
     const auto deadline = steady_clock::now() + timeout;
-    BERTH_TRY(record, env.call("session.get", {{"id", session}}));
+    BERTH_TOOL_TRY(record, env.call("session.get", {{"id", session}}));
     std::uint64_t at = std::max(cursor, record.value("end_offset", std::uint64_t{0}));
     while (true) {
         const auto left = duration_cast<milliseconds>(deadline - steady_clock::now());
         if (left <= milliseconds(0))
             return wait_result(env, args, {{"outcome", "timeout"}}, cursor, std::nullopt, true);
         const auto slice = std::min(idle, left);
-        BERTH_TRY(r, env.call("session.read",
-                              {{"id", session},
-                               {"cursor", at},
-                               {"max_bytes", 1 << 20},
-                               {"encoding", "base64"},
-                               {"wait_ms", slice.count()}},
-                              slice + seconds(10)));
+        BERTH_TOOL_TRY(r, env.call("session.read",
+                                   {{"id", session},
+                                    {"cursor", at},
+                                    {"max_bytes", 1 << 20},
+                                    {"encoding", "base64"},
+                                    {"wait_ms", slice.count()}},
+                                   slice + seconds(10)));
         const std::uint64_t next = r.value("next_cursor", at);
         const std::string state = r.value("state", "");
         if (state != "running" && state != "starting")
@@ -146,14 +141,14 @@ tool_outcome get_output(tool_env& env, const json& args) {
             "field 'encoding': the screen view is text; use view raw for base64");
     const std::uint64_t cursor = args.value("cursor", std::uint64_t{0});
     if (view == "screen") {
-        BERTH_TRY(record, env.call("session.get", {{"id", session}}));
+        BERTH_TOOL_TRY(record, env.call("session.get", {{"id", session}}));
         return screen_page(env, args, record);
     }
     const std::uint64_t limit = page_limit(env, args);
-    BERTH_TRY(out, read_output(env, session, cursor, limit + (base64 ? 0 : k_utf8_lookahead)));
+    BERTH_TOOL_TRY(out, read_output(env, session, cursor, limit + (base64 ? 0 : k_utf8_lookahead)));
     json record = out.status;
     if (record.is_null()) {  // a stream read: ask for the state and end now
-        BERTH_TRY(got, env.call("session.get", {{"id", session}}));
+        BERTH_TOOL_TRY(got, env.call("session.get", {{"id", session}}));
         record = std::move(got);
     }
     if (base64 && view != "raw")
@@ -188,7 +183,7 @@ tool_outcome wait_for_output(tool_env& env, const json& args) {
 
     if (args.contains("idle_ms")) return wait_idle(env, args, cursor, timeout);
     if (args.value("exit", false)) {
-        BERTH_TRY(record, wait_until_ended(env, session, cursor, timeout));
+        BERTH_TOOL_TRY(record, wait_until_ended(env, session, cursor, timeout));
         const std::string state = record.value("state", "");
         const bool ended = state != "running" && state != "starting";
         return wait_result(env, args, {{"outcome", ended ? "exited" : "timeout"}}, cursor,
@@ -202,12 +197,12 @@ tool_outcome wait_for_output(tool_env& env, const json& args) {
         if (!re.ok())
             return tool_outcome::fail("field 'pattern': not a valid RE2 expression: " + re.error());
     }
-    BERTH_TRY(w, env.call("session.wait",
-                          {{"id", session},
-                           {"pattern", pattern},
-                           {"cursor", cursor},
-                           {"timeout_ms", timeout.count()}},
-                          timeout + seconds(10)));
+    BERTH_TOOL_TRY(w, env.call("session.wait",
+                               {{"id", session},
+                                {"pattern", pattern},
+                                {"cursor", cursor},
+                                {"timeout_ms", timeout.count()}},
+                               timeout + seconds(10)));
     const std::string outcome = w.value("outcome", "timeout");
     if (outcome == "matched") {
         const std::uint64_t begin = w.value("begin", std::uint64_t{0});

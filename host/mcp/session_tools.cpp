@@ -9,11 +9,6 @@
 namespace berth::mcp {
 namespace {
 
-#define BERTH_TRY_CALL(var, expr)                                                                \
-    auto var##_r = (expr);                                                                       \
-    if (auto* var##_e = std::get_if<std::string>(&var##_r)) return tool_outcome::fail(*var##_e); \
-    json& var = std::get<json>(var##_r)
-
 std::string names(const json& props) {
     std::string out;
     for (const auto& [k, unused] : props.items()) out += (out.empty() ? "" : ", ") + k;
@@ -38,7 +33,7 @@ std::optional<std::string> key_sequence(const json& args, std::string& bytes) {
 }
 
 tool_outcome write_bytes(tool_env& env, const std::string& session, const std::string& bytes) {
-    BERTH_TRY_CALL(r, env.call("session.write", {{"id", session},
+    BERTH_TOOL_TRY(r, env.call("session.write", {{"id", session},
                                                  {"data", wire::base64_encode(bytes)},
                                                  {"encoding", "base64"}}));
     return tool_outcome::ok({{"session", session}, {"written", r.value("written", bytes.size())}});
@@ -156,19 +151,19 @@ tool_outcome send_key(tool_env& env, const json& args) {
 tool_outcome stop_session(tool_env& env, const json& args) {
     json params = {{"id", args["session"]}};
     if (args.contains("grace_ms")) params["grace_ms"] = args["grace_ms"];
-    BERTH_TRY_CALL(r, env.call("session.close", params, std::chrono::seconds(90)));
+    BERTH_TOOL_TRY(r, env.call("session.close", params, std::chrono::seconds(90)));
     return tool_outcome::ok(session_summary(r));
 }
 
 tool_outcome list_sessions(tool_env& env, const json&) {
-    BERTH_TRY_CALL(r, env.call("session.list", json::object()));
+    BERTH_TOOL_TRY(r, env.call("session.list", json::object()));
     json sessions = json::array();
     for (const auto& rec : r) sessions.push_back(session_summary(rec));
     return tool_outcome::ok({{"sessions", std::move(sessions)}});
 }
 
 tool_outcome resize(tool_env& env, const json& args) {
-    BERTH_TRY_CALL(
+    BERTH_TOOL_TRY(
         r, env.call("session.resize",
                     {{"id", args["session"]}, {"rows", args["rows"]}, {"cols", args["cols"]}}));
     (void)r;
@@ -177,15 +172,15 @@ tool_outcome resize(tool_env& env, const json& args) {
 }
 
 tool_outcome send_signal(tool_env& env, const json& args) {
-    BERTH_TRY_CALL(
+    BERTH_TOOL_TRY(
         r, env.call("session.signal", {{"id", args["session"]}, {"signal", args["signal"]}}));
     (void)r;
     return tool_outcome::ok({{"session", args["session"]}, {"signal", args["signal"]}});
 }
 
 tool_outcome runtimes(tool_env& env, const json&) {
-    BERTH_TRY_CALL(plugins, env.call("plugin.list", json::object()));
-    BERTH_TRY_CALL(health, env.call("health.get", json::object()));
+    BERTH_TOOL_TRY(plugins, env.call("plugin.list", json::object()));
+    BERTH_TOOL_TRY(health, env.call("health.get", json::object()));
     json loaded = json::array();
     json rejected = json::array();
     for (const auto& p : plugins) {

@@ -12,6 +12,13 @@
 
 #include "console_tools.hpp"
 
+// In a tool handler: `var` is the value of `expr` (a variant of a value and an error text), or
+// the handler returns the error as the tool's error.
+#define BERTH_TOOL_TRY(var, expr)                                                                \
+    auto var##_r = (expr);                                                                       \
+    if (auto* var##_e = std::get_if<std::string>(&var##_r)) return tool_outcome::fail(*var##_e); \
+    auto& var = std::get<0>(var##_r)
+
 namespace berth::mcp {
 
 // The handlers' view of one call: the link, the policy, the cancel scope.
