@@ -10,6 +10,7 @@
 
 namespace berth::plugins::containerd {
 namespace {
+using namespace std::chrono_literals;
 
 std::string random_id() { return "berth-" + sdk::random_hex(12); }
 
@@ -37,6 +38,9 @@ sdk::session_plan containerd_session_driver::prepare() {
     plan.process.tty = config_.tty;
     plan.process.rows = config_.rows;
     plan.process.cols = config_.cols;
+    // ctr listens for SIGWINCH only once its first resize call has returned; a resize in that
+    // window would be lost without the repeats.
+    if (config_.tty) plan.process.winch_repeats = {250ms, 1s, 3s};
     plan.target = target();
     plan.install_hint = k_ctr_install_hint;
     // `ctr tasks ls`, then up to three removal calls, each bounded.

@@ -44,7 +44,12 @@ struct read_buffer {
 // completes after the handle is gone still finds valid memory.
 struct process_session::state : std::enable_shared_from_this<state> {
     state(event_loop& l, process_spec s, process_callbacks c)
-        : loop(l), io(l.get().io), spec(std::move(s)), callbacks(std::move(c)), drain_timer(io) {}
+        : loop(l),
+          io(l.get().io),
+          spec(std::move(s)),
+          callbacks(std::move(c)),
+          drain_timer(io),
+          winch_timer(io) {}
 
     event_loop& loop;
     asio::io_context& io;
@@ -60,6 +65,9 @@ struct process_session::state : std::enable_shared_from_this<state> {
     bool writing = false;
     exit_status result;
     asio::steady_timer drain_timer;
+    asio::steady_timer winch_timer;  // spec.winch_repeats after the last resize
+    std::size_t winch_step = 0;
+    std::chrono::steady_clock::time_point resized_at;
     output_pipe_grant out_pipe;  // stdout's pipe size, and its share of the budget
     std::optional<read_buffer> out_buf, err_buf;
 
@@ -229,11 +237,28 @@ struct process_session::state : std::enable_shared_from_this<state> {
             });
     }
 
+    // The next of spec.winch_repeats after the resize at resized_at; a new resize restarts.
+    void arm_winch_repeat() {
+        if (delivered_on_loop || winch_step >= spec.winch_repeats.size()) return;
+        winch_timer.expires_at(resized_at + spec.winch_repeats[winch_step]);
+        winch_timer.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+            if (ec || self->delivered_on_loop) return;
+            {
+                std::lock_guard lock(self->mutex);
+                if (!self->reaped && !self->fds_closed)
+                    (void)pidfd_signal(self->pidfd_raw, SIGWINCH);
+            }
+            ++self->winch_step;
+            self->arm_winch_repeat();
+        });
+    }
+
     void deliver() {
         if (delivered_on_loop) return;
         delivered_on_loop = true;
         boost::system::error_code ignored;
         drain_timer.cancel();
+        winch_timer.cancel();
         {
             std::lock_guard lock(mutex);
             // The session owns its process group: whatever the command left running in it
@@ -327,6 +352,12 @@ void process_session::resize(std::uint16_t rows, std::uint16_t cols) {
     ws.ws_col = cols;
     if (::ioctl(state_->pty_raw, TIOCSWINSZ, &ws) != 0)
         throw error(BERTH_ERR_RUNTIME, "resize failed: " + std::string(std::strerror(errno)));
+    if (state_->spec.winch_repeats.empty()) return;
+    asio::post(state_->io, [st = state_, at = std::chrono::steady_clock::now()] {
+        st->resized_at = at;
+        st->winch_step = 0;
+        st->arm_winch_repeat();
+    });
 }
 
 void process_session::signal(int signo) {

@@ -143,6 +143,35 @@ TEST(ProcessSession, ResizeReachesTheProcess) {
     EXPECT_EQ(r.exit->exit_code, 0);  // EOF at the start of a line ends the shell
 }
 
+TEST(ProcessSession, WinchRepeatsSignalTheProcessAgainAfterAResize) {
+    event_loop loop;
+    recorder r;
+    auto spec = spec_of({"sh", "-c",
+                         "trap 'echo W' WINCH; echo ready; i=0;"
+                         " while [ $i -lt 200 ]; do sleep 0.02; i=$((i+1)); done"},
+                        true);
+    spec.winch_repeats = {150ms, 600ms};
+    auto p = process_session::start(loop, spec, r.callbacks());
+    ASSERT_TRUE(r.wait_pty_contains("ready"));
+    const auto count_w = [&r] {
+        std::size_t n = 0;
+        for (std::size_t at = r.pty.find('W'); at != std::string::npos;
+             at = r.pty.find('W', at + 1))
+            ++n;
+        return n;
+    };
+    p->resize(40, 90);
+    // The terminal's own SIGWINCH, then one per repeat: three in all, and no more.
+    EXPECT_TRUE(r.wait_for([&] { return count_w() >= 3; }, 5s)) << r.pty;
+    std::this_thread::sleep_for(300ms);
+    {
+        std::lock_guard l(r.m);
+        EXPECT_EQ(count_w(), 3U) << r.pty;
+    }
+    p->signal_group(SIGKILL);
+    ASSERT_TRUE(p->wait(10s));
+}
+
 TEST(ProcessSession, CtrlCOnTheTerminalInterruptsTheForegroundJob) {
     event_loop loop;
     recorder r;

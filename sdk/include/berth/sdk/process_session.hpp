@@ -42,6 +42,11 @@ struct process_spec {
     std::size_t stdin_buffer_limit = std::size_t{1} << 20;
     // How long write() blocks on a full stdin buffer before giving up with BERTH_ERR_TIMEOUT.
     std::chrono::milliseconds write_timeout{30000};
+    // On a terminal, SIGWINCH again this long after each resize (offsets from the resize).
+    // For runtime clients that start listening for SIGWINCH late: ctr (Go) installs its
+    // handler only after its first resize call returns, and a SIGWINCH before that is dropped
+    // for good. A repeat is harmless: the client reads the size again and resends it.
+    std::vector<std::chrono::milliseconds> winch_repeats;
 };
 
 struct process_callbacks {
