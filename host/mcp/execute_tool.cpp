@@ -41,12 +41,18 @@ std::pair<std::string, bool> tail_of(std::string text) {
     return {text.substr(from), true};
 }
 
-// Drops what a terminal echoed of the typed lines: the command's first line (after a prompt)
-// and the marker's printf line.
-std::string without_echo(const std::string& text, const std::string& command,
-                         const std::string& nonce) {
+// What is left of the output once a terminal's echo of the typed lines is dropped (the
+// command's first line, after a prompt, and the marker's printf line), and the prompt the
+// shell printed before the command's echo.
+struct without_echo_result {
+    std::string text;
+    std::string prompt;
+};
+
+without_echo_result without_echo(const std::string& text, const std::string& command,
+                                 const std::string& nonce) {
     const std::string first = command.substr(0, command.find('\n'));
-    std::string out;
+    without_echo_result r;
     bool command_seen = false;
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -59,13 +65,19 @@ std::string without_echo(const std::string& text, const std::string& command,
             line.compare(line.size() - first.size(), first.size(), first) == 0;
         if (echo_of_command) {
             command_seen = true;
+            r.prompt = line.substr(0, line.size() - first.size());
             continue;
         }
         if (line.find(nonce) != std::string::npos) continue;
-        out += line;
-        if (nl != std::string::npos) out += '\n';
+        r.text += line;
+        if (nl != std::string::npos) r.text += '\n';
     }
-    return out;
+    return r;
+}
+
+bool ends_with(const std::string& text, const std::string& tail) {
+    return !tail.empty() && text.size() >= tail.size() &&
+           text.compare(text.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 // The shell's prompt, as the text after the last newline before `at` (the shell is waiting at
@@ -80,6 +92,22 @@ std::string prompt_before(tool_env& env, const std::string& session, std::uint64
     return prompt.size() <= 64 ? prompt : "";
 }
 
+// A shell prints its prompt just after the previous command's output, so a call that follows
+// another at once can begin before it: then wait a moment for the prompt and begin after it,
+// so the typed line is not echoed ahead of the prompt. Returns the prompt, moving `start`.
+constexpr milliseconds k_prompt_wait{150};
+
+std::string await_prompt(tool_env& env, const std::string& session, std::uint64_t& start) {
+    if (std::string prompt = prompt_before(env, session, start); !prompt.empty()) return prompt;
+    auto out = read_awaiting(env, session, start, 256, k_prompt_wait);
+    if (!std::holds_alternative<raw_output>(out)) return {};
+    const raw_output& got = std::get<raw_output>(out);
+    const std::string text = plain_text(got.bytes);
+    if (text.empty() || text.size() > 64 || text.find('\n') != std::string::npos) return {};
+    start = got.begin + got.bytes.size();
+    return text;
+}
+
 tool_outcome in_session(tool_env& env, const json& args) {
     const std::string session = args["session"];
     const std::string command = args["command"];
@@ -88,9 +116,9 @@ tool_outcome in_session(tool_env& env, const json& args) {
     auto rec = env.call("session.get", {{"id", session}});
     if (auto* e = std::get_if<std::string>(&rec)) return tool_outcome::fail(*e);
     const json& record = std::get<json>(rec);
-    const std::uint64_t start = record.value("end_offset", std::uint64_t{0});
+    std::uint64_t start = record.value("end_offset", std::uint64_t{0});
     const bool tty = record.value("tty", false);
-    const std::string prompt = tty ? prompt_before(env, session, start) : "";
+    const std::string prompt = tty ? await_prompt(env, session, start) : "";
 
     const std::string nonce = make_nonce();
     const std::string typed = command + "\nprintf '\\n%s%s:%d\\n' __BERTH_ " + nonce + " \"$?\"\n";
@@ -117,12 +145,18 @@ tool_outcome in_session(tool_env& env, const json& args) {
     auto out = read_output(env, session, from, end - from);
     if (auto* e = std::get_if<std::string>(&out)) return tool_outcome::fail(*e);
     const std::string& bytes = std::get<raw_output>(out).bytes;
-    std::string text = without_echo(tty ? plain_text(bytes) : to_valid_utf8(bytes), command, nonce);
+    auto [text, echo_prompt] =
+        without_echo(tty ? plain_text(bytes) : to_valid_utf8(bytes), command, nonce);
     if (matched && !text.empty() && text.back() == '\n') text.pop_back();  // printf's leading \n
-    // On a terminal the shell prints its prompt again before the marker's printf runs.
-    if (!prompt.empty() && text.size() >= prompt.size() &&
-        text.compare(text.size() - prompt.size(), prompt.size(), prompt) == 0)
-        text.erase(text.size() - prompt.size());
+    // On a terminal the shell prints its prompt again before the marker's printf runs. The
+    // prompt is known from the text before the call, or, when the shell had not printed it yet
+    // when the call began, from the start of the command's echo.
+    if (tty) {
+        if (ends_with(text, prompt))
+            text.erase(text.size() - prompt.size());
+        else if (ends_with(text, echo_prompt) && echo_prompt.size() <= 64)
+            text.erase(text.size() - echo_prompt.size());
+    }
     auto [shown, truncated] = tail_of(std::move(text));
     truncated = truncated || from > start;
     json result = {{"session", session},     {"output", std::move(shown)},

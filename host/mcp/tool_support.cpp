@@ -98,14 +98,20 @@ void add_run(raw_output& out, bool from_stderr, std::string_view bytes) {
     out.bytes.append(bytes);
 }
 
+}  // namespace
+
 // A small page: one session.read on a pooled connection (a stream would cost a connection).
-std::variant<raw_output, std::string> read_small(tool_env& env, const std::string& session,
-                                                 std::uint64_t cursor, std::uint64_t max_bytes) {
+std::variant<raw_output, std::string> read_awaiting(tool_env& env, const std::string& session,
+                                                    std::uint64_t cursor, std::uint64_t max_bytes,
+                                                    std::chrono::milliseconds wait) {
     raw_output out;
     out.begin = cursor;
-    auto r = env.call(
-        "session.read",
-        {{"id", session}, {"cursor", cursor}, {"max_bytes", max_bytes}, {"encoding", "base64"}});
+    json params = {{"id", session},
+                   {"cursor", cursor},
+                   {"max_bytes", std::min(max_bytes, k_small_read)},
+                   {"encoding", "base64"}};
+    if (wait.count() > 0) params["wait_ms"] = wait.count();
+    auto r = env.call("session.read", params, wait + std::chrono::seconds(30));
     if (auto* e = std::get_if<std::string>(&r)) return *e;
     const json& res = std::get<json>(r);
     out.dropped = res.value("dropped", std::uint64_t{0});
@@ -118,14 +124,13 @@ std::variant<raw_output, std::string> read_small(tool_env& env, const std::strin
     return out;
 }
 
-}  // namespace
-
 std::variant<raw_output, std::string> read_output(tool_env& env, const std::string& session,
                                                   std::uint64_t cursor, std::uint64_t max_bytes) {
     raw_output out;
     out.begin = cursor;
     if (max_bytes == 0) return out;
-    if (max_bytes <= k_small_read) return read_small(env, session, cursor, max_bytes);
+    if (max_bytes <= k_small_read)
+        return read_awaiting(env, session, cursor, max_bytes, std::chrono::milliseconds(0));
     // Bulk output on the binary stream, not session.read: berthd sends the bytes as they are
     // (no base64, no JSON), which is what makes paging megabytes fast.
     auto opened = env.link.open_stream(session, cursor);

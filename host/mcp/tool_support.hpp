@@ -60,6 +60,14 @@ struct raw_output {
                                                                 std::uint64_t cursor,
                                                                 std::uint64_t max_bytes);
 
+// One session.read of at most 64 KiB from `cursor` that waits up to `wait` for output when
+// there is none past the cursor yet (and returns at once when there is).
+[[nodiscard]] std::variant<raw_output, std::string> read_awaiting(tool_env& env,
+                                                                  const std::string& session,
+                                                                  std::uint64_t cursor,
+                                                                  std::uint64_t max_bytes,
+                                                                  std::chrono::milliseconds wait);
+
 enum class text_view { raw, plain };
 
 // Bytes to read past a page's max_bytes, so that a cut can see whether a character goes on.

@@ -203,6 +203,18 @@ test('console_execute_command in a tty shell: the echo and the prompt are not in
     await call('console_stop_session', { session });
 });
 
+test('console_execute_command on a tty whose prompt comes late: calls back to back stay exact', async () => {
+    // The prompt arrives 100 ms after each command's marker, so every call but the first
+    // begins before the shell has printed it.
+    const session = await localSession(conn, ['sh'], { tty: true, env: { PS1: '$(sleep 0.1)late$ ' } });
+    for (const [command, output, code] of [['echo one', 'one\n', 0], ['echo two; false', 'two\n', 1], ['echo three', 'three\n', 0]]) {
+        const r = await call('console_execute_command', { session, command });
+        assert.equal(r.exit_code, code, JSON.stringify(r));
+        assert.equal(r.output.replace(/\r\n/g, '\n'), output, JSON.stringify(r));
+    }
+    await call('console_stop_session', { session });
+});
+
 test('console_execute_command one-shot: output and exit code, and a timeout', async () => {
     const a = await call('console_execute_command', { command: 'echo one-$((40+2))' });
     assert.equal(a.exit_code, 0, JSON.stringify(a));
