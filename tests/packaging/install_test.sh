@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The install tree stands on its own: `cmake --install` into a temporary prefix; the installed
-# berth finds its plugins and its probe beside itself and runs a session; and a plugin built out
-# of tree against the installed SDK (find_package(berth-sdk)) is loaded and healthy.
+# The install tree stands on its own, as a plugin author gets it: `cmake --install` into a
+# temporary prefix; the installed berth finds its plugins and its probe beside itself and runs a
+# session; the pkg-config files and the systemd unit name that prefix; and the plugin template
+# (examples/plugin-template) builds out of tree against the prefix only — with CMake
+# (find_package(berth-sdk), berth_add_plugin) and with pkg-config alone — exports only its
+# entry symbol, passes the installed berth-conformance and `berth plugin validate`, and once
+# installed under the prefix is listed and healthy in the installed berth.
 # Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
@@ -13,31 +17,76 @@ fail() {
     exit 1
 }
 
-cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
-for f in bin/berth bin/berthd lib/berth/berth-plugin-probe lib/berth/plugins/local.so \
-    include/berth/plugin.h include/berth/sdk/plugin.hpp lib/cmake/berth-sdk/berth-sdk-config.cmake \
-    lib/pkgconfig/berth-sdk.pc lib/systemd/system/berthd.service lib/systemd/system/berthd.socket; do
-    [[ -e $tmp/prefix/$f ]] || fail "not installed: $f"
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null
+for f in bin/berth bin/berthd bin/berth-conformance lib/berth/berth-plugin-probe \
+    lib/berth/plugins/local.so include/berth/plugin.h include/berth/sdk/plugin.hpp \
+    include/berth/sdk/version.h include/berth/sdk/runtime_session.hpp \
+    lib/libberth_sdk_process.a lib/libberth_sdk_options.a \
+    lib/cmake/berth-sdk/berth-sdk-config.cmake lib/cmake/berth-sdk/BerthPlugin.cmake \
+    lib/cmake/berth-sdk/plugin.map lib/pkgconfig/berth-sdk.pc lib/pkgconfig/berth-sdk-process.pc \
+    lib/systemd/system/berthd.service lib/systemd/system/berthd.socket; do
+    [[ -e $prefix/$f ]] || fail "not installed: $f"
 done
 
 export BERTH_PLUGIN_SYSTEM_PATH=""
-berth=$tmp/prefix/bin/berth
+berth=$prefix/bin/berth
 status=0
 out=$("$berth" run local -- sh -c 'echo from-the-install; exit 3') || status=$?
 [[ $out == from-the-install && $status == 3 ]] ||
     fail "installed berth run: got '$out', exit $status (expected from-the-install, 3)"
 
-cmake -S "$src/tests/packaging/oot_plugin" -B "$tmp/oot" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_PREFIX_PATH="$tmp/prefix" >/dev/null || fail "the out-of-tree plugin does not configure"
-cmake --build "$tmp/oot" >/dev/null || fail "the out-of-tree plugin does not build"
-mkdir "$tmp/plugins"
-cp "$tmp/oot/oot.so" "$tmp/plugins/"
-export BERTH_PLUGIN_PATH=$tmp/plugins
+# Paths name the prefix installed into, not the one the build was configured with.
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+plugins_dir=$(pkg-config --variable=pluginsdir berth-sdk)
+[[ $(realpath -m "$plugins_dir") == "$prefix/lib/berth/plugins" ]] ||
+    fail "pkg-config --variable=pluginsdir berth-sdk is '$plugins_dir', not under $prefix"
+cflags=$(pkg-config --cflags berth-sdk)
+cflags=${cflags%% }
+[[ $(realpath -m "${cflags#-I}") == "$prefix/include" ]] ||
+    fail "pkg-config --cflags berth-sdk is '$cflags', not -I$prefix/include"
+grep -q "^ExecStart=$prefix/bin/berthd " "$prefix/lib/systemd/system/berthd.service" ||
+    fail "berthd.service does not start $prefix/bin/berthd: $(grep ExecStart "$prefix/lib/systemd/system/berthd.service")"
+
+# The template, with CMake, against the prefix only.
+template=$src/examples/plugin-template
+cmake -S "$template" -B "$tmp/template" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_INSTALL_PREFIX="$prefix" >"$tmp/configure.log" 2>&1 ||
+    fail "the plugin template does not configure: $(cat "$tmp/configure.log")"
+cmake --build "$tmp/template" >"$tmp/build.log" 2>&1 ||
+    fail "the plugin template does not build: $(cat "$tmp/build.log")"
+so=$tmp/template/unshare.so
+exported=$(nm -D --defined-only "$so" | awk '{print $NF}')
+[[ $exported == berth_plugin_entry_v1 ]] ||
+    fail "the template exports more than its entry symbol:
+$exported"
+ctest --test-dir "$tmp/template" --output-on-failure >"$tmp/ctest.log" 2>&1 ||
+    fail "the template's tests (berth-conformance, berth plugin validate) failed:
+$(cat "$tmp/ctest.log")"
+grep -q 'unshare.conformance .*Passed' "$tmp/ctest.log" ||
+    fail "the template's conformance test did not run: $(cat "$tmp/ctest.log")"
+
+# The same plugin with pkg-config alone (a Makefile or Meson user's route).
+# shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
+g++ -std=c++20 -O1 -shared -fPIC -fvisibility=hidden -o "$tmp/unshare-pc.so" \
+    "$template/src/unshare_plugin.cpp" $(pkg-config --cflags --libs berth-sdk-process) \
+    -Wl,--exclude-libs,ALL -Wl,-z,defs \
+    -Wl,--version-script="$(pkg-config --variable=plugin_map berth-sdk)" ||
+    fail "the template does not build with pkg-config's flags"
+[[ $(nm -D --defined-only "$tmp/unshare-pc.so" | awk '{print $NF}') == berth_plugin_entry_v1 ]] ||
+    fail "built with pkg-config, the template exports more than its entry symbol"
+
+# Installed under the prefix, the installed berth finds it with no variables set.
+cmake --install "$tmp/template" >/dev/null
+[[ -f $prefix/lib/berth/plugins/unshare.so ]] || fail "the template did not install into $plugins_dir"
 listing=$("$berth" plugin ls)
-grep -Eq '^oot +berth-oot +0\.0\.1 +1\.[0-9]+ ' <<<"$listing" || fail "oot not loaded:
+grep -Eq '^unshare +berth-unshare ' <<<"$listing" || fail "unshare not listed:
 $listing"
-health=$("$berth" health oot)
-if ! grep -q 'healthy' <<<"$health" || ! grep -q 'built out of tree' <<<"$health"; then
-    fail "oot health: $health"
-fi
-echo "install tree and out-of-tree plugin: ok"
+health=$("$berth" health unshare) || fail "berth health unshare: $health"
+grep -q 'healthy' <<<"$health" || fail "unshare health: $health"
+status=0
+out=$("$berth" run unshare -- sh -c 'readlink /proc/self/ns/net; exit 4') || status=$?
+host_net=$(readlink /proc/self/ns/net)
+[[ $out == net:* && $out != "$host_net" && $status == 4 ]] ||
+    fail "installed berth run unshare: got '$out', exit $status (expected a net namespace other than $host_net, exit 4)"
+echo "install tree, pkg-config, unit file and the plugin template out of tree: ok"
