@@ -141,6 +141,14 @@ TEST(PluginValidate, AnEntryThatHangsIsStoppedAfterTheBound) {
     expect_fails(r, "entry", "berth_plugin_entry_v1 did not return within 1000 ms");
 }
 
+TEST(PluginValidate, AStaticInitialiserThatHangsIsStoppedAfterTheBound) {
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = validate(fake("init_hangs"), {"--timeout-ms", "1000"});
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+    expect_fails(r, "load",
+                 "dlopen (the plugin's static initialisers) did not return within 1000 ms");
+}
+
 TEST(PluginValidate, AnAbiTooNewNamesBothVersions) {
     expect_fails(validate(fake("newer_minor")), "abi",
                  "plugin ABI " + abi(BERTH_ABI_VERSION_MAJOR, BERTH_ABI_VERSION_MINOR + 5) +

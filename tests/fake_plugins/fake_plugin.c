@@ -25,6 +25,7 @@
 #define FAKE_CREATE_CRASHES 15 /* create() writes through a NULL pointer (SIGSEGV) */
 #define FAKE_BAD_SCHEMA 16     /* an options schema with a type no value can have */
 #define FAKE_UNHEALTHY 17      /* an honest UNHEALTHY report: a runtime state, not a defect */
+#define FAKE_INIT_HANGS 18     /* a constructor that never returns: dlopen hangs */
 
 #ifndef FAKE_VARIANT
 #error "FAKE_VARIANT must be defined"
@@ -199,6 +200,12 @@ static const berth_plugin_descriptor g_descriptor = {
 #endif
     &g_api,
 };
+
+#if FAKE_VARIANT == FAKE_INIT_HANGS
+__attribute__((constructor)) static void fake_init_hangs(void) {
+    for (;;) pause();
+}
+#endif
 
 #if FAKE_VARIANT == FAKE_NO_ENTRY
 /* Exports something, just not the entry symbol. */
