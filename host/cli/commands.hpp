@@ -23,6 +23,15 @@ int plugin_ls(const host::host& h, output_format format);
 int plugin_info(const host::host& h, const std::string& name, output_format format);
 int health(host::host& h, const std::optional<std::string>& runtime, output_format format);
 
+// `berth plugin validate FILE`: exit 0 when every check passes, 1 when one fails,
+// k_exit_usage for bad options, k_exit_runtime_failure when the checks cannot run at all.
+struct validate_request {
+    std::string file;
+    std::optional<std::string> options_json;
+    unsigned timeout_ms = BERTH_HEALTH_BOUND_MS;
+};
+int plugin_validate(const validate_request& request, output_format format);
+
 struct run_request {
     std::string runtime;
     std::optional<std::string> image;

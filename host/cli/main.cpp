@@ -58,6 +58,22 @@ int real_main(int argc, char** argv) {
     std::string plugin_name;
     plugin_info_cmd->add_option("NAME", plugin_name, "runtime id, plugin name or file")->required();
     add_format(plugin_info_cmd);
+    berth::cli::validate_request validate_req;
+    auto* plugin_validate_cmd = plugin_cmd->add_subcommand(
+        "validate",
+        "Check a plugin file the way the host would load and use it, in a separate process "
+        "(exit 0: every check passed, 1: one failed)");
+    plugin_validate_cmd->add_option("FILE", validate_req.file, "the plugin's .so file")->required();
+    plugin_validate_cmd->add_option("--options", validate_req.options_json,
+                                    "session options (a JSON object) the plugin's schema must "
+                                    "accept");
+    plugin_validate_cmd
+        ->add_option("--timeout-ms", validate_req.timeout_ms,
+                     "bound for each step that runs the plugin's code: loading, create(), the "
+                     "health check, destroy()")
+        ->check(CLI::Range(1U, 3600U * 1000U))
+        ->capture_default_str();
+    add_format(plugin_validate_cmd);
 
     auto* health_cmd = app.add_subcommand("health", "Check every runtime's health");
     std::optional<std::string> health_runtime;
@@ -185,6 +201,9 @@ int real_main(int argc, char** argv) {
     if (s_close->parsed()) return berth::cli::session_close(socket, sid, close_grace);
     if (metrics_cmd->parsed()) return berth::cli::metrics(socket);
     if (mcp_cmd->parsed()) return berth::cli::serve_mcp(socket, mcp_req, BERTH_VERSION);
+    // Before a host exists: validate loads one file, in a probe, and nothing else.
+    if (plugin_validate_cmd->parsed())
+        return berth::cli::plugin_validate(validate_req, parse_format(format));
 
     // The diagnostic commands probe each plugin in a child process first, so one that crashes
     // while loading is listed as such; `run` skips that cost (it would only crash itself).

@@ -169,6 +169,12 @@ std::string plugin::last_error() const {
 }
 
 registry::health_check_result plugin::check_health(std::chrono::milliseconds timeout) {
+    auto result = run_health_check(timeout).result;
+    if (metrics_ != nullptr) metrics_->record_check(name(), result);
+    return result;
+}
+
+plugin::health_run plugin::run_health_check(std::chrono::milliseconds timeout) {
     // The worker owns what it touches (a shared_ptr to us, hence the library), so a check
     // that outlives the timeout cannot outlive the code it runs.
     struct shared_state {
@@ -198,18 +204,22 @@ registry::health_check_result plugin::check_health(std::chrono::milliseconds tim
         state->done_cv.notify_all();
     }).detach();
 
-    registry::health_check_result result;
+    health_run run;
+    auto& result = run.result;
     {
         std::unique_lock lock(state->mutex);
         if (!state->done_cv.wait_for(lock, timeout, [&] { return state->done; })) {
+            run.outcome = health_outcome::timed_out;
             result.state = registry::health_state::unhealthy;
             result.detail =
                 "health check did not answer within " + std::to_string(timeout.count()) + " ms";
         } else if (state->status != BERTH_OK) {
+            run.outcome = health_outcome::failed;
             result.state = registry::health_state::unhealthy;
             result.detail = "health check failed (" + status_name(state->status) + ")" +
                             (state->error.empty() ? "" : ": " + state->error);
         } else if (!state->collector.state_set) {
+            run.outcome = health_outcome::no_state;
             result.state = registry::health_state::unhealthy;
             result.detail = "health check reported no state";
         } else {
@@ -217,8 +227,7 @@ registry::health_check_result plugin::check_health(std::chrono::milliseconds tim
         }
     }
     result.latency = std::chrono::steady_clock::now() - started;
-    if (metrics_ != nullptr) metrics_->record_check(name(), result);
-    return result;
+    return run;
 }
 
 }  // namespace berth::host

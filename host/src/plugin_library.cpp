@@ -63,6 +63,24 @@ std::string version(unsigned major, unsigned minor) {
 
 }  // namespace
 
+std::string_view to_string(load_check check) noexcept {
+    switch (check) {
+        case load_check::file:
+            return "file";
+        case load_check::load:
+            return "load";
+        case load_check::entry:
+            return "entry";
+        case load_check::abi:
+            return "abi";
+        case load_check::descriptor:
+            return "descriptor";
+        case load_check::functions:
+            return "functions";
+    }
+    return "unknown";
+}
+
 std::vector<std::string> capability_list(std::uint64_t caps) {
     std::vector<std::string> out;
     std::uint64_t known = 0;
@@ -127,13 +145,23 @@ private:
 }  // namespace
 
 result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesystem::path& path,
-                                                            bool path_already_loaded) {
+                                                            bool path_already_loaded,
+                                                            load_observer* observer) {
+    const auto started = [observer](load_check c) {
+        if (observer != nullptr) observer->started(c);
+    };
+    const auto passed = [observer](load_check c, const std::string& found) {
+        if (observer != nullptr) observer->passed(c, found);
+    };
+    started(load_check::file);
     if (auto why = elf_mismatch(path); !why.empty()) return reject(why);
+    passed(load_check::file, "an ELF shared object for this machine");
 
     auto lib = std::shared_ptr<plugin_library>(new plugin_library());
     lib->path_ = path;
     lib->identity_ = identify_file(path);
     lib->handle_ = std::make_unique<plugin_library::handle>();
+    started(load_check::load);
     try {
         // RTLD_LOCAL: each plugin keeps its own symbols (and its own Boost copies) to itself.
         const auto mode = boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local;
@@ -146,6 +174,8 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
     } catch (const std::exception& e) {
         return reject(std::string("cannot be loaded: ") + e.what());
     }
+    passed(load_check::load, "dlopen with RTLD_NOW resolved every symbol; static initialisers ran");
+    started(load_check::entry);
     if (!lib->handle_->library.has(BERTH_PLUGIN_ENTRY_SYMBOL))
         return reject("no " + std::string(BERTH_PLUGIN_ENTRY_SYMBOL) +
                       " symbol: not a berth plugin, or built for another ABI major version");
@@ -154,6 +184,8 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
     const berth_plugin_descriptor* raw = entry(BERTH_ABI_VERSION_MAJOR, BERTH_ABI_VERSION_MINOR);
     if (raw == nullptr)
         return reject(std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned no descriptor");
+    passed(load_check::entry, std::string(BERTH_PLUGIN_ENTRY_SYMBOL) + " returned a descriptor");
+    started(load_check::abi);
 
     // Versions first: a different major may have a different layout altogether. The version
     // fields sit right after struct_size in every major, by design.
@@ -168,6 +200,8 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
     if (raw->abi_minor > BERTH_ABI_VERSION_MINOR)
         return reject("plugin ABI " + plugin_abi + " is newer than host ABI " + host_abi +
                       ": upgrade berth or use an older plugin build");
+    passed(load_check::abi, "plugin ABI " + plugin_abi + ", host ABI " + host_abi);
+    started(load_check::descriptor);
     if (raw->struct_size < k_descriptor_size_1_0)
         return reject("descriptor struct_size " + std::to_string(raw->struct_size) +
                       " is smaller than the ABI 1.0 minimum of " +
@@ -196,6 +230,11 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
                       " is smaller than the ABI 1.0 minimum of " + std::to_string(k_api_size_1_0) +
                       " bytes");
     std::memcpy(&lib->api_, d.api, std::min<std::size_t>(d.api->struct_size, sizeof lib->api_));
+    passed(load_check::descriptor,
+           "'" + info.name + "' " + info.version + ", runtime '" + info.runtime + "'; descriptor " +
+               std::to_string(raw->struct_size) + " bytes, function table " +
+               std::to_string(d.api->struct_size) + " bytes");
+    started(load_check::functions);
 
     const auto& api = lib->api_;
     const std::pair<const void*, const char*> required[] = {
@@ -217,6 +256,9 @@ result<std::shared_ptr<plugin_library>> load_plugin_library(const std::filesyste
             return reject("claims capability '" + std::string(c.name) + "' but its " + c.function +
                           " function is NULL");
     }
+    passed(load_check::functions, "every required function is set; capabilities " +
+                                      capability_names(info.capabilities) +
+                                      " match their functions");
     return lib;
 }
 

@@ -18,6 +18,12 @@ std::string trimmed(std::string s) {
 
 }  // namespace
 
+std::string signal_text(int signo) {
+    const char* name = ::sigabbrev_np(signo);
+    return "signal " + std::to_string(signo) +
+           (name != nullptr ? std::string(", SIG") + name : std::string());
+}
+
 std::optional<std::filesystem::path> find_probe(const std::filesystem::path& executable) {
     const auto candidate =
         executable.parent_path().parent_path() / "lib" / "berth" / "berth-plugin-probe";
@@ -37,12 +43,9 @@ std::string probe_plugin(const std::filesystem::path& probe, const std::filesyst
     if (r.timed_out)
         return "hung while loading: the probe process was killed after " +
                std::to_string(timeout.count()) + " ms; not loaded into this process";
-    if (r.term_signal > 0) {
-        const char* name = ::sigabbrev_np(r.term_signal);
-        return "crashed while loading (signal " + std::to_string(r.term_signal) +
-               (name != nullptr ? std::string(", SIG") + name : std::string()) +
+    if (r.term_signal > 0)
+        return "crashed while loading (" + signal_text(r.term_signal) +
                ") in a probe process; not loaded into this process";
-    }
     if (r.exit_code == 0) return {};
     if (const auto reason = trimmed(r.out); r.exit_code == k_probe_rejected && !reason.empty())
         return reason;

@@ -14,6 +14,9 @@ namespace berth::host {
 [[nodiscard]] std::optional<std::filesystem::path> find_probe(
     const std::filesystem::path& executable);
 
+// "signal 6, SIGABRT": how the probe died, for a report.
+[[nodiscard]] std::string signal_text(int signo);
+
 // Runs the probe on `plugin`. "" when the plugin loaded and created there; otherwise the
 // reason to reject it with: the plugin's own load error, or how the probe died.
 [[nodiscard]] std::string probe_plugin(const std::filesystem::path& probe,

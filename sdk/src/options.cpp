@@ -2,6 +2,7 @@
 #include <berth/sdk/options.hpp>
 #include <berth/sdk/plugin.hpp>
 
+#include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -154,8 +155,42 @@ std::string nul_problem(const json& value, const std::string& where) {
     return {};
 }
 
+// The types check() knows; any other makes every value fail.
+constexpr std::array<std::string_view, 7> k_types = {"string", "integer", "number", "boolean",
+                                                     "array",  "object",  "null"};
+
+bool has_properties_object(const json& schema) {
+    return schema.is_object() && schema.contains("properties") && schema["properties"].is_object();
+}
+
+// What check() would misread in one property's schema (and the schemas it nests), or "".
+// `where` names it: "property 'env'", "property 'command' items".
+std::string property_problem(const json& schema, const std::string& where) {
+    if (!schema.is_object())
+        return where + " is " + type_name(schema) +
+               ", not a schema object (it would accept any value)";
+    if (auto t = schema.find("type"); t != schema.end()) {
+        if (!t->is_string())
+            return where + " has type " + t->dump() + ": berth reads only a single type name";
+        if (std::find(k_types.begin(), k_types.end(), t->get_ref<const std::string&>()) ==
+            k_types.end())
+            return where + " has type '" + t->get<std::string>() +
+                   "', which is not one of string, integer, number, boolean, array, object, "
+                   "null (no value could match it)";
+    }
+    if (auto e = schema.find("enum"); e != schema.end() && !e->is_array())
+        return where + " has an 'enum' that is not an array";
+    if (auto items = schema.find("items"); items != schema.end())
+        if (auto p = property_problem(*items, where + " items"); !p.empty()) return p;
+    if (auto extra = schema.find("additionalProperties");
+        extra != schema.end() && !extra->is_boolean())
+        if (auto p = property_problem(*extra, where + " additionalProperties"); !p.empty())
+            return p;
+    return {};
+}
+
 std::string validate(const json& schema, const json& options) {
-    if (!schema.is_object() || !schema.contains("properties") || !schema["properties"].is_object())
+    if (!has_properties_object(schema))
         return "the plugin's options schema is broken: it has no 'properties' object";
     if (!options.is_object()) return "options must be a JSON object, got " + type_name(options);
     const json& props = schema["properties"];
@@ -212,6 +247,39 @@ std::string validate_options(std::string_view schema_json, std::string_view opti
         return std::string("options are not valid JSON: ") + e.what();
     }
     return validate(schema, options);
+}
+
+std::string schema_problem(std::string_view schema_json) {
+    json schema;
+    try {
+        schema = json::parse(schema_json);
+    } catch (const json::exception& e) {  // parse_error, out_of_range (1e309), ...
+        return std::string("not valid JSON: ") + e.what();
+    }
+    if (!schema.is_object()) return "it is " + type_name(schema) + ", not a JSON object";
+    if (auto t = schema.find("type"); t != schema.end() && *t != "object")
+        return "its type is " + t->dump() +
+               ", but session options are always a JSON object: "
+               "use \"type\": \"object\"";
+    if (!has_properties_object(schema))
+        return "it has no 'properties' object, so the host refuses every session's options";
+    const json& props = schema["properties"];
+    for (const auto& [name, property] : props.items())
+        if (auto p = property_problem(property, "property '" + name + "'"); !p.empty()) return p;
+    const auto extra = schema.find("additionalProperties");
+    if (extra != schema.end() && !extra->is_boolean())
+        if (auto p = property_problem(*extra, "additionalProperties"); !p.empty()) return p;
+    const bool closed = extra != schema.end() && *extra == false;
+    if (auto req = schema.find("required"); req != schema.end()) {
+        if (!req->is_array()) return "its 'required' is not an array of option names";
+        for (const auto& r : *req) {
+            if (!r.is_string()) return "its 'required' lists " + r.dump() + ", not an option name";
+            if (closed && !props.contains(r.get<std::string>()))
+                return "it requires option '" + r.get<std::string>() +
+                       "', which its closed 'properties' do not list, so no options can pass";
+        }
+    }
+    return {};
 }
 
 std::string console_schema(std::string_view runtime_properties_json, const console_fields& fields) {

@@ -17,10 +17,15 @@
 #define FAKE_BAD_RUNTIME_ID 7
 #define FAKE_NO_DESCRIPTOR 8
 #define FAKE_MISSING_REQUIRED 9
-#define FAKE_ABI_1_0 10  /* built against ABI 1.0: no reclaim_owned slot in its table */
-#define FAKE_RECLAIMS 11 /* ABI 1.1 reclaim_owned: reports what the owner token asks for */
-#define FAKE_ABORTS 12   /* dies (abort, as a failed assert would) in its entry function */
-#define FAKE_HANGS 13    /* never returns from its entry function */
+#define FAKE_ABI_1_0 10        /* built against ABI 1.0: no reclaim_owned slot in its table */
+#define FAKE_RECLAIMS 11       /* ABI 1.1 reclaim_owned: reports what the owner token asks for */
+#define FAKE_ABORTS 12         /* dies (abort, as a failed assert would) in its entry function */
+#define FAKE_HANGS 13          /* never returns from its entry function */
+#define FAKE_HEALTH_HANGS 14   /* health_check never returns */
+#define FAKE_CREATE_CRASHES 15 /* create() writes through a NULL pointer (SIGSEGV) */
+#define FAKE_BAD_SCHEMA 16     /* an options schema with a type no value can have */
+#define FAKE_UNHEALTHY 17      /* an honest UNHEALTHY report: a runtime state, not a defect */
+#define FAKE_INIT_HANGS 18     /* a constructor that never returns: dlopen hangs */
 
 #ifndef FAKE_VARIANT
 #error "FAKE_VARIANT must be defined"
@@ -43,6 +48,10 @@ static berth_status fake_create(const berth_host_services* host, berth_plugin** 
     if (host->struct_size >= offsetof(berth_host_services, owner) + sizeof host->owner &&
         host->owner != NULL)
         strncpy(g_owner, host->owner, sizeof g_owner - 1);
+    if (FAKE_VARIANT == FAKE_CREATE_CRASHES) {
+        volatile int* nowhere = NULL;
+        *nowhere = 1;
+    }
     if (FAKE_VARIANT == FAKE_CREATE_FAILS) {
         g_last_error = "fake runtime daemon is not running at /run/fake.sock";
         return BERTH_ERR_UNAVAILABLE;
@@ -57,12 +66,21 @@ static const char* fake_last_error(berth_plugin* p) {
 }
 static berth_status fake_health(berth_plugin* p, const berth_health_sink* sink) {
     (void)p;
+    if (FAKE_VARIANT == FAKE_HEALTH_HANGS)
+        for (;;) pause();
+    if (FAKE_VARIANT == FAKE_UNHEALTHY) {
+        sink->set_state(sink->ctx, BERTH_HEALTH_UNHEALTHY,
+                        "fake runtime daemon is not running at /run/fake.sock");
+        return BERTH_OK;
+    }
     sink->set_state(sink->ctx, BERTH_HEALTH_HEALTHY, "fake is always fine");
     sink->add_attribute(sink->ctx, "version", "0.0.1");
     return BERTH_OK;
 }
 static const char* fake_schema(berth_plugin* p) {
     (void)p;
+    if (FAKE_VARIANT == FAKE_BAD_SCHEMA)
+        return "{\"type\":\"object\",\"properties\":{\"rows\":{\"type\":\"int\"}}}";
     return "{\"type\":\"object\",\"additionalProperties\":false,"
            "\"properties\":{\"command\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}";
 }
@@ -182,6 +200,12 @@ static const berth_plugin_descriptor g_descriptor = {
 #endif
     &g_api,
 };
+
+#if FAKE_VARIANT == FAKE_INIT_HANGS
+__attribute__((constructor)) static void fake_init_hangs(void) {
+    for (;;) pause();
+}
+#endif
 
 #if FAKE_VARIANT == FAKE_NO_ENTRY
 /* Exports something, just not the entry symbol. */

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "fake_plugin_path.hpp"
 
@@ -35,6 +36,33 @@ TEST(PluginLoader, LoadsAGoodCPlugin) {
     EXPECT_EQ(lib.value()->info().name, "berth-fake");
     EXPECT_EQ(lib.value()->info().abi_major, BERTH_ABI_VERSION_MAJOR);
     EXPECT_EQ(capability_names(lib.value()->info().capabilities), "pipes,signal");
+}
+
+// What a load_observer hears, as "started:file", "passed:file", ...
+struct recording_observer final : load_observer {
+    std::vector<std::string> heard;
+    void started(load_check c) override { heard.push_back("started:" + std::string(to_string(c))); }
+    void passed(load_check c, const std::string& /*found*/) override {
+        heard.push_back("passed:" + std::string(to_string(c)));
+    }
+};
+
+TEST(PluginLoader, AnObserverHearsEveryCheckInOrder) {
+    recording_observer o;
+    ASSERT_TRUE(load_plugin_library(fake("good"), false, &o));
+    const std::vector<std::string> all = {
+        "started:file",       "passed:file",       "started:load",      "passed:load",
+        "started:entry",      "passed:entry",      "started:abi",       "passed:abi",
+        "started:descriptor", "passed:descriptor", "started:functions", "passed:functions"};
+    EXPECT_EQ(o.heard, all);
+}
+
+TEST(PluginLoader, TheFailedCheckIsTheLastStarted) {
+    recording_observer o;
+    EXPECT_FALSE(load_plugin_library(fake("cap_without_function"), false, &o));
+    ASSERT_FALSE(o.heard.empty());
+    EXPECT_EQ(o.heard.back(), "started:functions");
+    EXPECT_EQ(o.heard[o.heard.size() - 2], "passed:descriptor");
 }
 
 TEST(PluginLoader, RejectsAFileThatIsNotElf) {

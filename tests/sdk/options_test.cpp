@@ -318,6 +318,44 @@ TEST(OptionChecks, EchoAtMostAShortPartOfALongValue) {
               std::string::npos);
 }
 
+TEST(SchemaProblem, AcceptsWhatTheValidatorReadsAsMeant) {
+    EXPECT_EQ(schema_problem(k_schema), "");
+    EXPECT_EQ(schema_problem(
+                  console_schema(R"({"image":{"type":"string"}})", {.command_required = true})),
+              "");
+    EXPECT_EQ(schema_problem(R"({"properties":{}})"), "");
+}
+
+TEST(SchemaProblem, NamesWhatTheValidatorWouldMisread) {
+    EXPECT_EQ(schema_problem("{"),
+              "not valid JSON: [json.exception.parse_error.101] parse error at line 1, column 2: "
+              "syntax error while parsing object key - unexpected end of input; expected string "
+              "literal");
+    EXPECT_EQ(schema_problem("[]"), "it is an array, not a JSON object");
+    EXPECT_EQ(
+        schema_problem(R"({"type":"array","properties":{}})"),
+        R"(its type is "array", but session options are always a JSON object: use "type": "object")");
+    EXPECT_EQ(schema_problem(R"({"type":"object"})"),
+              "it has no 'properties' object, so the host refuses every session's options");
+    EXPECT_EQ(schema_problem(R"({"properties":{"rows":{"type":"int"}}})"),
+              "property 'rows' has type 'int', which is not one of string, integer, number, "
+              "boolean, array, object, null (no value could match it)");
+    EXPECT_EQ(schema_problem(R"({"properties":{"tty":true}})"),
+              "property 'tty' is a boolean, not a schema object (it would accept any value)");
+    EXPECT_EQ(schema_problem(R"({"properties":{"ports":{"type":"array","items":{"type":"str"}}}})"),
+              "property 'ports' items has type 'str', which is not one of string, integer, "
+              "number, boolean, array, object, null (no value could match it)");
+    EXPECT_EQ(schema_problem(R"({"properties":{"a":{"type":["string","null"]}}})"),
+              R"(property 'a' has type ["string","null"]: berth reads only a single type name)");
+    EXPECT_EQ(schema_problem(R"({"properties":{"a":{"enum":"x"}}})"),
+              "property 'a' has an 'enum' that is not an array");
+    EXPECT_EQ(schema_problem(R"({"properties":{},"required":"a"})"),
+              "its 'required' is not an array of option names");
+    EXPECT_EQ(schema_problem(R"({"additionalProperties":false,"properties":{},"required":["a"]})"),
+              "it requires option 'a', which its closed 'properties' do not list, so no options "
+              "can pass");
+}
+
 TEST(ConsoleSchema, MergesTheConsoleOptionsIntoTheRuntimes) {
     const std::string text = console_schema(
         R"({"image": {"type": "string", "description": "the image"}})",

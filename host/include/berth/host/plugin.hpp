@@ -42,6 +42,21 @@ public:
     // library). Records the result in the metrics store.
     [[nodiscard]] registry::health_check_result check_health(std::chrono::milliseconds timeout);
 
+    // check_health without the metrics, saying how the check ended: check_health folds a
+    // check that hung, failed or reported nothing into "unhealthy", which is right for a user
+    // but hides a plugin defect from `berth plugin validate`.
+    enum class health_outcome {
+        reported,   // the plugin set a state and returned BERTH_OK: result is its report
+        timed_out,  // no answer within the timeout (its thread is left running)
+        failed,     // health_check returned an error status
+        no_state,   // it returned BERTH_OK without setting a state
+    };
+    struct health_run {
+        health_outcome outcome = health_outcome::reported;
+        registry::health_check_result result;
+    };
+    [[nodiscard]] health_run run_health_check(std::chrono::milliseconds timeout);
+
     // Removes the containers an earlier life of the host left marked with its owner (ABI 1.1
     // reclaim_owned). Runs at most once per instance and never once a session was opened
     // through it; a session opened meanwhile waits until it is done.

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace berth::host {
@@ -43,6 +44,29 @@ struct file_identity {
 // nullopt when the path cannot be stat'ed (gone).
 [[nodiscard]] std::optional<file_identity> identify_file(const std::filesystem::path& path);
 
+// The loader's checks, in the order it makes them. `berth plugin validate` reports each.
+enum class load_check {
+    file,        // exists, is an ELF shared object for this machine
+    load,        // dlopen: dependencies resolve, static initialisers run
+    entry,       // the entry symbol is there and returns a descriptor
+    abi,         // major equal to the host's, minor not newer
+    descriptor,  // sizes, name, runtime id, version, function table
+    functions,   // required slots set; each capability's slot set
+};
+// "file", "load", "entry", "abi", "descriptor", "functions".
+[[nodiscard]] std::string_view to_string(load_check check) noexcept;
+
+// Told of each check as it starts and as it passes, with what it found. A check that fails
+// ends the load with its reason, so the failed one is the last started. Started comes before
+// the plugin's own code runs (its static initialisers, its entry), so a process that dies
+// there knows where (berth-plugin-probe's validate mode streams these to the host).
+class load_observer {
+public:
+    virtual ~load_observer() = default;
+    virtual void started(load_check check) = 0;
+    virtual void passed(load_check check, const std::string& found) = 0;
+};
+
 class plugin_library {
 public:
     ~plugin_library();
@@ -61,7 +85,7 @@ public:
 
 private:
     friend result<std::shared_ptr<plugin_library>> load_plugin_library(
-        const std::filesystem::path& path, bool path_already_loaded);
+        const std::filesystem::path& path, bool path_already_loaded, load_observer* observer);
     plugin_library() = default;
 
     std::filesystem::path path_;
@@ -75,7 +99,9 @@ private:
 // file since replaced). dlopen would hand back that old library for the same name, so the new
 // file is loaded through a private alias instead. A file rewritten in place (same inode)
 // cannot be loaded beside its old self: install plugins by renaming, as package managers do.
+// observer (may be null) hears each check.
 [[nodiscard]] result<std::shared_ptr<plugin_library>> load_plugin_library(
-    const std::filesystem::path& path, bool path_already_loaded = false);
+    const std::filesystem::path& path, bool path_already_loaded = false,
+    load_observer* observer = nullptr);
 
 }  // namespace berth::host

@@ -30,6 +30,17 @@ namespace berth::sdk {
 [[nodiscard]] std::string validate_options(std::string_view schema_json,
                                            std::string_view options_json);
 
+// An empty string when schema_json is an options schema the host can validate options against
+// and that says what its author meant; otherwise one line naming the first problem, e.g.
+// "property 'rows' has type 'int', which is not one of string, integer, number, boolean,
+// array, object, null". validate_options needs a JSON object with a 'properties' object; this
+// also refuses what validate_options would silently misread: a property schema that is not an
+// object (it would accept anything), an unknown type (it would accept nothing), a top-level
+// type other than "object", a 'required' that is not a list of strings, or one naming an
+// option a closed schema does not have (no options could ever pass). `berth plugin validate`
+// reports it; plugins built with console_schema always pass.
+[[nodiscard]] std::string schema_problem(std::string_view schema_json);
+
 // A terminal's size when the options give none.
 inline constexpr std::uint16_t k_default_rows = 24;
 inline constexpr std::uint16_t k_default_cols = 80;
