@@ -195,7 +195,7 @@ TEST(PluginValidate, ACreateThatThrowsIsAStatusNotACrash) {
 
 TEST(PluginValidate, ACreateThatCrashesIsReportedAsACrashThere) {
     expect_fails(validate(fake("create_crashes")), "create",
-                 "crashed (signal 11, SIGSEGV) in create()");
+                 "crashed (signal 4, SIGILL) in create()");
 }
 
 TEST(PluginValidate, AnOptionsSchemaTheHostCannotUse) {

@@ -6,10 +6,9 @@
 # (find_package(berth-sdk), berth_add_plugin) and with pkg-config alone — exports only its
 # entry symbol, passes the installed berth-conformance and `berth plugin validate`, and once
 # installed under the prefix is listed and healthy in the installed berth.
-# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+# Usage: install_test.sh BUILD_DIR
 set -euo pipefail
 build=$1
-src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {
@@ -18,6 +17,13 @@ fail() {
 }
 
 prefix=$tmp/prefix
+# A sanitizer build installs instrumented SDK libraries: what links them must be instrumented
+# the same way (and is loaded by the instrumented berth).
+case $(sed -n 's/^BERTH_SANITIZE:STRING=//p' "$build/CMakeCache.txt") in
+address) san_flags="-fsanitize=address,undefined" ;;
+thread) san_flags="-fsanitize=thread" ;;
+*) san_flags="" ;;
+esac
 cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/berth bin/berthd bin/berth-conformance lib/berth/berth-plugin-probe \
     lib/berth/plugins/local.so include/berth/plugin.h include/berth/sdk/plugin.hpp \
@@ -48,9 +54,14 @@ cflags=${cflags%% }
 grep -q "^ExecStart=$prefix/bin/berthd " "$prefix/lib/systemd/system/berthd.service" ||
     fail "berthd.service does not start $prefix/bin/berthd: $(grep ExecStart "$prefix/lib/systemd/system/berthd.service")"
 
-# The template, with CMake, against the prefix only.
-template=$src/examples/plugin-template
+# The template, from its installed copy, with CMake, against the prefix only.
+template=$prefix/share/berth/plugin-template
+[[ -f $template/CMakeLists.txt && -f $prefix/share/doc/berth/abi.md ]] ||
+    fail "the plugin template or docs/abi.md is not installed under $prefix/share"
+cp -r "$template" "$tmp/template-src"
+template=$tmp/template-src
 cmake -S "$template" -B "$tmp/template" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_FLAGS="$san_flags" -DCMAKE_MODULE_LINKER_FLAGS="$san_flags" \
     -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_INSTALL_PREFIX="$prefix" >"$tmp/configure.log" 2>&1 ||
     fail "the plugin template does not configure: $(cat "$tmp/configure.log")"
 cmake --build "$tmp/template" >"$tmp/build.log" 2>&1 ||
@@ -63,12 +74,13 @@ $exported"
 ctest --test-dir "$tmp/template" --output-on-failure >"$tmp/ctest.log" 2>&1 ||
     fail "the template's tests (berth-conformance, berth plugin validate) failed:
 $(cat "$tmp/ctest.log")"
-grep -q 'unshare.conformance .*Passed' "$tmp/ctest.log" ||
-    fail "the template's conformance test did not run: $(cat "$tmp/ctest.log")"
+for t in unshare.conformance unshare.validate; do
+    grep -q "$t .*Passed" "$tmp/ctest.log" || fail "the template's test $t did not run: $(cat "$tmp/ctest.log")"
+done
 
 # The same plugin with pkg-config alone (a Makefile or Meson user's route).
-# shellcheck disable=SC2046 # pkg-config prints several flags, split on purpose
-g++ -std=c++20 -O1 -shared -fPIC -fvisibility=hidden -o "$tmp/unshare-pc.so" \
+# shellcheck disable=SC2046,SC2086 # several flags in one string, split on purpose
+g++ -std=c++20 -O1 -shared -fPIC -fvisibility=hidden $san_flags -o "$tmp/unshare-pc.so" \
     "$template/src/unshare_plugin.cpp" $(pkg-config --cflags --libs berth-sdk-process) \
     -Wl,--exclude-libs,ALL -Wl,-z,defs \
     -Wl,--version-script="$(pkg-config --variable=plugin_map berth-sdk)" ||
