@@ -244,12 +244,11 @@ public:
     [[nodiscard]] health check_health(const std::string& runtime,
                                       std::uint32_t timeout_ms = 10000) {
         health h;
-        char* detail = nullptr;
+        char* text = nullptr;
         char* e = nullptr;
         detail::check(
-            berth_host_check_health(p_.get(), runtime.c_str(), timeout_ms, &h.state, &detail, &e),
-            e);
-        h.detail = detail::take(detail);
+            berth_host_check_health(p_.get(), runtime.c_str(), timeout_ms, &h.state, &text, &e), e);
+        h.detail = detail::take(text);
         return h;
     }
 
