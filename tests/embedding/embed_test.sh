@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Programs that embed the host, built against the install tree alone: `cmake --install` into a
+# temporary prefix, then a C embedder (find_package(berth-host)), the same built by hand with
+# pkg-config, a C++ embedder (the header-only wrapper) and a Python ctypes embedder; each runs a
+# `local` session (exit code 3, a SIGTERM seen as signal 15) with the plugins and the probe the
+# library finds from its own place in the prefix.
+# Usage: embed_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() {
+    echo "embed_test: $*" >&2
+    exit 1
+}
+
+prefix=$tmp/prefix
+cmake --install "$build" --prefix "$prefix" >/dev/null || fail "cmake --install failed"
+libdir=$(dirname "$(find "$prefix" -name libberth-host.so.1 -print -quit)")
+[[ -n $libdir && $libdir != . ]] || fail "not installed: libberth-host.so.1"
+for f in include/berth/host.h include/berth/host.hpp lib/berth/berth-plugin-probe \
+    lib/berth/plugins/local.so; do
+    [[ -e $prefix/$f ]] || fail "not installed: $f"
+done
+for f in libberth-host.so cmake/berth-host/berth-host-config.cmake pkgconfig/berth-host.pc; do
+    [[ -e $libdir/$f ]] || fail "not installed: ${libdir#"$prefix"/}/$f"
+done
+
+# The library exports its C API and nothing else.
+if other=$(nm -D --defined-only "$libdir/libberth-host.so.1" | awk '$2 != "A" {print $3}' |
+    grep -v '^berth_host_[a-z_]*@@BERTH_HOST_1\.0$'); then
+    fail "libberth-host.so.1 exports more than berth_host_*: $other"
+fi
+
+# Only what is installed: no system plugin directory, no plugin path.
+export BERTH_PLUGIN_SYSTEM_PATH=""
+unset BERTH_PLUGIN_PATH
+# The build's own prefix must not be what the embedders find.
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+
+run() {  # name, command...: runs an embedder, which prints "<name>: ok"
+    local name=$1 out
+    shift
+    out=$("$@" 2>&1) || fail "$name failed:
+$out"
+    grep -qx "$name: ok" <<<"$out" || fail "$name did not say ok:
+$out"
+}
+
+cmake -S "$src/tests/embedding/c_embedder" -B "$tmp/c" "${cmake_args[@]}" >"$tmp/log" 2>&1 ||
+    fail "the C embedder does not configure: $(cat "$tmp/log")"
+cmake --build "$tmp/c" >"$tmp/log" 2>&1 || fail "the C embedder does not build: $(cat "$tmp/log")"
+run c_embedder "$tmp/c/c_embedder"
+
+cmake -S "$src/tests/embedding/cpp_embedder" -B "$tmp/cpp" "${cmake_args[@]}" >"$tmp/log" 2>&1 ||
+    fail "the C++ embedder does not configure: $(cat "$tmp/log")"
+cmake --build "$tmp/cpp" >"$tmp/log" 2>&1 ||
+    fail "the C++ embedder does not build: $(cat "$tmp/log")"
+run cpp_embedder "$tmp/cpp/cpp_embedder"
+
+# pkg-config, from the prefix given to --install (the .pc finds it relative to itself).
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+flags=$(pkg-config --cflags --libs berth-host) || fail "pkg-config does not know berth-host"
+[[ $flags == *"-I$prefix/"* || $flags == *"-I${libdir}/"* ]] ||
+    fail "pkg-config berth-host points elsewhere than $prefix: $flags"
+# shellcheck disable=SC2086  # the flags are words
+cc -o "$tmp/c_pkgconfig" "$src/tests/embedding/c_embedder/main.c" $flags -Wl,-rpath,"$libdir" ||
+    fail "the C embedder does not build with pkg-config ($flags)"
+run c_embedder "$tmp/c_pkgconfig"
+
+run ctypes_embedder python3 "$src/tests/embedding/ctypes_embedder.py" "$prefix"
+echo "embedders (C, C via pkg-config, C++, Python ctypes) against the install: ok"
