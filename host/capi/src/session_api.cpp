@@ -46,6 +46,16 @@ bh::result<std::string> session_options(const char* options_json, const char* co
     return options.dump();
 }
 
+// The host keeps a session whose open failed (failed, never started: its record says why)
+// until it is forgotten. No handle ever refers to one, so it goes now rather than with the
+// host: an embedder that keeps one host for long does not collect them.
+void forget_failed_opens(bh::host& host) {
+    for (const auto& s : host.sessions()) {
+        if (s->entry()->state() != reg::session_state::failed) continue;
+        if (!s->entry()->snapshot().started) host.forget_session(s->id());
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -60,7 +70,10 @@ berth_host_status berth_host_session_open(berth_host_t* host, const char* runtim
         auto options = session_options(options_json, argv);
         if (!options) return fail(errmsg, options.err());
         auto opened = host->core->host.open_session(runtime, options.value());
-        if (!opened) return fail(errmsg, opened.err());
+        if (!opened) {
+            forget_failed_opens(host->core->host);
+            return fail(errmsg, opened.err());
+        }
         *out = new berth_host_session{host->core, std::move(opened.value())};
         return BERTH_HOST_OK;
     });
