@@ -40,17 +40,25 @@ std::string take(char* s) {
     return out;
 }
 
+// A directory holding a copy of the local plugin and nothing else (the build's plugin
+// directory holds every plugin built), for the whole run.
+const fs::path& local_plugin_dir() {
+    static const temp_dir dir;
+    static const bool copied = fs::copy_file(BERTH_LOCAL_PLUGIN, dir.path() / "local.so");
+    EXPECT_TRUE(copied);
+    return dir.path();
+}
+
 // Options whose only plugin directory holds the local plugin.
 berth_host_options_t* local_only() {
     berth_host_options_t* o = nullptr;
     EXPECT_EQ(berth_host_options_create(&o, nullptr), BERTH_HOST_OK);
-    EXPECT_EQ(berth_host_options_add_plugin_dir(
-                  o, fs::path(BERTH_LOCAL_PLUGIN).parent_path().c_str(), nullptr),
+    EXPECT_EQ(berth_host_options_add_plugin_dir(o, local_plugin_dir().c_str(), nullptr),
               BERTH_HOST_OK);
     return o;
 }
 
-struct host_fixture : ::testing::Test {
+struct capi_host : ::testing::Test {
     void SetUp() override {
         berth_host_options_t* o = local_only();
         char* err = nullptr;
@@ -72,7 +80,7 @@ struct host_fixture : ::testing::Test {
     berth_host_t* host = nullptr;
 };
 
-TEST_F(host_fixture, ReadsOutputByCursorAndTheExitCode) {
+TEST_F(capi_host, ReadsOutputByCursorAndTheExitCode) {
     auto* s = open({"sh", "-c", "echo hi; echo there; exit 3"});
     ASSERT_NE(s, nullptr);
     std::string out;
@@ -105,7 +113,7 @@ TEST_F(host_fixture, ReadsOutputByCursorAndTheExitCode) {
     berth_host_session_destroy(s);
 }
 
-TEST_F(host_fixture, WaitsForAPatternThenASigtermIsSignal15) {
+TEST_F(capi_host, WaitsForAPatternThenASigtermIsSignal15) {
     auto* s = open({"sh", "-c", "echo starting; sleep 0.2; echo ready-42; exec sleep 30"});
     ASSERT_NE(s, nullptr);
     berth_host_wait_outcome outcome{};
@@ -137,7 +145,7 @@ TEST_F(host_fixture, WaitsForAPatternThenASigtermIsSignal15) {
     berth_host_session_destroy(s);
 }
 
-TEST_F(host_fixture, WritesToStdinAndClosesIt) {
+TEST_F(capi_host, WritesToStdinAndClosesIt) {
     auto* s = open({"sh", "-c", "read line; echo got-$line; cat; echo eof"});
     ASSERT_NE(s, nullptr);
     char* err = nullptr;
@@ -156,7 +164,7 @@ TEST_F(host_fixture, WritesToStdinAndClosesIt) {
     berth_host_session_destroy(s);
 }
 
-TEST_F(host_fixture, CloseEndsARunningSession) {
+TEST_F(capi_host, CloseEndsARunningSession) {
     auto* s = open({"sleep", "30"});
     ASSERT_NE(s, nullptr);
     char* err = nullptr;
@@ -168,7 +176,7 @@ TEST_F(host_fixture, CloseEndsARunningSession) {
     berth_host_session_destroy(s);
 }
 
-TEST_F(host_fixture, AnUnknownRuntimeIsNotFoundAndNamesWhatThereIs) {
+TEST_F(capi_host, AnUnknownRuntimeIsNotFoundAndNamesWhatThereIs) {
     const char* argv[] = {"true", nullptr};
     berth_host_session_t* s = nullptr;
     char* err = nullptr;
@@ -180,7 +188,7 @@ TEST_F(host_fixture, AnUnknownRuntimeIsNotFoundAndNamesWhatThereIs) {
     EXPECT_NE(message.find("local"), std::string::npos) << message;
 }
 
-TEST_F(host_fixture, BadOptionsAndPatternsAreInvalidArguments) {
+TEST_F(capi_host, BadOptionsAndPatternsAreInvalidArguments) {
     const char* argv[] = {"true", nullptr};
     berth_host_session_t* s = nullptr;
     char* err = nullptr;
@@ -200,7 +208,7 @@ TEST_F(host_fixture, BadOptionsAndPatternsAreInvalidArguments) {
     berth_host_session_destroy(s);
 }
 
-TEST_F(host_fixture, ListsPluginsAndChecksHealth) {
+TEST_F(capi_host, ListsPluginsAndChecksHealth) {
     berth_host_plugin_list_t* list = nullptr;
     ASSERT_EQ(berth_host_plugins(host, &list, nullptr), BERTH_HOST_OK);
     ASSERT_EQ(berth_host_plugin_list_size(list), 1u);
@@ -208,7 +216,7 @@ TEST_F(host_fixture, ListsPluginsAndChecksHealth) {
     EXPECT_STREQ(berth_host_plugin_list_name(list, 0), "berth-local");
     EXPECT_EQ(berth_host_plugin_list_state(list, 0), BERTH_HOST_PLUGIN_LOADED);
     EXPECT_STREQ(berth_host_plugin_list_error(list, 0), "");
-    EXPECT_EQ(fs::path(berth_host_plugin_list_path(list, 0)), fs::path(BERTH_LOCAL_PLUGIN));
+    EXPECT_EQ(fs::path(berth_host_plugin_list_path(list, 0)), local_plugin_dir() / "local.so");
     EXPECT_NE(std::string(berth_host_plugin_list_capabilities(list, 0)).find("pipes"),
               std::string::npos);
     EXPECT_EQ(berth_host_plugin_list_abi(list, 0) >> 16, 1u);

@@ -53,7 +53,7 @@ int main(void) {
     uint64_t after = 0;
     s = berth_host_session_wait_for(session, "rea.y", 0, 10000, &outcome, &match, &after, &err);
     if (s != BERTH_HOST_OK) return failed("wait_for", s, err);
-    if (outcome != BERTH_HOST_WAIT_MATCHED || strcmp(match, "ready") != 0 || after != 9) {
+    if (outcome != BERTH_HOST_WAIT_MATCHED || strcmp(match, "ready") != 0 || after != 8) {
         fprintf(stderr, "c_embedder: wait_for: outcome %d, match '%s', next %llu\n", (int)outcome,
                 match != NULL ? match : "", (unsigned long long)after);
         return 1;
