@@ -387,6 +387,28 @@ TEST(capi, WithoutACallbackLogsAreDropped) {
     EXPECT_EQ(err, "");
 }
 
+// The probe the options name is used instead of the install's; one that is not there is
+// said (to the callback) and the plugins are loaded without it.
+TEST(capi, AProbeThatIsNotThereIsLoggedAndPluginsStillLoad) {
+    log_lines logs;
+    berth_host_options_t* o = local_only();
+    ASSERT_EQ(berth_host_options_set_probe(o, 1, "/nonexistent/berth-plugin-probe", nullptr),
+              BERTH_HOST_OK);
+    ASSERT_EQ(berth_host_options_set_log_callback(o, &log_lines::collect, &logs,
+                                                  BERTH_HOST_LOG_WARN, nullptr),
+              BERTH_HOST_OK);
+    berth_host_t* host = nullptr;
+    char* err = nullptr;
+    ASSERT_EQ(berth_host_create(o, &host, &err), BERTH_HOST_OK) << take(err);
+    berth_host_destroy(host);
+    berth_host_options_destroy(o);
+    std::lock_guard lock(logs.mutex);
+    bool said = false;
+    for (const auto& l : logs.lines)
+        said = said || l.find("not found (/nonexistent/berth-plugin-probe)") != std::string::npos;
+    EXPECT_TRUE(said) << ::testing::PrintToString(logs.lines);
+}
+
 TEST(capi, NullArgumentsAreNamed) {
     char* err = nullptr;
     EXPECT_EQ(berth_host_create(nullptr, nullptr, &err), BERTH_HOST_ERR_INVALID_ARGUMENT);
