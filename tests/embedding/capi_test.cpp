@@ -188,6 +188,19 @@ TEST_F(capi_host, AnUnknownRuntimeIsNotFoundAndNamesWhatThereIs) {
     EXPECT_NE(message.find("local"), std::string::npos) << message;
 }
 
+TEST_F(capi_host, AMissingCommandKeepsItsOwnCode) {
+    const char* argv[] = {"/nonexistent/cmd", nullptr};
+    berth_host_session_t* s = nullptr;
+    char* err = nullptr;
+    EXPECT_EQ(berth_host_session_open(host, "local", nullptr, argv, &s, &err),
+              BERTH_HOST_ERR_COMMAND_NOT_FOUND);
+    EXPECT_NE(take(err).find("/nonexistent/cmd"), std::string::npos);
+    // The host is none the worse: the next session opens.
+    s = open({"true"});
+    EXPECT_NE(s, nullptr);
+    berth_host_session_destroy(s);
+}
+
 TEST_F(capi_host, BadOptionsAndPatternsAreInvalidArguments) {
     const char* argv[] = {"true", nullptr};
     berth_host_session_t* s = nullptr;
