@@ -1,11 +1,12 @@
 // Where the host's log lines go in an embedding program: to the callbacks of the live hosts,
 // never to stdout or stderr.
 //
-// The host (and each plugin, through the host's services) logs with spdlog's default logger,
-// which is process-wide. The library puts one logger of its own there, once, whose sink hands
-// each line to every registered callback at or above its level: with no callback registered
-// a line goes nowhere. Lines carry no host of origin, so with two hosts each callback also
-// sees the other's lines.
+// The host (and each plugin, through the host's services) logs with spdlog's default logger.
+// The library has a spdlog of its own (header-only, hidden inside it: see CMakeLists.txt), so
+// that logger is the library's, not the embedding program's. The library puts one logger
+// there, once, whose sink hands each line to every registered callback at or above its level:
+// with no callback registered a line goes nowhere. Lines carry no host of origin, so with two
+// hosts each callback also sees the other's lines.
 #pragma once
 
 #include <berth/host.h>
