@@ -36,9 +36,13 @@ fi
 # Only what is installed: no system plugin directory, no plugin path.
 export BERTH_PLUGIN_SYSTEM_PATH=""
 unset BERTH_PLUGIN_PATH
-# The build's own prefix must not be what the embedders find.
+# The prefix and nothing else: not the package registry, not a berth installed on this machine.
 cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix"
-    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DCMAKE_FIND_USE_CMAKE_SYSTEM_PATH=OFF)
+found_in_prefix() {  # build dir: find_package(berth-host) took the config from the prefix
+    grep -q "^berth-host_DIR:PATH=$prefix/" "$1/CMakeCache.txt" ||
+        fail "berth-host found elsewhere than $prefix: $(grep '^berth-host_DIR' "$1/CMakeCache.txt")"
+}
 
 run() {  # name, command...: runs an embedder, which prints "<name>: ok"
     local name=$1 out
@@ -51,11 +55,13 @@ $out"
 
 cmake -S "$src/tests/embedding/c_embedder" -B "$tmp/c" "${cmake_args[@]}" >"$tmp/log" 2>&1 ||
     fail "the C embedder does not configure: $(cat "$tmp/log")"
+found_in_prefix "$tmp/c"
 cmake --build "$tmp/c" >"$tmp/log" 2>&1 || fail "the C embedder does not build: $(cat "$tmp/log")"
 run c_embedder "$tmp/c/c_embedder"
 
 cmake -S "$src/tests/embedding/cpp_embedder" -B "$tmp/cpp" "${cmake_args[@]}" >"$tmp/log" 2>&1 ||
     fail "the C++ embedder does not configure: $(cat "$tmp/log")"
+found_in_prefix "$tmp/cpp"
 cmake --build "$tmp/cpp" >"$tmp/log" 2>&1 ||
     fail "the C++ embedder does not build: $(cat "$tmp/log")"
 run cpp_embedder "$tmp/cpp/cpp_embedder"
