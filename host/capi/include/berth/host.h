@@ -20,8 +20,9 @@
  *
  * Errors: every function that can fail returns a berth_host_status (BERTH_HOST_OK = 0) and
  * takes a last `char** errmsg`. On failure *errmsg is a message naming the problem (free it
- * with berth_host_free); on success it is set to NULL. Pass NULL to get no message. Out
- * parameters other than errmsg are written only on success.
+ * with berth_host_free); on success it is set to NULL. Pass NULL to get no message. Other out
+ * parameters are written only on success, except that char** ones are set to NULL first (so
+ * berth_host_free on them is always safe).
  *
  * Threads: all functions may be called from any thread; calls on one host or one session may
  * run concurrently, except that an object's *_destroy must not overlap any other call on that
