@@ -164,6 +164,28 @@ TEST_F(capi_host, WritesToStdinAndClosesIt) {
     berth_host_session_destroy(s);
 }
 
+TEST_F(capi_host, ResizesASessionOnATerminal) {
+    const char* argv[] = {"sh", "-c", "read go; stty size", nullptr};
+    berth_host_session_t* s = nullptr;
+    char* err = nullptr;
+    ASSERT_EQ(berth_host_session_open(host, "local", R"({"tty":true})", argv, &s, &err),
+              BERTH_HOST_OK)
+        << take(err);
+    ASSERT_EQ(berth_host_session_resize(s, 40, 100, &err), BERTH_HOST_OK) << take(err);
+    ASSERT_EQ(berth_host_session_write(s, "go\n", 3, &err), BERTH_HOST_OK) << take(err);
+    berth_host_wait_outcome outcome{};
+    char* match = nullptr;
+    ASSERT_EQ(
+        berth_host_session_wait_for(s, "[0-9]+ [0-9]+", 0, 10000, &outcome, &match, nullptr, &err),
+        BERTH_HOST_OK)
+        << take(err);
+    EXPECT_EQ(outcome, BERTH_HOST_WAIT_MATCHED);
+    EXPECT_EQ(take(match), "40 100");
+    EXPECT_EQ(berth_host_session_resize(s, 0, 100, &err), BERTH_HOST_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(take(err).find("between 1 and 65535"), std::string::npos);
+    berth_host_session_destroy(s);
+}
+
 TEST_F(capi_host, CloseEndsARunningSession) {
     auto* s = open({"sleep", "30"});
     ASSERT_NE(s, nullptr);
