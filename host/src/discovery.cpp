@@ -105,6 +105,16 @@ std::vector<search_dir> plugin_search_dirs_tagged(const discovery_inputs& in) {
     return unique;
 }
 
+std::string describe(const std::vector<search_dir>& dirs) {
+    if (dirs.empty()) return "no directory";
+    std::string out;
+    for (const auto& d : dirs) {
+        if (!out.empty()) out += ", ";
+        out += d.path.string() + " (" + std::string(describe(d.origin)) + ")";
+    }
+    return out;
+}
+
 std::vector<fs::path> plugin_search_dirs(const discovery_inputs& in) {
     std::vector<fs::path> out;
     for (auto& d : plugin_search_dirs_tagged(in)) out.push_back(std::move(d.path));

@@ -27,6 +27,14 @@ bool valid_session_id(std::string_view id) {
            std::all_of(id.begin() + 2, id.end(),
                        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
+
+// This process's discovery inputs, with the install the options name in place of the one of
+// its executable: discovery and the probe find the install from an executable in its bin/.
+discovery_inputs inputs_for(const host_options& options) {
+    auto inputs = current_discovery_inputs();
+    if (options.install_prefix) inputs.executable = *options.install_prefix / "bin" / "berth";
+    return inputs;
+}
 }  // namespace
 
 std::string_view to_string(plugin_report::status s) noexcept {
@@ -54,15 +62,20 @@ host::host(host_options options) : options_(std::move(options)) {
     if (!options_.owner.empty() && !valid_owner_token(options_.owner))
         throw std::invalid_argument("host owner token '" + options_.owner +
                                     "' is invalid: expected 1 to 32 of [a-z0-9-]");
-    const auto inputs = current_discovery_inputs();
+    const auto inputs = inputs_for(options_);
     dirs_ = options_.plugin_dirs ? *options_.plugin_dirs : plugin_search_dirs(inputs);
     if (options_.probe_plugins) {
-        probe_ = find_probe(inputs.executable);
+        std::error_code ec;
+        if (!options_.probe_path)
+            probe_ = find_probe(inputs.executable);
+        else if (std::filesystem::is_regular_file(*options_.probe_path, ec))
+            probe_ = options_.probe_path;
         if (!probe_)
             spdlog::warn(
-                "berth-plugin-probe not found beside {}: plugins are loaded without a probe, so "
+                "berth-plugin-probe not found ({}): plugins are loaded without a probe, so "
                 "one that crashes while loading takes this process down",
-                inputs.executable.string());
+                options_.probe_path ? options_.probe_path->string()
+                                    : "beside " + inputs.executable.string());
     }
     if (options_.session_logs) {
         log_space_ = std::make_shared<registry::log_space>(options_.session_logs->total_bytes);
@@ -148,12 +161,12 @@ namespace {
 // its last run beside new ones.
 std::string new_session_id() { return "s-" + sdk::random_hex(12); }
 
-// dirs, each with where it came from. The host computed them from this process's discovery
-// inputs unless the embedder gave its own (then they are all dir_origin::other).
+// dirs, each with where it came from. The host computed them from its discovery inputs
+// (inputs_for) unless the embedder gave its own (then they are all dir_origin::other).
 std::vector<search_dir> tag_dirs(const std::vector<std::filesystem::path>& dirs,
-                                 bool given_by_embedder) {
+                                 const host_options& options) {
     std::vector<search_dir> standard;
-    if (!given_by_embedder) standard = plugin_search_dirs_tagged(current_discovery_inputs());
+    if (!options.plugin_dirs) standard = plugin_search_dirs_tagged(inputs_for(options));
     std::vector<search_dir> tagged;
     for (const auto& d : dirs) {
         search_dir t{d, dir_origin::other};
@@ -168,6 +181,8 @@ std::vector<search_dir> tag_dirs(const std::vector<std::filesystem::path>& dirs,
 }
 
 }  // namespace
+
+std::vector<search_dir> host::search_dirs() const { return tag_dirs(dirs_, options_); }
 
 host::rescan_summary host::scan() {
     // One scan at a time. plugins_ and retired_ change only here, so reading them needs no
@@ -185,8 +200,7 @@ host::rescan_summary host::scan() {
     const auto euid = static_cast<std::uint32_t>(::geteuid());
     std::map<std::filesystem::path, dir_origin> origin_of;  // of every candidate
     std::set<std::filesystem::path> untrusted;              // refused by plugin_trust_problem()
-    for (const auto& [path, origin] :
-         tagged_plugin_candidates(tag_dirs(dirs_, options_.plugin_dirs.has_value()))) {
+    for (const auto& [path, origin] : tagged_plugin_candidates(tag_dirs(dirs_, options_))) {
         origin_of.emplace(path, origin);
         plugin_report report;
         report.path = path;

@@ -6,9 +6,11 @@
 # (find_package(berth-sdk), berth_add_plugin) and with pkg-config alone — exports only its
 # entry symbol, passes the installed berth-conformance and `berth plugin validate`, and once
 # installed under the prefix is listed and healthy in the installed berth.
-# Usage: install_test.sh BUILD_DIR
+# Then the programs that embed the host (tests/embedding/embedders.sh), on the same prefix.
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 build=$1
+src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() {
@@ -102,3 +104,5 @@ host_net=$(readlink /proc/self/ns/net)
 [[ $out == net:* && $out != "$host_net" && $status == 4 ]] ||
     fail "installed berth run unshare: got '$out', exit $status (expected a net namespace other than $host_net, exit 4)"
 echo "install tree, pkg-config, unit file and the plugin template out of tree: ok"
+
+"$src/tests/embedding/embedders.sh" "$prefix" "$src" "$tmp" "$san_flags"

@@ -54,6 +54,10 @@ struct search_dir {
 // (earliest) origin.
 [[nodiscard]] std::vector<search_dir> plugin_search_dirs_tagged(const discovery_inputs& in);
 
+// "/a (BERTH_PLUGIN_PATH), /b (the directory beside the binary), ...": where a search looked,
+// for the message that says no plugin was found there.
+[[nodiscard]] std::string describe(const std::vector<search_dir>& dirs);
+
 // Candidate files (*.so, regular files or links to them) in dirs, each dir sorted by name,
 // dirs in order. Missing dirs are skipped.
 [[nodiscard]] std::vector<std::filesystem::path> plugin_candidates(

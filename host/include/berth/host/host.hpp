@@ -3,6 +3,7 @@
 // berthd are thin front ends over this class.
 #pragma once
 
+#include <berth/host/discovery.hpp>
 #include <berth/host/plugin.hpp>
 #include <berth/host/result.hpp>
 #include <berth/host/session.hpp>
@@ -45,6 +46,13 @@ struct host_options {
     // loads in-process and says so once.
     bool probe_plugins = false;
     std::chrono::milliseconds probe_timeout{10000};
+    // The berth install this host belongs to: its plugin directory (<prefix>/lib/berth/plugins)
+    // is searched and its probe (<prefix>/lib/berth/berth-plugin-probe) used. Unset: the
+    // install of this process's executable (<prefix>/bin/...). An embedding program is not
+    // berth's executable, so it says where berth lies (libberth-host does, from its own path).
+    std::optional<std::filesystem::path> install_prefix{};
+    // The probe to use when probe_plugins is set. Unset: the install's (see install_prefix).
+    std::optional<std::filesystem::path> probe_path{};
     // Unset: output is kept in memory only.
     std::optional<session_log_options> session_logs{};
 };
@@ -80,6 +88,9 @@ public:
     // Snapshots: a rescan may change them at any time.
     [[nodiscard]] std::vector<plugin_report> reports() const;
     [[nodiscard]] std::vector<std::shared_ptr<plugin>> plugins() const;
+    // The directories scanned, each with where it came from: the standard search's, or
+    // (all dir_origin::other) the embedder's own host_options::plugin_dirs.
+    [[nodiscard]] std::vector<search_dir> search_dirs() const;
     // By runtime id, or by plugin name.
     [[nodiscard]] std::shared_ptr<plugin> find(std::string_view runtime_or_name) const;
 
