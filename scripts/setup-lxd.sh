@@ -27,6 +27,7 @@ readonly -a lxd_pkgs=(lxd lxd-client libdqlite0 libraft2 attr squashfs-tools lib
 readonly lxd_version=5.0.2
 readonly stamp=$BERTH_LXD_ROOT/.berth-packages
 readonly ready_timeout=60
+readonly online_timeout=40
 
 usage() {
     sed -n '2,12s/^# \{0,1\}//p' "$0"
@@ -310,11 +311,18 @@ setup_client_cert() {
 
 # ---------------------------------------------------------------------------------------------
 
+# check_members: waits (bounded) until node1 reports every member online. node1 marks a member
+# online again only at its next heartbeat (about every 10 s), even when that member's daemon
+# has been answering for a while, e.g. after a restart.
 check_members() {
-    local list offline
-    list=$(members) || fail "node1 does not list the cluster's members"
-    offline=$(jq -r 'map(select(.status != "Online") | "\(.server_name) \(.status)") | join(", ")' <<<"$list")
-    [[ -z $offline ]] || fail "cluster members not online: $offline"
+    local list offline deadline=$((SECONDS + online_timeout))
+    while :; do
+        list=$(members) || fail "node1 does not list the cluster's members"
+        offline=$(jq -r 'map(select(.status != "Online") | "\(.server_name) \(.status) (\(.message))") | join(", ")' <<<"$list")
+        [[ -n $offline ]] || return 0
+        ((SECONDS < deadline)) || fail "cluster members not online after ${online_timeout}s: $offline"
+        sleep 0.5
+    done
 }
 
 smoke() {
