@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Stops the LXD (or, with --incus, Incus) cluster members started by setup-lxd.sh, by their recorded
-# pids: SIGTERM, a bounded wait, then SIGKILL. Instances that were running keep running (LXD picks them up at its next
-# start); the tests delete theirs. setup-lxd.sh starts the members again on their state.
+# Stops the LXD (or, with --incus, Incus) cluster members started by setup-lxd.sh, by their
+# recorded pids: SIGTERM, a bounded wait, then SIGKILL. Instances that were running keep running
+# (seen: the daemon picks them up at its next start); the tests delete theirs. setup-lxd.sh
+# starts the members again on their state.
 #
 # Usage: stop-lxd.sh [--incus] [--node 1|2]... [--timeout SECONDS] [--quiet]   (default: both)
 # Exit status: 0 when the selected daemons no longer run (also when none was running), 1 if one
@@ -33,7 +34,7 @@ while (($# > 0)); do
         --incus) P=INCUS flavor=incus; shift ;;
         --lxd) P=LXD flavor=lxd; shift ;;
         --quiet | -q) quiet=1; shift ;;
-        -h | --help) sed -n '2,8s/^# \{0,1\}//p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
         *) usage ;;
     esac
 done
