@@ -88,6 +88,8 @@ write_if_changed() {
 
 # shellcheck source=scripts/lib/apt.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+# shellcheck source=scripts/lib/busybox-rootfs.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/busybox-rootfs.sh"
 
 # ---------------------------------------------------------------------------------------------
 # podman
@@ -137,25 +139,8 @@ ensure_podman_image() {
 
 build_image() {
     note "building $image from /bin/busybox"
-    local rootfs=$work/rootfs applet
-    local -a applets=() dirs=()
-    mkdir -p "$rootfs"/{bin,etc,root,tmp,proc,sys,dev}
-    chmod 1777 "$rootfs/tmp"
-    chmod 0700 "$rootfs/root"
-    cp /bin/busybox "$rootfs/bin/busybox"
-    mapfile -t applets < <(/bin/busybox --list-full)
-    ((${#applets[@]} > 100)) || fail "/bin/busybox --list-full listed only ${#applets[@]} applets"
-    # One mkdir for all applet folders; the links need one ln each.
-    # Applet paths are relative ("usr/bin/awk"); some sit at the top ("linuxrc").
-    mapfile -t dirs < <(printf '%s\n' "${applets[@]}" | sed -n 's|/[^/]*$||p' | sort -u)
-    (cd "$rootfs" && mkdir -p "${dirs[@]}")
-    for applet in "${applets[@]}"; do
-        [[ $applet == bin/busybox ]] || ln -sf /bin/busybox "$rootfs/$applet"
-    done
-    printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
-        >"$rootfs/etc/passwd"
-    printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$rootfs/etc/group"
-    tar --numeric-owner --owner=0 --group=0 -C "$rootfs" -cf "$work/rootfs.tar" .
+    berth_busybox_rootfs "$work/rootfs"
+    tar --numeric-owner --owner=0 --group=0 -C "$work/rootfs" -cf "$work/rootfs.tar" .
     run_logged 120 podman import --change 'CMD ["/bin/sh"]' "$work/rootfs.tar" "$image"
 }
 
