@@ -58,8 +58,8 @@ grep -q "^ExecStart=$prefix/bin/berthd " "$prefix/lib/systemd/system/berthd.serv
 
 # The template, from its installed copy, with CMake, against the prefix only.
 template=$prefix/share/berth/plugin-template
-[[ -f $template/CMakeLists.txt && -f $prefix/share/doc/berth/abi.md ]] ||
-    fail "the plugin template or docs/abi.md is not installed under $prefix/share"
+[[ -f $template/CMakeLists.txt && -f $prefix/share/doc/berth/abi.md && -f $prefix/share/doc/berth/embedding.md ]] ||
+    fail "the plugin template, docs/abi.md or docs/embedding.md is not installed under $prefix/share"
 cp -r "$template" "$tmp/template-src"
 template=$tmp/template-src
 cmake -S "$template" -B "$tmp/template" -G Ninja -DCMAKE_BUILD_TYPE=Release \

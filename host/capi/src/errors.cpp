@@ -5,6 +5,24 @@
 
 namespace berth::capi {
 
+// host.h states the codes as numbers, so that it needs no plugin header; they must stay the
+// plugin ABI's, which fail() below passes through by value.
+#define BERTH_SAME_CODE(name) \
+    static_assert(static_cast<int>(BERTH_HOST_##name) == static_cast<int>(BERTH_##name), #name)
+BERTH_SAME_CODE(OK);
+BERTH_SAME_CODE(ERR_INVALID_ARGUMENT);
+BERTH_SAME_CODE(ERR_NOT_FOUND);
+BERTH_SAME_CODE(ERR_UNSUPPORTED);
+BERTH_SAME_CODE(ERR_RUNTIME);
+BERTH_SAME_CODE(ERR_UNAVAILABLE);
+BERTH_SAME_CODE(ERR_PERMISSION);
+BERTH_SAME_CODE(ERR_STATE);
+BERTH_SAME_CODE(ERR_TIMEOUT);
+BERTH_SAME_CODE(ERR_INTERNAL);
+BERTH_SAME_CODE(ERR_COMMAND_NOT_FOUND);
+BERTH_SAME_CODE(ERR_COMMAND_NOT_EXECUTABLE);
+#undef BERTH_SAME_CODE
+
 char* copy_out(std::string_view s) noexcept {
     auto* p = static_cast<char*>(std::malloc(s.size() + 1));
     if (p == nullptr) return nullptr;
