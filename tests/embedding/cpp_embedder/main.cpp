@@ -49,6 +49,10 @@ int main() try {
     } catch (const berth::embed::error& e) {
         if (e.code() != BERTH_HOST_ERR_NOT_FOUND)
             return fail(std::string("unexpected: ") + e.what());
+        // The library's words reach the exception (a wrapper that read its message before the
+        // call had set it would throw an empty one).
+        if (std::string(e.what()).find("no-such-runtime") == std::string::npos)
+            return fail(std::string("the error does not name the runtime: '") + e.what() + "'");
     }
     std::cout << "cpp_embedder: ok\n";
     return 0;

@@ -34,8 +34,10 @@ inline std::string take(char* s) {
     return out;
 }
 
-// Throws for anything but BERTH_HOST_OK, with the library's message.
-inline void check(berth_host_status status, char* errmsg) {
+// Throws for anything but BERTH_HOST_OK, with the library's message. errmsg by reference:
+// in check(call(..., &e), e) the order of evaluating the two arguments is unspecified, and a
+// copy of e taken before the call ran would lose (and leak) the message.
+inline void check(berth_host_status status, char*& errmsg) {
     std::string message = take(errmsg);
     if (status != BERTH_HOST_OK) throw error(status, message);
 }
