@@ -49,3 +49,13 @@ if(BERTH_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
     set(CMAKE_C_COMPILER_LAUNCHER ${BERTH_CCACHE})
     set(CMAKE_CXX_COMPILER_LAUNCHER ${BERTH_CCACHE})
 endif()
+
+# berth_path_to_prefix(<var> <dir>): the way back from an install folder given relative to the
+# prefix to the prefix itself ("../.." for lib/pkgconfig), for installed files that find the
+# prefix from where they lie (pkg-config's ${pcfiledir}, the host library's own path), so an
+# install made with `cmake --install --prefix P`, or moved, still names itself.
+function(berth_path_to_prefix var dir)
+    file(RELATIVE_PATH up /p/${dir} /p)
+    string(REGEX REPLACE "/$" "" up "${up}")
+    set(${var} "${up}" PARENT_SCOPE)
+endfunction()

@@ -47,7 +47,7 @@ int real_main(int argc, char** argv) {
                                           std::to_string(BERTH_ABI_VERSION_MINOR) + ")");
     std::string socket, config_file, state_dir, log_level;
     app.add_option("--socket", socket, "socket path (default: /run/berth/berthd.sock for root)");
-    app.add_option("--config", config_file, "JSON config file (see docs/berthd.md)");
+    app.add_option("--config", config_file, "JSON config file (keys: docs/api.md, Configuration)");
     app.add_option("--state-dir", state_dir, "where session metadata is kept across restarts");
     app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
