@@ -4,6 +4,8 @@
 #include <berth/sdk/proc_stat.hpp>
 
 #include <csignal>
+#include <filesystem>
+#include <system_error>
 #include <thread>
 
 #include "lxc_tools.hpp"  // with lxc_argv.hpp and lxc_diagnosis.hpp
@@ -16,13 +18,28 @@ using std::chrono::milliseconds;
 // How long input and signals wait for lxc-attach to have forked the command (a few ms).
 constexpr milliseconds k_attach_wait{2000};
 
+// The program a process runs, or empty when it cannot be read.
+std::filesystem::path exe_of(pid_t pid) {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+    return ec ? std::filesystem::path() : exe;
+}
+
 // The command lxc-attach forked, while lxc-attach is still our child (after the SDK reaped it,
 // its pid may belong to someone else).
 std::vector<pid_t> attached_pids(const sdk::process_session& process) {
     const auto attach = static_cast<pid_t>(process.pid());
     const auto st = sdk::read_proc_stat(attach);
     if (process.finished() || !st || st->parent != ::getpid()) return {};
-    return sdk::child_pids(attach);
+    // lxc-attach's children are, for a moment, copies of itself: the helper that enters the
+    // container (it exits once the command is cloned) and the command before its exec. A
+    // signal to one of them is not the command's: killing the helper makes lxc-attach report a
+    // failed attach (exit 1) instead of the command's death. Only what runs another program
+    // is the command.
+    const auto self = exe_of(attach);
+    auto pids = sdk::child_pids(attach);
+    std::erase_if(pids, [&self](pid_t pid) { return self.empty() || exe_of(pid) == self; });
+    return pids;
 }
 
 // The same, waiting (bounded) while lxc-attach is still entering the container.

@@ -180,7 +180,8 @@ TEST_F(LxcAttachTest, KilledCommandNeverReadsAsSuccess) {
     // lxc-attach reports a command killed by signal N as exit status 128+N; the plugin reads
     // it as the signal, as every runtime reports it.
     EXPECT_EQ(end.record.state, session_state::exited) << end.record.reason;
-    EXPECT_EQ(end.record.term_signal, SIGKILL);
+    EXPECT_EQ(end.record.term_signal, SIGKILL)
+        << "exit code " << end.record.exit_code.value_or(-1) << ": " << end.record.reason;
     EXPECT_FALSE(end.record.exit_code);
     EXPECT_EQ(state_of(container_->name()), "RUNNING");
 }
