@@ -29,6 +29,16 @@ berth_pid_alive() {
     [[ ${stat%% *} != [ZX] ]]
 }
 
+# berth_wait_gone PID SECONDS: true once PID is gone or a zombie, polling every 50 ms.
+berth_wait_gone() {
+    local i
+    for ((i = 0; i < $2 * 20; i++)); do
+        berth_pid_alive "$1" || return 0
+        sleep 0.05
+    done
+    ! berth_pid_alive "$1"
+}
+
 # berth_containerd_pid: prints the pid of the live private containerd (the one started with
 # $BERTH_CONTAINERD_CONFIG), or returns 1. Trusts the pid file only after checking the process.
 berth_containerd_pid() {

@@ -47,23 +47,8 @@ flavor_incus() {
 }
 
 step=lxd
-note() { echo "$step: $*" >&2; }
-fail() {
-    echo "$step: error: $*" >&2
-    exit 1
-}
-
-# run_logged SECONDS CMD...: runs CMD bounded and without a terminal, output kept in the work
-# folder; on failure names the command and shows the end of its output.
-run_logged() {
-    local secs=$1 rc=0
-    shift
-    timeout -k 5 "$secs" "$@" </dev/null >"$work/cmd.log" 2>&1 || rc=$?
-    ((rc == 0)) && return 0
-    ((rc == 124)) && echo "$step: timed out after ${secs}s" >&2
-    tail -n 15 "$work/cmd.log" | sed 's/^/    /' >&2
-    fail "$(printf '%q ' "$@")failed (rc $rc)"
-}
+# shellcheck source=scripts/lib/steps.sh
+source "$scripts_dir/lib/steps.sh"
 
 # query NODE [lxc query options] PATH: the JSON answer of member NODE's API, over its socket.
 query() {

@@ -37,23 +37,8 @@ usage() {
 # Helpers. Steps run in a subshell with `set -e`; fail() ends the step with a message.
 
 step=setup
-note() { echo "$step: $*" >&2; }
-fail() {
-    echo "$step: error: $*" >&2
-    exit 1
-}
-
-# run_logged SECONDS CMD...: runs CMD bounded and without a terminal, output kept in the step's
-# work folder; on failure names the command and shows the end of its output.
-run_logged() {
-    local secs=$1 rc=0
-    shift
-    timeout -k 5 "$secs" "$@" </dev/null >"$work/cmd.log" 2>&1 || rc=$?
-    ((rc == 0)) && return 0
-    ((rc == 124)) && echo "$step: timed out after ${secs}s" >&2
-    tail -n 15 "$work/cmd.log" | sed 's/^/    /' >&2
-    fail "$(printf '%q ' "$@")failed (rc $rc)"
-}
+# shellcheck source=scripts/lib/steps.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/steps.sh"
 
 # smoke_ok CMD...: runs CMD bounded and without a terminal; it must print exactly "ok".
 smoke_ok() {

@@ -42,15 +42,6 @@ done
 
 say() { ((quiet)) || echo "$@"; }
 
-# wait_gone PID SECONDS: true once PID is gone or a zombie, polling every 50 ms.
-wait_gone() {
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        berth_pid_alive "$1" || return 0
-        sleep 0.05
-    done
-    ! berth_pid_alive "$1"
-}
 
 failed=0
 for node in "${nodes[@]}"; do
@@ -62,10 +53,10 @@ for node in "${nodes[@]}"; do
         continue
     fi
     kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" "$term_timeout"; then
+    if ! berth_wait_gone "$pid" "$term_timeout"; then
         echo "$flavor node$node: pid $pid ignored SIGTERM for ${term_timeout}s, sending SIGKILL" >&2
         kill -KILL "$pid" 2>/dev/null || true
-        if ! wait_gone "$pid" 5; then
+        if ! berth_wait_gone "$pid" 5; then
             echo "$flavor node$node: error: pid $pid survives SIGKILL; see /proc/$pid/status and ${!log_var}" >&2
             failed=1
             continue

@@ -29,15 +29,6 @@ done
 
 say() { ((quiet)) || echo "$@"; }
 
-# wait_gone PID SECONDS: true once PID is gone or a zombie, polling every 50 ms.
-wait_gone() {
-    local i
-    for ((i = 0; i < $2 * 20; i++)); do
-        berth_pid_alive "$1" || return 0
-        sleep 0.05
-    done
-    ! berth_pid_alive "$1"
-}
 
 if ! pid=$(berth_containerd_pid); then
     rm -f "$BERTH_CONTAINERD_PIDFILE"
@@ -46,10 +37,10 @@ if ! pid=$(berth_containerd_pid); then
 fi
 
 kill -TERM "$pid" 2>/dev/null || true
-if ! wait_gone "$pid" "$term_timeout"; then
+if ! berth_wait_gone "$pid" "$term_timeout"; then
     echo "containerd: pid $pid ignored SIGTERM for ${term_timeout}s, sending SIGKILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" 5; then
+    if ! berth_wait_gone "$pid" 5; then
         echo "containerd: error: pid $pid survives SIGKILL; see /proc/$pid/status and $BERTH_CONTAINERD_LOG" >&2
         exit 1
     fi
