@@ -15,7 +15,12 @@ fail() {
 }
 
 # Each berth call is bounded: a hang fails here rather than at ctest's timeout.
-timeout 60 "$berth" plugin ls >"$tmp/ls" 2>&1 || fail "berth plugin ls exited $?: $(cat "$tmp/ls")"
+# Without LeakSanitizer's exit check for this one call: in an ASan build its tracer crashed
+# ("Tracer caught signal 11", exit 134) twice in CI-like runs after a correct listing, with
+# every plugin of the build loaded and unloaded; a leak in `berth plugin ls` is still checked by
+# the CLI tests (tests/cli), which list the same plugins with leak detection on.
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" timeout 60 "$berth" plugin ls \
+    >"$tmp/ls" 2>&1 || fail "berth plugin ls exited $?: $(cat "$tmp/ls")"
 grep -Eq '^abi10 +berth-abi-1\.0-test +1\.0\.0 +1\.0 ' "$tmp/ls" ||
     fail "abi10 is not listed as ABI 1.0:
 $(cat "$tmp/ls")"
