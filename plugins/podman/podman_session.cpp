@@ -1,5 +1,6 @@
 #include "podman_session.hpp"
 
+#include <berth/sdk/proc_stat.hpp>
 #include <berth/sdk/run_command.hpp>
 
 #include <csignal>
@@ -17,6 +18,11 @@ using clock = std::chrono::steady_clock;
 // A signal sent while the container is still being created waits this long for its process.
 constexpr milliseconds k_signal_wait{5000};
 constexpr milliseconds k_poll{50};
+// A container's PID 1 loses a signal it does not handle or block yet (the kernel drops it).
+// While it is this young it may still be setting up (a shell before its trap, catatonit before
+// it blocks what it forwards), so a signal waits for that, polled this often.
+constexpr milliseconds k_startup{2000};
+constexpr milliseconds k_setup_poll{10};
 // podman_exit's inspect (10 s), podman_reclaim's listing (30 s) and removal (60 s).
 constexpr milliseconds k_classify_and_remove{105000};
 // A podman exec killed while it set up its process may still start it: look this long.
@@ -64,6 +70,7 @@ void podman_session_driver::signal(int signo, sdk::process_session& process) {
     if (options_.local()) {
         const auto deadline = clock::now() + k_signal_wait;
         while (const auto leader = processes_.leader_by(deadline, ended(process))) {
+            if (!await_setup(leader->pid, signo, deadline, process)) return;
             const int err = processes_.signal(leader->pid, signo);
             if (err == 0) return;
             // Not ESRCH: out of reach (a rootless container's user).
@@ -84,6 +91,17 @@ void podman_session_driver::signal(int signo, sdk::process_session& process) {
                          "': podman exec forwards no signals, and the command's process " +
                          (options_.local() ? "could not be reached on this host"
                                            : "runs behind a remote podman service"));
+}
+
+bool podman_session_driver::await_setup(pid_t pid, int signo,
+                                        std::chrono::steady_clock::time_point deadline,
+                                        sdk::process_session& process) {
+    const auto st = sdk::read_proc_stat(pid);
+    if (!st) return true;  // gone: the caller finds out
+    const auto until = std::min(deadline, clock::now() + (k_startup - sdk::process_age(*st)));
+    while (clock::now() < until && sdk::init_would_drop(pid, signo))
+        if (process.wait(k_setup_poll)) return false;
+    return true;
 }
 
 sdk::stop_result podman_session_driver::stop(int signo, sdk::process_session& /*process*/) {

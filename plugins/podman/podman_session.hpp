@@ -15,6 +15,7 @@
 #include <berth/sdk/runtime_session.hpp>
 
 #include <atomic>
+#include <chrono>
 
 #include "container_processes.hpp"
 #include "podman_argv.hpp"
@@ -41,6 +42,11 @@ private:
     // clean-up are not to be trusted (a SIGTERM while it creates the container makes it exit 0
     // and leave the container behind).
     [[nodiscard]] bool podman_killed(const sdk::runtime_end& end) const;
+    // Waits (bounded by `deadline` and by how young the process is) while the container's PID 1
+    // would drop signo because it has not yet set up to take it. False when podman ended.
+    [[nodiscard]] static bool await_setup(pid_t pid, int signo,
+                                          std::chrono::steady_clock::time_point deadline,
+                                          sdk::process_session& process);
     void remove_container(sdk::exit_status& status) const;
     void kill_stragglers(int rounds) const;
 

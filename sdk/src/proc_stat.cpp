@@ -1,12 +1,15 @@
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 #include <berth/sdk/pidfd.hpp>
 #include <berth/sdk/proc_stat.hpp>
 #include <berth/sdk/unique_fd.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <fstream>
 #include <string_view>
 #include <vector>
@@ -62,6 +65,53 @@ std::optional<proc_stat> read_proc_stat(pid_t pid, const std::filesystem::path& 
     const auto start = number<std::uint64_t>(fields[19]);  // field 22
     if (!parent || !flags || !start) return std::nullopt;
     return proc_stat{fields[0][0], *parent, *flags, *start};
+}
+
+std::chrono::milliseconds process_age(const proc_stat& st) {
+    timespec now{};
+    (void)::clock_gettime(CLOCK_BOOTTIME, &now);
+    const auto ticks = static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+    const auto started = std::chrono::milliseconds(st.start_ticks * 1000 / ticks);
+    const auto up =
+        std::chrono::seconds(now.tv_sec) + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::nanoseconds(now.tv_nsec));
+    return std::max(std::chrono::milliseconds(0), up - started);
+}
+
+bool init_would_drop(pid_t pid, int signo, const std::filesystem::path& proc_root) {
+    if (pid <= 0 || signo <= 0 || signo > 64 || signo == SIGKILL || signo == SIGSTOP) return false;
+    const std::string text = read_small_file(proc_root / std::to_string(pid) / "status", 16384);
+    bool namespace_init = false;
+    std::uint64_t wanted = 0;  // the SigBlk, SigIgn and SigCgt masks together
+    int masks = 0;
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        const auto eol = rest.find('\n');
+        const std::string_view line = rest.substr(0, eol);
+        rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+        const auto colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        const std::string_view key = line.substr(0, colon);
+        std::string_view value = line.substr(colon + 1);
+        value.remove_prefix(std::min(value.size(), value.find_first_not_of(" \t")));
+        if (key == "NSpid") {
+            // "NSpid: 4711 1": the pid in each namespace, innermost last.
+            const auto last = value.find_last_of(" \t");
+            namespace_init =
+                number<pid_t>(last == std::string_view::npos ? value : value.substr(last + 1)) ==
+                pid_t{1};
+        } else if (key == "SigBlk" || key == "SigIgn" || key == "SigCgt") {
+            std::uint64_t mask = 0;
+            const auto r = std::from_chars(value.data(), value.data() + value.size(), mask, 16);
+            if (r.ec != std::errc()) return false;
+            wanted |= mask;
+            ++masks;
+        }
+    }
+    // An ignored signal is lost whenever it comes: waiting would not help, so it counts as
+    // taken here.
+    const std::uint64_t bit = std::uint64_t{1} << (signo - 1);
+    return namespace_init && masks == 3 && (wanted & bit) == 0;
 }
 
 std::vector<pid_t> child_pids(pid_t parent, const std::filesystem::path& proc_root) {

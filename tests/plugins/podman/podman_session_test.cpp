@@ -105,6 +105,18 @@ TEST_F(PodmanTest, RunSignalSentWhileStartingWaitsForTheCommand) {
     }
 }
 
+TEST_F(PodmanTest, RunSignalSentBeforeTheContainersInitTrapsItWaitsForTheTrap) {
+    // Without --init the shell is the container's PID 1, and the kernel drops a signal it does
+    // not handle yet: sent at once, USR1 would be lost and the loop run forever.
+    auto s = open(run_options(
+        {"sh", "-c", "sleep 0.3; trap 'echo got USR1; exit 5' USR1; while :; do sleep 0.1; done"}));
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(s->signal(SIGUSR1));
+    const auto end = finish(s);
+    EXPECT_EQ(end.record.exit_code, 5);
+    EXPECT_EQ(end.out, "got USR1\n");
+}
+
 TEST_F(PodmanTest, RunKillSignalEndsTheSessionAndTheContainer) {
     const std::string name = "berth-test-kill-" + unique_suffix();
     auto options = run_options({"sh", "-c", "echo ready; sleep 1000"});

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -29,6 +30,17 @@ struct proc_stat {
 // nullopt when the process does not exist or its stat cannot be read. proc_root is for tests.
 [[nodiscard]] std::optional<proc_stat> read_proc_stat(
     pid_t pid, const std::filesystem::path& proc_root = "/proc");
+
+// How long ago the process started (CLOCK_BOOTTIME, the clock start_ticks counts in).
+[[nodiscard]] std::chrono::milliseconds process_age(const proc_stat& st);
+
+// True when signo sent to pid now would be dropped by the kernel: pid is the init of a pid
+// namespace (a container's PID 1), which gets from outside only the signals it handles or
+// blocks (and SIGKILL/SIGSTOP). A container's shell that has not yet set its trap, or an init
+// such as catatonit before it has blocked the signals it forwards, loses what comes that early.
+// False when the process cannot be read.
+[[nodiscard]] bool init_would_drop(pid_t pid, int signo,
+                                   const std::filesystem::path& proc_root = "/proc");
 
 // The children of `parent` (of its main thread), from /proc; empty when it is gone.
 [[nodiscard]] std::vector<pid_t> child_pids(pid_t parent,
