@@ -11,10 +11,8 @@ shift || true
 extra=("$@")
 [[ -n ${BERTH_SANITIZE:-} ]] && extra+=("-DBERTH_SANITIZE=$BERTH_SANITIZE")
 
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-# Paths relative to the checkout in cache keys, so a fresh clone reuses what an earlier
-# checkout compiled.
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+# shellcheck source=scripts/lib/ccache-env.sh
+source scripts/lib/ccache-env.sh
 if [[ ! -f $build_dir/build.ninja ]] || ((${#extra[@]} > 0)); then
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${extra[@]}" >/dev/null
 fi

@@ -51,8 +51,8 @@ max_len_of() {
 }
 
 build_dir=build-fuzz
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+# shellcheck source=scripts/lib/ccache-env.sh
+source scripts/lib/ccache-env.sh
 if [[ ! -f $build_dir/build.ninja ]]; then
     cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DBERTH_BUILD_FUZZ=ON \
