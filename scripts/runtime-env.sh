@@ -93,6 +93,7 @@ export BERTH_LXD_NODE2_PIDFILE="${BERTH_LXD_NODE2_PIDFILE:-/run/berth/lxd/node2.
 export BERTH_LXD_CLIENT_DIR="${BERTH_LXD_CLIENT_DIR:-/var/lib/berth/lxd/client}"
 # The busybox image, imported under this alias from the same busybox as BERTH_TEST_IMAGE.
 export BERTH_LXD_IMAGE="${BERTH_LXD_IMAGE:-berth-busybox}"
+export BERTH_LXD_EXEC_INSTANCE="${BERTH_LXD_EXEC_INSTANCE:-berth-exec}"
 
 export BERTH_INCUS_ROOT="${BERTH_INCUS_ROOT:-/var/lib/berth/incus-root}"
 export BERTH_INCUS_APT_DIR="${BERTH_INCUS_APT_DIR:-/var/lib/berth/incus-apt}"
@@ -106,6 +107,7 @@ export BERTH_INCUS_NODE1_PIDFILE="${BERTH_INCUS_NODE1_PIDFILE:-/run/berth/incus/
 export BERTH_INCUS_NODE2_PIDFILE="${BERTH_INCUS_NODE2_PIDFILE:-/run/berth/incus/node2.pid}"
 export BERTH_INCUS_CLIENT_DIR="${BERTH_INCUS_CLIENT_DIR:-/var/lib/berth/incus/client}"
 export BERTH_INCUS_IMAGE="${BERTH_INCUS_IMAGE:-berth-busybox}"
+export BERTH_INCUS_EXEC_INSTANCE="${BERTH_INCUS_EXEC_INSTANCE:-berth-exec}"
 
 # Where the daemons put things, derived from the above: each member's socket is in its state
 # folder; both members serve HTTPS with the cluster's certificate (node1 makes it when it creates

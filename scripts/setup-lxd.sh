@@ -2,7 +2,8 @@
 # Sets up the LXD (or Incus) cluster the lxd plugin's tests use, as root on Debian 12 without
 # systemd: the Debian packages unpacked into a private root (dpkg's database and /etc untouched),
 # two daemons with private state folders joined as a cluster on loopback (node1, node2), the
-# busybox image imported, and a client certificate trusted for HTTPS. Then a smoke test: an
+# busybox image imported, a client certificate trusted for HTTPS, and a running instance for
+# sessions in exec mode. Then a smoke test: an
 # instance launched on node2 through node1 runs `echo ok` and is deleted. Idempotent: when all is
 # in place it only runs the smoke test; daemons that died are started again on their state.
 # Paths are in runtime-env.sh (BERTH_LXD_*, BERTH_INCUS_*); stop-lxd.sh stops the daemons.
@@ -370,6 +371,21 @@ until_ready() {
     fail "$(printf '%q ' "$@")failed (rc $rc)"
 }
 
+# setup_exec_instance: the running instance that sessions in exec mode enter (the conformance
+# suite's), on node1; HTTPS tests reach it through node2, so their exec crosses the cluster.
+setup_exec_instance() {
+    local state=""
+    if ! state=$(query 1 "/1.0/instances/$exec_instance/state" 2>/dev/null); then
+        note "creating instance $exec_instance on node1"
+        until_ready "${on1[@]}" "$client" init "$image" "$exec_instance" --target node1 \
+            -c security.privileged=true
+    fi
+    if [[ ! $state =~ \"status\":\ *\"Running\" ]]; then
+        note "starting instance $exec_instance"
+        until_ready "${on1[@]}" "$client" start "$exec_instance"
+    fi
+}
+
 smoke() {
     local name="" try out rc deadline=$((SECONDS + 30))
     # After a restart an Incus member can answer "Server isn't ready yet" for a few seconds, and
@@ -440,7 +456,7 @@ while (($# > 0)); do
     esac
 done
 
-root=$(var ROOT) image=$(var IMAGE) server_cert=$(var SERVER_CERT)
+root=$(var ROOT) image=$(var IMAGE) exec_instance=$(var EXEC_INSTANCE) server_cert=$(var SERVER_CERT)
 client_dir=$(var CLIENT_DIR) client_cert=$(var CLIENT_CERT) client_key=$(var CLIENT_KEY)
 node1_address=$(node_var 1 ADDRESS) node2_address=$(node_var 2 ADDRESS) node2_dir=$(node_var 2 DIR)
 lock_file=/run/berth/$step-setup.lock
@@ -476,5 +492,6 @@ setup_node2
 setup_image
 setup_client_cert
 check_members
+setup_exec_instance
 ((do_smoke)) && smoke
-echo "$step: ok ($found; cluster node1 $node1_address, node2 $node2_address; image $image)"
+echo "$step: ok ($found; cluster node1 $node1_address, node2 $node2_address; image $image; instance $exec_instance)"

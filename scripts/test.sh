@@ -31,6 +31,7 @@ trap print_times EXIT
 stage "setup (deps, runtimes)"
 ./scripts/deps.sh
 ./scripts/setup-runtimes.sh
+./scripts/setup-lxd.sh
 # shellcheck source=scripts/runtime-env.sh
 source scripts/runtime-env.sh
 # The runtime CLIs and berth's plugins read these; point them at the private containerd.
@@ -60,7 +61,8 @@ mapfile -t tsan_programs < <(sed -n 's/^berth_add_test(\([a-z0-9_]*\).*/\1/p' \
     tests/registry/CMakeLists.txt tests/host/CMakeLists.txt tests/daemon/CMakeLists.txt \
     tests/mcp/CMakeLists.txt |
     grep -vx daemon_runtimes_test)
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache} CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+# shellcheck source=scripts/lib/ccache-env.sh
+source scripts/lib/ccache-env.sh
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBERTH_SANITIZE=thread \
     -DBERTH_BUILD_BENCH=OFF >/dev/null
 cmake --build build-tsan -j "${BERTH_JOBS:-2}" --target "${tsan_programs[@]}"

@@ -44,6 +44,31 @@ std::vector<plugin_case> cases() {
          {{"template", lxc_template()}},
          {},
          {"lxc-start", "lxc-config", "lxc-ls"}},
+        // The instance scripts/setup-lxd.sh keeps running on member 1, through its socket...
+        // (launch mode is lxd_integration_test's and the berthd tests')
+        {"lxd.so",
+         lxd_socket(),
+         {{"remote", "unix:" + lxd_socket()}, {"instance", lxd_exec_instance()}},
+         {{"BERTH_LXD_REMOTE", "unix:" + lxd_socket()}},
+         {},
+         "BERTH_LXD_REMOTE",
+         "lxd_unix"},
+        // ...and over HTTPS to member 2 (which forwards to member 1), with a client certificate
+        // and the cluster's certificate pinned.
+        {"lxd.so",
+         lxd_socket(),
+         {{"remote", lxd_node2_url()},
+          {"client_cert", lxd_client_cert()},
+          {"client_key", lxd_client_key()},
+          {"server_cert", lxd_server_cert()},
+          {"instance", lxd_exec_instance()}},
+         {{"BERTH_LXD_REMOTE", lxd_node2_url()},
+          {"BERTH_LXD_CLIENT_CERT", lxd_client_cert()},
+          {"BERTH_LXD_CLIENT_KEY", lxd_client_key()},
+          {"BERTH_LXD_SERVER_CERT", lxd_server_cert()}},
+         {},
+         "BERTH_LXD_REMOTE",
+         "lxd_https"},
     };
 }
 
@@ -185,7 +210,9 @@ berth_status Conformance::write(berth_session* s, const std::string& text) const
 }
 
 std::string case_name(const ::testing::TestParamInfo<plugin_case>& info) {
-    std::string name = std::filesystem::path(info.param.file).stem().string();
+    std::string name = info.param.label.empty()
+                           ? std::filesystem::path(info.param.file).stem().string()
+                           : info.param.label;
     for (char& c : name)
         if (std::isalnum(static_cast<unsigned char>(c)) == 0) c = '_';
     return name;

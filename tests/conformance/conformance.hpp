@@ -41,6 +41,10 @@ struct plugin_case {
     nlohmann::json base;                       // options for a fresh container, without `command`
     std::map<std::string, std::string> env{};  // set before the plugin is created
     std::vector<std::string> health_tools{};   // what its health check runs, by name in PATH
+    // For a plugin whose health check talks to a server instead of running tools: the
+    // variable naming the server, pointed at a socket that never answers by the hung test.
+    std::string hung_remote_env{};
+    std::string label{};  // the test name suffix when one file has several cases
 };
 
 [[nodiscard]] std::vector<plugin_case> cases();

@@ -1,12 +1,16 @@
 // A health check against a runtime that never answers gives up within its bound and says so.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -146,7 +150,68 @@ bool mentions_timeout(std::string detail) {
     return false;
 }
 
+// A Unix socket that accepts connections (the kernel does, up to its backlog) and never
+// answers, named to the plugin through `variable` ("unix:PATH") while it lives.
+class hung_server {
+public:
+    explicit hung_server(const std::string& variable) : variable_(variable) {
+        std::string templ = (fs::temp_directory_path() / "berth-hung-XXXXXX").string();
+        if (::mkdtemp(templ.data()) == nullptr) return;
+        dir_ = templ;
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        const std::string path = (dir_ / "hung.socket").string();
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(fd_, 64) != 0)
+            return;
+        if (const char* old = ::getenv(variable_.c_str())) old_ = old;
+        ::setenv(variable_.c_str(), ("unix:" + path).c_str(), 1);
+        ok_ = true;
+    }
+    ~hung_server() {
+        if (old_)
+            ::setenv(variable_.c_str(), old_->c_str(), 1);
+        else
+            ::unsetenv(variable_.c_str());
+        if (fd_ >= 0) ::close(fd_);
+        std::error_code ec;
+        if (!dir_.empty()) fs::remove_all(dir_, ec);
+    }
+    hung_server(const hung_server&) = delete;
+    hung_server& operator=(const hung_server&) = delete;
+    explicit operator bool() const { return ok_; }
+
+private:
+    std::string variable_;
+    fs::path dir_;
+    int fd_ = -1;
+    bool ok_ = false;
+    std::optional<std::string> old_;
+};
+
 TEST_P(Conformance, AHealthCheckGivesUpOnAHungRuntimeWithinItsBound) {
+    if (const auto& variable = GetParam().hung_remote_env; !variable.empty()) {
+        hung_server server(variable);
+        ASSERT_TRUE(server) << "cannot make the hung server's socket";
+        auto fresh = create_plugin();
+        ASSERT_TRUE(fresh);
+        const auto started = std::chrono::steady_clock::now();
+        pending_check check(std::move(fresh));
+        const bool in_time = check.wait(k_health_bound);
+        RecordProperty("health_ms", std::to_string(std::chrono::duration_cast<milliseconds>(
+                                                       std::chrono::steady_clock::now() - started)
+                                                       .count()));
+        ASSERT_TRUE(in_time) << "the health check did not return within " << k_health_bound.count()
+                             << " s against a server that never answers";
+        const health_report r = check.report();
+        ASSERT_EQ(r.status, BERTH_OK) << r.detail;
+        EXPECT_EQ(r.state, BERTH_HEALTH_UNHEALTHY) << r.detail;
+        EXPECT_TRUE(mentions_timeout(r.detail))
+            << "the detail does not say it timed out: " << r.detail;
+        return;
+    }
     ASSERT_FALSE(GetParam().health_tools.empty())
         << "name the tools the plugin's health check runs (BERTH_CONFORMANCE_TOOLS)";
     hung_tools hung(GetParam().health_tools);

@@ -48,10 +48,11 @@ void daemon_process::start() {
                  "--log-level",
                  "debug"};
     // Only the build's plugins, whatever is installed on the machine.
-    // The containerd plugin reclaims on the default address and namespace: the test ones.
+    // The containerd and lxd plugins reclaim on their default server: the test ones.
     spec.env = {{"BERTH_PLUGIN_SYSTEM_PATH", ""},
                 {"CONTAINERD_ADDRESS", containerd_address()},
-                {"CONTAINERD_NAMESPACE", containerd_namespace()}};
+                {"CONTAINERD_NAMESPACE", containerd_namespace()},
+                {"BERTH_LXD_REMOTE", "unix:" + lxd_socket()}};
     for (const auto& [k, v] : extra_env_) spec.env[k] = v;
     sdk::process_callbacks callbacks;
     callbacks.on_output = [this](berth_stream, std::span<const std::uint8_t> d) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "daemon_fixture.hpp"
+#include "lxd_api.hpp"
 #include "test_support.hpp"
 
 namespace berth::test {
@@ -19,7 +20,7 @@ using namespace std::chrono_literals;
 
 struct runtime_case {
     const char* runtime;
-    const char* binary;  // what must be installed
+    std::string binary;  // what must be installed
     json options;
 };
 
@@ -33,6 +34,14 @@ std::vector<runtime_case> cases() {
           {"address", containerd_address()},
           {"namespace", containerd_namespace()}}},
         {"lxc", "lxc-attach", {{"template", lxc_template()}, {"command", {"sh"}}}},
+        // An instance launched for the session on the test cluster (berthd reclaims through
+        // BERTH_LXD_REMOTE, which daemon_process points at the same socket).
+        {"lxd",
+         lxd_socket(),
+         {{"remote", "unix:" + lxd_socket()},
+          {"image", lxd_image()},
+          {"config", {{"security.privileged", "true"}}},
+          {"command", {"sh"}}}},
     };
 }
 
@@ -72,6 +81,11 @@ TEST_P(BerthdRuntime, OpenSendWaitReadMetricsClose) {
 // way (so the test also checks the plugins mark what they create).
 std::vector<std::string> owned_containers(const std::string& runtime, const std::string& owner) {
     std::vector<std::string> names;
+    if (runtime == "lxd") {
+        plugins::lxd::endpoint e;
+        e.socket = lxd_socket();
+        return plugins::lxd::lxd_api(e, "default", 30s).owned_by(owner);
+    }
     if (runtime == "lxc") {
         const auto lxcpath = run_argv({"lxc-config", "lxc.lxcpath"});
         std::string path = lxcpath.out.substr(0, lxcpath.out.find('\n'));

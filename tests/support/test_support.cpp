@@ -4,6 +4,7 @@
 #include <berth/sdk/run_command.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 
 #ifndef BERTH_TEST_BUILD_DIR
 #error "BERTH_TEST_BUILD_DIR must be defined by CMake"
@@ -57,7 +58,32 @@ std::string containerd_namespace() { return env_or("BERTH_CONTAINERD_NAMESPACE",
 std::string lxc_template() { return env_or("BERTH_LXC_TEMPLATE", "berth-tmpl-busybox"); }
 std::string lxc_config() { return env_or("BERTH_LXC_CONFIG", "/etc/berth/lxc.conf"); }
 
+std::string lxd_socket() {
+    return env_or("BERTH_LXD_NODE1_SOCKET", "/var/lib/berth/lxd/node1/unix.socket");
+}
+std::string lxd_node2_url() {
+    return "https://" + env_or("BERTH_LXD_NODE2_ADDRESS", "127.0.0.1:8444");
+}
+std::string lxd_image() { return env_or("BERTH_LXD_IMAGE", "berth-busybox"); }
+std::string lxd_exec_instance() { return env_or("BERTH_LXD_EXEC_INSTANCE", "berth-exec"); }
+std::string lxd_client_cert() {
+    return env_or("BERTH_LXD_CLIENT_CERT", "/var/lib/berth/lxd/client/client.crt");
+}
+std::string lxd_client_key() {
+    return env_or("BERTH_LXD_CLIENT_KEY", "/var/lib/berth/lxd/client/client.key");
+}
+std::string lxd_server_cert() {
+    return env_or("BERTH_LXD_SERVER_CERT", "/var/lib/berth/lxd/node1/cluster.crt");
+}
+
 std::string missing_runtime(const std::string& binary) {
+    if (binary.starts_with('/')) {
+        std::error_code ec;
+        if (std::filesystem::exists(binary, ec)) return {};
+        return binary +
+               " does not exist: run ./scripts/setup-runtimes.sh and "
+               "./scripts/setup-lxd.sh";
+    }
     if (sdk::find_executable(binary)) return {};
     return binary + " is not installed: run ./scripts/setup-runtimes.sh";
 }

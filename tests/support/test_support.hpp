@@ -44,8 +44,18 @@ struct cli_result {
 [[nodiscard]] std::string containerd_namespace();  // $BERTH_CONTAINERD_NAMESPACE
 [[nodiscard]] std::string lxc_template();          // $BERTH_LXC_TEMPLATE
 [[nodiscard]] std::string lxc_config();            // $BERTH_LXC_CONFIG
+// The LXD test cluster (scripts/setup-lxd.sh): member 1's socket, member 2's HTTPS address,
+// the image, and the client certificate, its key and the cluster certificate berth pins.
+[[nodiscard]] std::string lxd_socket();         // $BERTH_LXD_NODE1_SOCKET
+[[nodiscard]] std::string lxd_node2_url();      // https://$BERTH_LXD_NODE2_ADDRESS
+[[nodiscard]] std::string lxd_image();          // $BERTH_LXD_IMAGE
+[[nodiscard]] std::string lxd_exec_instance();  // $BERTH_LXD_EXEC_INSTANCE
+[[nodiscard]] std::string lxd_client_cert();    // $BERTH_LXD_CLIENT_CERT
+[[nodiscard]] std::string lxd_client_key();     // $BERTH_LXD_CLIENT_KEY
+[[nodiscard]] std::string lxd_server_cert();    // $BERTH_LXD_SERVER_CERT
 
-// Empty if `binary` is in PATH, else a message saying how to get it.
+// Empty if `binary` is in PATH (or, given as an absolute path, exists: a runtime's socket),
+// else a message saying how to get it.
 [[nodiscard]] std::string missing_runtime(const std::string& binary);
 
 }  // namespace berth::test

@@ -1,0 +1,18 @@
+// The lxd plugin's health check: is the server berth would use (BERTH_LXD_REMOTE, else the
+// local socket) reachable and does it trust berth, which flavor and version it is, whether it
+// has the API extensions berth relies on, and for a cluster each member's status.
+#pragma once
+
+#include <berth/sdk/plugin.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace berth::plugins::lxd {
+
+[[nodiscard]] sdk::health_report check_health();
+
+// The report for a server's GET /1.0 and its cluster members (pure, for tests).
+[[nodiscard]] sdk::health_report report_for(const std::string& where, const nlohmann::json& server,
+                                            const nlohmann::json& members);
+
+}  // namespace berth::plugins::lxd

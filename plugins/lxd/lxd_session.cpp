@@ -1,0 +1,438 @@
+#include "lxd_session.hpp"
+
+#include <berth/sdk/random_hex.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <csignal>
+#include <cstring>
+#include <future>
+#include <mutex>
+#include <vector>
+
+#include "lxd_api.hpp"
+#include "lxd_channel.hpp"
+
+namespace berth::plugins::lxd {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+// LXD drops an exec whose sockets are not all connected within 5 s; this bounds our side.
+constexpr milliseconds k_connect_bound{10000};
+// A write, resize or signal handed to the I/O thread.
+constexpr milliseconds k_call_bound{30000};
+// How long close() lets a command end on its own after its input closed, before SIGTERM.
+constexpr milliseconds k_eof_wait{500};
+// After SIGKILL, how long LXD gets to report the end before the sockets are dropped.
+constexpr milliseconds k_kill_wait{5000};
+// After the control socket closed (the command ended), output sockets that stay quiet this
+// long are closed by berth: LXD leaves a terminal's socket open after the command, and a
+// background process may hold a command's output pipes open. LXD sends what the command wrote
+// before it closes the control socket, so this only has to cover what is in flight.
+constexpr milliseconds k_drain_idle{200};
+constexpr milliseconds k_drain_poll{20};
+// The operation's end, asked once every socket is done.
+constexpr milliseconds k_exit_wait{10000};
+
+thread_local const void* t_delivering = nullptr;
+
+std::string signal_name(int signo) {
+    const char* name = sigabbrev_np(signo);
+    return name == nullptr ? "signal " + std::to_string(signo)
+                           : "SIG" + std::string(name) + " (" + std::to_string(signo) + ")";
+}
+
+}  // namespace
+
+struct exec_state : std::enable_shared_from_this<exec_state> {
+    exec_state(lxd_runtime& r, lxd_options o, sdk::session_sink k)
+        : rt(r),
+          options(std::move(o)),
+          api(options.remote, options.project, options.request_timeout),
+          sink(k),
+          tls(options.remote.https() ? tls_context(options.remote) : nullptr),
+          drain(r.io()) {}
+
+    lxd_runtime& rt;
+    const lxd_options options;
+    const lxd_api api;
+    const sdk::session_sink sink;
+    const std::shared_ptr<asio::ssl::context> tls;
+    std::string instance;
+    bool launched = false;
+    exec_operation op;
+
+    // The I/O thread's.
+    std::unique_ptr<channel> data;  // "0": input, and the output on a terminal
+    std::unique_ptr<channel> out;   // "1" and "2" without a terminal
+    std::unique_ptr<channel> err;
+    std::unique_ptr<channel> control;
+    int readers = 0;
+    bool control_done = false;
+    clock::time_point last_output = clock::now();
+    asio::steady_timer drain;
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool abandoned = false;      // open() gave up: whatever connects late is dropped
+    bool command_ended = false;  // every socket is done: the end is being read
+    bool done = false;           // on_exit delivered, or dropped for a detached handle
+    bool detached = false;
+    bool stdin_closed = false;
+    std::vector<int> signals_sent;
+
+    bool wait_ended(milliseconds t) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, t, [&] { return command_ended || done; });
+    }
+    bool wait_done(milliseconds t) {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, t, [&] { return done; });
+    }
+    [[nodiscard]] milliseconds clean_up_bound() const {
+        return k_exit_wait + milliseconds(5000) +
+               (launched ? 3 * options.request_timeout : milliseconds(0));
+    }
+
+    // --- on the I/O thread ---
+    asio::awaitable<void> connect_all();
+    asio::awaitable<void> pump(channel* ch, berth_stream stream);
+    asio::awaitable<void> watch_control();
+    void reader_done();
+    void abort_all();
+    // --- on a worker ---
+    void finish();
+};
+
+namespace {
+
+// Runs `task` on the I/O thread and waits for it, bounded. Rethrows what it threw.
+template <typename T>
+T on_io(exec_state& s, asio::awaitable<T> task, milliseconds bound, const std::string& what) {
+    auto promise = std::make_shared<std::promise<T>>();
+    auto future = promise->get_future();
+    asio::co_spawn(s.rt.io(), std::move(task), [promise](std::exception_ptr e, auto... v) {
+        if (e)
+            promise->set_exception(e);
+        else
+            promise->set_value(v...);
+    });
+    if (future.wait_for(bound) != std::future_status::ready)
+        throw sdk::error(BERTH_ERR_TIMEOUT,
+                         what + ": no answer within " + std::to_string(bound.count()) + " ms");
+    return future.get();
+}
+
+std::span<const std::uint8_t> bytes(const std::string& s) {
+    return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+asio::awaitable<void> exec_state::connect_all() {
+    auto self = shared_from_this();
+    std::vector<std::pair<std::string, std::unique_ptr<channel>*>> wanted{{"0", &data},
+                                                                          {"control", &control}};
+    if (!options.tty) {
+        wanted.emplace_back("1", &out);
+        wanted.emplace_back("2", &err);
+    }
+    for (auto& [fd, slot] : wanted) {
+        if (!op.secrets.contains(fd))
+            throw sdk::error(BERTH_ERR_RUNTIME, "the LXD server gave no WebSocket for fd " + fd);
+        *slot = co_await open_channel(options.remote, tls.get(), api.websocket_target(op, fd));
+    }
+    bool late = false;
+    {
+        std::lock_guard lock(mutex);
+        late = abandoned;
+    }
+    if (late) abort_all();
+}
+
+asio::awaitable<void> exec_state::pump(channel* ch, berth_stream stream) {
+    auto self = shared_from_this();
+    std::string message;
+    while (co_await ch->read(message)) {
+        last_output = clock::now();
+        if (!message.empty()) sink.output(stream, bytes(message));
+    }
+    reader_done();
+}
+
+asio::awaitable<void> exec_state::watch_control() {
+    auto self = shared_from_this();
+    std::string message;
+    while (co_await control->read(message)) {
+    }
+    // LXD closes the control socket when the command has ended (or when it gave up on it).
+    // Input is over; output still in flight gets k_drain_idle of quiet to arrive.
+    control_done = true;
+    if (!options.tty) asio::co_spawn(drain.get_executor(), data->close(), asio::detached);
+    while (readers > 1 && clock::now() - last_output < k_drain_idle) {
+        drain.expires_after(k_drain_poll);
+        boost::system::error_code ec;
+        co_await drain.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (readers > 1) {
+        if (options.tty) co_await data->close();
+        if (out) out->abort();
+        if (err) err->abort();
+        if (data) data->abort();
+    }
+    reader_done();
+}
+
+void exec_state::reader_done() {
+    if (--readers > 0) return;
+    abort_all();
+    {
+        std::lock_guard lock(mutex);
+        command_ended = true;
+    }
+    changed.notify_all();
+    rt.workers().post([self = shared_from_this()] { self->finish(); });
+}
+
+void exec_state::abort_all() {
+    for (auto* c : {&data, &out, &err, &control})
+        if (*c) (*c)->abort();
+}
+
+void exec_state::finish() {
+    sdk::exit_status status;
+    try {
+        const auto end = api.wait(op.id, k_exit_wait);
+        std::vector<int> sent;
+        {
+            std::lock_guard lock(mutex);
+            sent = signals_sent;
+        }
+        if (end.exec_return) {
+            status = classify_return(*end.exec_return, sent);
+        } else {
+            status.failed = true;
+            status.reason =
+                end.status == "Running"
+                    ? "the command ended, but LXD keeps its exec operation running (a process "
+                      "it started in the background still holds its terminal or output), so "
+                      "its exit status is not known"
+                    : "LXD reported no exit status: " +
+                          (end.error.empty() ? "operation " + end.status : end.error);
+        }
+    } catch (const std::exception& e) {
+        status.failed = true;
+        status.reason = std::string("cannot read the command's exit from LXD: ") + e.what();
+    }
+    if (launched) {
+        if (const auto problem = api.remove(instance); !problem.empty()) {
+            rt.host().log(BERTH_LOG_WARN, "could not delete instance " + instance + ": " + problem);
+            rt.host().add_counter("cleanup_failures_total", 1);
+            status.reason += (status.reason.empty() ? "" : "; ") + std::string("instance ") +
+                             instance + " may be left behind: " + problem;
+        }
+    }
+    bool deliver = false;
+    {
+        std::lock_guard lock(mutex);
+        deliver = !detached;
+    }
+    if (deliver) {
+        t_delivering = this;
+        sink.exit(status);
+        t_delivering = nullptr;
+    }
+    {
+        std::lock_guard lock(mutex);
+        done = true;
+    }
+    changed.notify_all();
+}
+
+sdk::exit_status classify_return(int value, std::span<const int> signals_sent) {
+    if (value < 0) {
+        sdk::exit_status s;
+        s.failed = true;
+        s.reason = "LXD gave the command no exit status (" + std::to_string(value) + ")";
+        return s;
+    }
+    const int signo = value - 128;
+    if (signo < 1 || signo > 64) return sdk::exit_status::code(value);
+    if (std::find(signals_sent.begin(), signals_sent.end(), signo) != signals_sent.end()) {
+        auto s = sdk::exit_status::signal(signo);
+        s.reason = "ended by " + signal_name(signo) + ", which berth sent (LXD reports it as " +
+                   "exit status " + std::to_string(value) + ")";
+        return s;
+    }
+    auto s = sdk::exit_status::code(value);
+    s.reason = "exit status " + std::to_string(value) + ": LXD reports a command killed by " +
+               signal_name(signo) +
+               " the same way, and berth sent no such signal, so it may be either";
+    return s;
+}
+
+std::unique_ptr<exec_session> exec_session::open(lxd_runtime& rt, lxd_options options,
+                                                 sdk::session_sink sink) {
+    auto s = std::make_shared<exec_state>(rt, std::move(options), sink);
+    const std::string token = sdk::random_hex(16);
+    if (s->options.mode == session_mode::launch) {
+        s->instance = "berth-" + token;
+        s->api.launch(s->instance, s->options, rt.host().owner(), token);
+        s->launched = true;
+        rt.host().log(BERTH_LOG_DEBUG,
+                      "launched instance " + s->instance + " from image " + s->options.image);
+    } else {
+        s->instance = s->options.instance;
+    }
+    try {
+        s->op = s->api.exec(s->instance, s->options);
+        on_io(*s, s->connect_all(), k_connect_bound,
+              "connecting to the exec WebSockets on " + s->options.remote.describe());
+    } catch (...) {
+        {
+            std::lock_guard lock(s->mutex);
+            s->abandoned = true;
+        }
+        asio::post(rt.io(), [s] { s->abort_all(); });
+        if (s->launched) (void)s->api.remove(s->instance);
+        throw;
+    }
+    asio::post(rt.io(), [s] {
+        if (s->options.tty) {
+            s->readers = 2;
+            asio::co_spawn(s->rt.io(), s->pump(s->data.get(), BERTH_STREAM_PTY), asio::detached);
+        } else {
+            s->readers = 3;
+            asio::co_spawn(s->rt.io(), s->pump(s->out.get(), BERTH_STREAM_STDOUT), asio::detached);
+            asio::co_spawn(s->rt.io(), s->pump(s->err.get(), BERTH_STREAM_STDERR), asio::detached);
+        }
+        asio::co_spawn(s->rt.io(), s->watch_control(), asio::detached);
+    });
+    return std::unique_ptr<exec_session>(new exec_session(std::move(s)));
+}
+
+exec_session::~exec_session() {
+    try {
+        close(sdk::k_default_grace);
+    } catch (const std::exception& e) {
+        state_->rt.host().log(BERTH_LOG_WARN, std::string("closing an lxd session: ") + e.what());
+    }
+    std::lock_guard lock(state_->mutex);
+    state_->detached = true;
+}
+
+void exec_session::write(std::span<const std::uint8_t> data) {
+    exec_state& s = *state_;
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.command_ended || s.done) throw sdk::error(BERTH_ERR_STATE, "the session has ended");
+        if (s.stdin_closed) throw sdk::error(BERTH_ERR_STATE, "the session's input is closed");
+    }
+    std::string text(reinterpret_cast<const char*>(data.data()), data.size());
+    if (!on_io(s, s.data->write(std::move(text), false), k_call_bound, "writing to the session"))
+        throw sdk::error(BERTH_ERR_STATE, "the session has ended");
+}
+
+void exec_session::close_stdin() {
+    exec_state& s = *state_;
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.command_ended || s.done) throw sdk::error(BERTH_ERR_STATE, "the session has ended");
+        if (s.stdin_closed) return;
+        s.stdin_closed = true;
+    }
+    // On a terminal, end of input is the terminal's EOF character, read by the line discipline
+    // in the instance; on pipes, closing the input socket closes the command's stdin.
+    if (s.options.tty) {
+        (void)on_io(s, s.data->write("\x04", false), k_call_bound, "closing the session's input");
+        return;
+    }
+    // Not waited for: LXD answers the close frame only once the command has ended.
+    asio::co_spawn(s.rt.io(), s.data->close(), asio::detached);
+}
+
+void exec_session::resize(std::uint16_t rows, std::uint16_t cols) {
+    exec_state& s = *state_;
+    if (!s.options.tty)
+        throw sdk::error(BERTH_ERR_STATE, "resize needs a terminal: open the session with tty");
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.command_ended || s.done) throw sdk::error(BERTH_ERR_STATE, "the session has ended");
+    }
+    const nlohmann::json frame = {
+        {"command", "window-resize"},
+        {"args", {{"width", std::to_string(cols)}, {"height", std::to_string(rows)}}}};
+    if (!on_io(s, s.control->write(frame.dump(), true), k_call_bound, "resizing the terminal"))
+        throw sdk::error(BERTH_ERR_STATE, "the session has ended");
+}
+
+void exec_session::signal(int signo) {
+    exec_state& s = *state_;
+    if (signo < 1 || signo > 64)
+        throw sdk::error(BERTH_ERR_INVALID_ARGUMENT,
+                         "signal " + std::to_string(signo) + " is not a signal number (1 to 64)");
+    {
+        std::lock_guard lock(s.mutex);
+        if (s.command_ended || s.done) return;
+        s.signals_sent.push_back(signo);
+    }
+    const nlohmann::json frame = {{"command", "signal"}, {"signal", signo}};
+    (void)on_io(s, s.control->write(frame.dump(), true), k_call_bound,
+                "sending " + signal_name(signo));
+}
+
+void exec_session::close(milliseconds grace) {
+    exec_state& s = *state_;
+    if (t_delivering == &s) return;  // on_exit is closing its own session: it has ended
+    if (s.wait_done(milliseconds(0))) return;
+    const auto grace_end = clock::now() + grace;
+    const auto left = [&] {
+        return std::max(milliseconds(0),
+                        std::chrono::duration_cast<milliseconds>(grace_end - clock::now()));
+    };
+    const auto attempt = [](auto&& f) {
+        try {
+            f();
+        } catch (const std::exception&) {
+            // The command may have ended meanwhile: the waits below decide.
+        }
+    };
+    if (!s.wait_ended(milliseconds(0)) && grace.count() > 0) {
+        attempt([&] { close_stdin(); });
+        (void)s.wait_ended(std::min(grace / 2, k_eof_wait));
+    }
+    if (!s.wait_ended(milliseconds(0)) && grace.count() > 0) {
+        attempt([&] { signal(SIGTERM); });
+        // An interactive shell ignores SIGTERM but leaves on a hang-up.
+        if (s.options.tty) attempt([&] { signal(SIGHUP); });
+        (void)s.wait_ended(left());
+    }
+    if (!s.wait_ended(milliseconds(0))) {
+        attempt([&] { signal(SIGKILL); });
+        if (!s.wait_ended(k_kill_wait)) {
+            // Dropping the control socket makes LXD kill the command itself.
+            asio::post(s.rt.io(), [st = state_] { st->abort_all(); });
+        }
+    }
+    if (!s.wait_done(s.clean_up_bound()))
+        throw sdk::error(BERTH_ERR_TIMEOUT, "the session did not finish within " +
+                                                std::to_string(s.clean_up_bound().count()) +
+                                                " ms of being closed");
+}
+
+const std::string& exec_session::target() const { return state_->instance; }
+
+bool exec_session::tty() const { return state_->options.tty; }
+
+}  // namespace berth::plugins::lxd
