@@ -78,6 +78,28 @@ json lxd_api::members() const {
     return m.is_array() ? m : json::array();
 }
 
+std::string lxd_api::member_problem(const std::string& name) const {
+    std::string known;
+    try {
+        for (const auto& m : members()) {
+            const json& member = field(m, "server_name");
+            if (!member.is_string()) continue;
+            known += (known.empty() ? "" : ", ") + member.get<std::string>();
+            if (member.get<std::string>() != name) continue;
+            const json& status = field(m, "status");
+            const json& message = field(m, "message");
+            const std::string s = status.is_string() ? status.get<std::string>() : "unknown";
+            if (s == "Online" || s == "ONLINE") return {};
+            return "member '" + name + "' is " + s +
+                   (message.is_string() ? ": " + message.get<std::string>() : std::string());
+        }
+    } catch (const sdk::error&) {
+        return {};  // the caller's own error says enough
+    }
+    if (known.empty()) return {};
+    return "the cluster has no member '" + name + "' (members: " + known + ")";
+}
+
 operation_end lxd_api::wait(const std::string& operation, std::chrono::milliseconds timeout) const {
     const auto seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
     const auto r = request(endpoint_, verb::get,
@@ -127,11 +149,11 @@ void lxd_api::launch(const std::string& name, const lxd_options& o, const std::s
     try {
         if (created.status >= 400) {
             const std::string e = created.error();
-            if (!o.target.empty() && (mentions(e, "member") || mentions(e, "node") ||
-                                      mentions(e, "offline") || mentions(e, "not found")))
-                fail(BERTH_ERR_INVALID_ARGUMENT,
-                     "option 'target': cannot place an instance on member '" + o.target + "' of " +
-                         endpoint_.describe() + ": " + e);
+            if (!o.target.empty())
+                if (const std::string why = member_problem(o.target); !why.empty())
+                    fail(BERTH_ERR_INVALID_ARGUMENT,
+                         "option 'target': cannot place an instance on member '" + o.target +
+                             "' of " + endpoint_.describe() + ": " + why + " (LXD: " + e + ")");
             fail(BERTH_ERR_RUNTIME, "cannot create an instance from option 'image' (" + o.image +
                                         ")" + where + ": " + e);
         }

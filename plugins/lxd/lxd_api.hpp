@@ -51,6 +51,10 @@ public:
     [[nodiscard]] nlohmann::json server() const;
     // GET /1.0/cluster/members?recursion=1; empty when the server is not clustered.
     [[nodiscard]] nlohmann::json members() const;
+    // Why sessions cannot be placed on member `name`: "" when it is online (or the server says
+    // nothing), else e.g. "member 'node2' is Offline: No heartbeat for 20s" or "the cluster has
+    // no member 'node9' (members: node1, node2)".
+    [[nodiscard]] std::string member_problem(const std::string& name) const;
 
     // Creates instance `name` from options.image (on options.target), marked with the owner
     // and session tokens, and starts it; bounded by options.launch_timeout. On failure

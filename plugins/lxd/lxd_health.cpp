@@ -25,7 +25,8 @@ std::string text_of(const json& j, const char* key) {
 
 }  // namespace
 
-sdk::health_report report_for(const std::string& where, const json& server, const json& members) {
+sdk::health_report report_for(const std::string& where, const json& server, const json& members,
+                              const std::string& target) {
     sdk::health_report r;
     const json& env = field(server, "environment");
     const std::string flavor = text_of(env, "server").empty() ? "lxd" : text_of(env, "server");
@@ -76,6 +77,19 @@ sdk::health_report report_for(const std::string& where, const json& server, cons
         r.detail += "; cluster: " + list;
         if (offline > 0) r.detail += "; sessions targeted at a member that is not online fail";
     }
+    if (!target.empty()) {
+        r.attributes.emplace_back("target", target);
+        std::string status;
+        if (members.is_array())
+            for (const auto& m : members)
+                if (text_of(m, "server_name") == target) status = text_of(m, "status");
+        if (status != "Online" && status != "ONLINE") {
+            r.state = BERTH_HEALTH_UNHEALTHY;
+            r.detail = "member '" + target + "' (" + std::string(k_env_target) +
+                       "), where sessions are placed, is " +
+                       (status.empty() ? "not in the cluster" : status) + "; " + r.detail;
+        }
+    }
     return r;
 }
 
@@ -101,7 +115,8 @@ sdk::health_report check_health() {
         const lxd_api api(e, "default", k_call_bound);
         const json server = api.server();
         const bool clustered = field(field(server, "environment"), "server_clustered") == true;
-        return report_for(e.describe(), server, clustered ? api.members() : json::array());
+        return report_for(e.describe(), server, clustered ? api.members() : json::array(),
+                          default_target());
     } catch (const sdk::error& x) {
         r.state = BERTH_HEALTH_UNHEALTHY;
         r.detail = x.what();

@@ -12,7 +12,10 @@ namespace berth::plugins::lxd {
 [[nodiscard]] sdk::health_report check_health();
 
 // The report for a server's GET /1.0 and its cluster members (pure, for tests).
+// `target` is the member sessions are placed on by default (BERTH_LXD_TARGET), empty for none:
+// while it is not online the report is unhealthy.
 [[nodiscard]] sdk::health_report report_for(const std::string& where, const nlohmann::json& server,
-                                            const nlohmann::json& members);
+                                            const nlohmann::json& members,
+                                            const std::string& target = {});
 
 }  // namespace berth::plugins::lxd

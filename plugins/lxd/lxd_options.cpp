@@ -23,7 +23,7 @@ constexpr std::string_view k_runtime_properties = R"schema({
   "project":     {"type": "string", "description": "LXD project; default $BERTH_LXD_PROJECT, else default"},
   "instance":    {"type": "string", "description": "exec mode: a running instance to run the command in"},
   "image":       {"type": "string", "description": "launch mode: an image alias on the server; the instance is deleted when the session ends"},
-  "target":      {"type": "string", "description": "launch mode: the cluster member to place the instance on"},
+  "target":      {"type": "string", "description": "launch mode: the cluster member to place the instance on; default $BERTH_LXD_TARGET, else the cluster's choice"},
   "profiles":    {"type": "array", "items": {"type": "string"}, "description": "launch mode: profiles to apply; default [\"default\"]"},
   "config":      {"type": "object", "additionalProperties": {"type": "string"},
                   "description": "launch mode: instance config, e.g. {\"security.privileged\": \"true\"}"},
@@ -176,11 +176,15 @@ bool valid_instance_name(std::string_view name) noexcept {
 
 endpoint default_endpoint() { return parse_endpoint(nullptr); }
 
+std::string default_project() { return env_or(k_env_project, "default"); }
+
+std::string default_target() { return env_or(k_env_target); }
+
 lxd_options parse_options(std::string_view options_json) {
     const sdk::session_options o(options_schema(), options_json);
     lxd_options r;
     r.remote = parse_endpoint(&o);
-    r.project = o.has("project") ? *o.string("project") : env_or(k_env_project, "default");
+    r.project = o.has("project") ? *o.string("project") : default_project();
     if (r.project.empty()) invalid("option 'project' must not be empty");
 
     if (o.has("instance") == o.has("image"))
@@ -201,6 +205,8 @@ lxd_options parse_options(std::string_view options_json) {
         if (o.has("target")) {
             r.target = *o.string("target");
             sdk::check_not_empty("target", r.target);
+        } else {
+            r.target = default_target();
         }
         if (o.has("profiles")) r.profiles = o.strings("profiles");
         r.config = o.string_map("config");

@@ -55,6 +55,9 @@ inline constexpr std::string_view k_env_client_cert = "BERTH_LXD_CLIENT_CERT";
 inline constexpr std::string_view k_env_client_key = "BERTH_LXD_CLIENT_KEY";
 inline constexpr std::string_view k_env_server_cert = "BERTH_LXD_SERVER_CERT";
 inline constexpr std::string_view k_env_project = "BERTH_LXD_PROJECT";
+// The member launch-mode sessions are placed on when they name none; the health check turns
+// unhealthy while it is not online.
+inline constexpr std::string_view k_env_target = "BERTH_LXD_TARGET";
 
 // The instance config key that carries the host's owner token, and the one with the session's.
 inline constexpr std::string_view k_owner_key = "user.berth.owner";
@@ -72,6 +75,9 @@ inline constexpr std::string_view k_session_key = "user.berth.session";
 // what the health check and reclaim_owned look at. Throws like parse_options, naming the
 // variable.
 [[nodiscard]] endpoint default_endpoint();
+// BERTH_LXD_PROJECT, else "default"; BERTH_LXD_TARGET, else empty.
+[[nodiscard]] std::string default_project();
+[[nodiscard]] std::string default_target();
 
 // True if `name` can name an instance: 1 to 63 letters, digits and '-', not starting with a
 // digit or '-', not ending with '-' (LXD's rule, a host name label).

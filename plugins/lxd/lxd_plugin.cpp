@@ -41,11 +41,7 @@ public:
         const endpoint e = default_endpoint();
         std::error_code ec;
         if (!e.https() && !std::filesystem::exists(e.socket, ec)) return;
-        const lxd_api api(e,
-                          std::getenv(std::string(k_env_project).c_str()) != nullptr
-                              ? std::getenv(std::string(k_env_project).c_str())
-                              : "default",
-                          std::chrono::seconds(30));
+        const lxd_api api(e, default_project(), std::chrono::seconds(30));
         std::string failures;
         for (const auto& name : api.owned_by(owner)) {
             if (const auto problem = api.remove(name); problem.empty())

@@ -12,13 +12,13 @@
 #include <algorithm>
 #include <condition_variable>
 #include <csignal>
-#include <cstring>
 #include <future>
 #include <mutex>
 #include <vector>
 
 #include "lxd_api.hpp"
 #include "lxd_channel.hpp"
+#include "lxd_exit.hpp"
 
 namespace berth::plugins::lxd {
 
@@ -46,12 +46,6 @@ constexpr milliseconds k_drain_poll{20};
 constexpr milliseconds k_exit_wait{10000};
 
 thread_local const void* t_delivering = nullptr;
-
-std::string signal_name(int signo) {
-    const char* name = sigabbrev_np(signo);
-    return name == nullptr ? "signal " + std::to_string(signo)
-                           : "SIG" + std::string(name) + " (" + std::to_string(signo) + ")";
-}
 
 }  // namespace
 
@@ -258,28 +252,6 @@ void exec_state::finish() {
         done = true;
     }
     changed.notify_all();
-}
-
-sdk::exit_status classify_return(int value, std::span<const int> signals_sent) {
-    if (value < 0) {
-        sdk::exit_status s;
-        s.failed = true;
-        s.reason = "LXD gave the command no exit status (" + std::to_string(value) + ")";
-        return s;
-    }
-    const int signo = value - 128;
-    if (signo < 1 || signo > 64) return sdk::exit_status::code(value);
-    if (std::find(signals_sent.begin(), signals_sent.end(), signo) != signals_sent.end()) {
-        auto s = sdk::exit_status::signal(signo);
-        s.reason = "ended by " + signal_name(signo) + ", which berth sent (LXD reports it as " +
-                   "exit status " + std::to_string(value) + ")";
-        return s;
-    }
-    auto s = sdk::exit_status::code(value);
-    s.reason = "exit status " + std::to_string(value) + ": LXD reports a command killed by " +
-               signal_name(signo) +
-               " the same way, and berth sent no such signal, so it may be either";
-    return s;
 }
 
 std::unique_ptr<exec_session> exec_session::open(lxd_runtime& rt, lxd_options options,

@@ -8,9 +8,7 @@
 // control socket is dropped, which makes LXD kill the command itself. on_exit comes once, after
 // the last output and after a launched instance was deleted, unless the handle was destroyed.
 //
-// LXD reports a command killed by signal N as return value 128+N, the same as `exit 128+N`:
-// the exit record says a signal only when berth sent that signal, and otherwise keeps the
-// number and says that it may be either.
+// The exit record comes from the operation's return value (lxd_exit.hpp).
 #pragma once
 
 #include <berth/sdk/plugin.hpp>
@@ -53,8 +51,5 @@ private:
     explicit exec_session(std::shared_ptr<exec_state> s) : state_(std::move(s)) {}
     std::shared_ptr<exec_state> state_;
 };
-
-// The exit record for LXD's return value, given the signals berth sent the command.
-[[nodiscard]] sdk::exit_status classify_return(int value, std::span<const int> signals_sent);
 
 }  // namespace berth::plugins::lxd

@@ -24,10 +24,12 @@
 #include <vector>
 
 #include "fake_plugin_path.hpp"
+#include "test_support.hpp"
 
 namespace berth::host {
 namespace {
 namespace fs = std::filesystem;
+using test::scoped_env;
 
 constexpr std::uint32_t k_nobody = 65534;
 constexpr std::uint32_t k_user = 1000;
@@ -169,28 +171,6 @@ TEST(TrustRule, DiscoveryTellsWhereEachDirectoryCameFrom) {
 
 // ---------------------------------------------------------------------------------------------
 // Real trees on disk.
-
-// Sets an environment variable for one test, and puts back what was there.
-class scoped_env {
-public:
-    scoped_env(const char* name, const std::string& value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old;
-        ::setenv(name, value.c_str(), 1);
-    }
-    ~scoped_env() {
-        if (old_) {
-            ::setenv(name_, old_->c_str(), 1);
-        } else {
-            ::unsetenv(name_);
-        }
-    }
-    scoped_env(const scoped_env&) = delete;
-    scoped_env& operator=(const scoped_env&) = delete;
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
 
 // A private tree under the temp directory (root's, mode 0700), removed at the end. The marker
 // plugin's constructor writes to marker_log() when any process loads it.

@@ -76,6 +76,18 @@ std::string lxd_server_cert() {
     return env_or("BERTH_LXD_SERVER_CERT", "/var/lib/berth/lxd/node1/cluster.crt");
 }
 
+scoped_env::scoped_env(const char* name, const std::string& value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value.c_str(), 1);
+}
+
+scoped_env::~scoped_env() {
+    if (old_)
+        ::setenv(name_.c_str(), old_->c_str(), 1);
+    else
+        ::unsetenv(name_.c_str());
+}
+
 std::string missing_runtime(const std::string& binary) {
     if (binary.starts_with('/')) {
         std::error_code ec;

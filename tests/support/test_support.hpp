@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,20 @@ struct cli_result {
 [[nodiscard]] std::string lxd_client_cert();    // $BERTH_LXD_CLIENT_CERT
 [[nodiscard]] std::string lxd_client_key();     // $BERTH_LXD_CLIENT_KEY
 [[nodiscard]] std::string lxd_server_cert();    // $BERTH_LXD_SERVER_CERT
+
+// Sets an environment variable for a scope (plugins read theirs when they run), and puts back
+// what was there.
+class scoped_env {
+public:
+    scoped_env(const char* name, const std::string& value);
+    ~scoped_env();
+    scoped_env(const scoped_env&) = delete;
+    scoped_env& operator=(const scoped_env&) = delete;
+
+private:
+    std::string name_;
+    std::optional<std::string> old_;
+};
 
 // Empty if `binary` is in PATH (or, given as an absolute path, exists: a runtime's socket),
 // else a message saying how to get it.

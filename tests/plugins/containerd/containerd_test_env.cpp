@@ -88,19 +88,6 @@ scoped_container::~scoped_container() {
     EXPECT_EQ(r.status, 0) << "removing the test's container " << id_ << ": " << r.err;
 }
 
-scoped_env::scoped_env(const char* name, const std::string& value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value.c_str(), 1);
-}
-
-scoped_env::~scoped_env() {
-    if (old_) {
-        ::setenv(name_.c_str(), old_->c_str(), 1);
-    } else {
-        ::unsetenv(name_.c_str());
-    }
-}
-
 std::pair<std::string, std::string> output_of(const host::session& s) {
     const auto r = s.entry()->read(0, std::size_t{16} << 20);
     std::pair<std::string, std::string> out;

@@ -54,20 +54,6 @@ private:
     std::string id_;
 };
 
-// Sets an environment variable for a scope (the plugin reads CONTAINERD_* when it runs), and
-// puts the old value back.
-class scoped_env {
-public:
-    scoped_env(const char* name, const std::string& value);
-    ~scoped_env();
-    scoped_env(const scoped_env&) = delete;
-    scoped_env& operator=(const scoped_env&) = delete;
-
-private:
-    std::string name_;
-    std::optional<std::string> old_;
-};
-
 // stdout and stderr (or terminal output in .first) of a session so far.
 [[nodiscard]] std::pair<std::string, std::string> output_of(const host::session& s);
 
