@@ -23,26 +23,6 @@ namespace {
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-class scoped_env {
-public:
-    scoped_env(const char* name, const std::string& value) : name_(name) {
-        if (const char* old = ::getenv(name)) old_ = old;
-        ::setenv(name, value.c_str(), 1);
-    }
-    ~scoped_env() {
-        if (old_)
-            ::setenv(name_, old_->c_str(), 1);
-        else
-            ::unsetenv(name_);
-    }
-    scoped_env(const scoped_env&) = delete;
-    scoped_env& operator=(const scoped_env&) = delete;
-
-private:
-    const char* name_;
-    std::optional<std::string> old_;
-};
-
 // Starts the killed member again (setup-lxd.sh starts daemons that died and waits until every
 // member is online), even when the test failed half-way.
 class member_restart_guard {
