@@ -12,11 +12,23 @@
 #include "lxd_exit.hpp"
 #include "lxd_health.hpp"
 #include "lxd_options.hpp"
+#include "test_support.hpp"
 
 namespace berth::plugins::lxd {
 namespace {
 
 using json = nlohmann::json;
+
+// Options read their defaults from BERTH_LXD_*, which scripts/runtime-env.sh sets for the test
+// cluster: blank them (an empty value counts as unset) so only the options decide.
+class LxdOptions : public ::testing::Test {
+    test::scoped_env remote_{"BERTH_LXD_REMOTE", ""};
+    test::scoped_env cert_{"BERTH_LXD_CLIENT_CERT", ""};
+    test::scoped_env key_{"BERTH_LXD_CLIENT_KEY", ""};
+    test::scoped_env server_{"BERTH_LXD_SERVER_CERT", ""};
+    test::scoped_env project_{"BERTH_LXD_PROJECT", ""};
+    test::scoped_env target_{"BERTH_LXD_TARGET", ""};
+};
 
 // The message parse_options throws for `options`, or "" when it accepts them.
 std::string refusal(const json& options) {
@@ -29,7 +41,7 @@ std::string refusal(const json& options) {
     return {};
 }
 
-TEST(LxdOptions, ExecAndLaunchModesAndTheirRules) {
+TEST_F(LxdOptions, ExecAndLaunchModesAndTheirRules) {
     const json sock = {{"remote", "unix:/run/lxd.socket"}};
     auto exec = parse_options(json{{"remote", "/run/lxd.socket"}, {"instance", "c1"}}.dump());
     EXPECT_EQ(exec.mode, session_mode::exec);
@@ -60,7 +72,7 @@ TEST(LxdOptions, ExecAndLaunchModesAndTheirRules) {
               std::string::npos);
 }
 
-TEST(LxdOptions, RemotesAndCertificatesAreNamedWhenWrong) {
+TEST_F(LxdOptions, RemotesAndCertificatesAreNamedWhenWrong) {
     EXPECT_NE(refusal(json{{"remote", "http://h"}, {"instance", "a"}}).find("option 'remote'"),
               std::string::npos);
     EXPECT_NE(refusal(json{{"remote", "https://h:99999"}, {"instance", "a"}}).find("port"),
