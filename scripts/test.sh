@@ -44,6 +44,9 @@ stage "build (RelWithDebInfo)"
 ./scripts/build.sh build
 stage "tests"
 ctest --test-dir build -j2 --output-on-failure --timeout 600
+# The lxd plugin's tests once more, against Incus 6.0.4 instead of LXD 5.0.2 (about 40 s).
+stage "tests (lxd plugin on Incus)"
+./scripts/test-incus.sh build
 
 stage "build (ASan+UBSan)"
 BERTH_SANITIZE=address ./scripts/build.sh build-asan -- -DBERTH_BUILD_BENCH=OFF

@@ -72,6 +72,7 @@ std::string lxd_client_cert() {
 std::string lxd_client_key() {
     return env_or("BERTH_LXD_CLIENT_KEY", "/var/lib/berth/lxd/client/client.key");
 }
+std::string lxd_flavor() { return env_or("BERTH_LXD_FLAVOR", "lxd"); }
 std::string lxd_server_cert() {
     return env_or("BERTH_LXD_SERVER_CERT", "/var/lib/berth/lxd/node1/cluster.crt");
 }

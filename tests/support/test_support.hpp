@@ -53,6 +53,7 @@ struct cli_result {
 [[nodiscard]] std::string lxd_exec_instance();  // $BERTH_LXD_EXEC_INSTANCE
 [[nodiscard]] std::string lxd_client_cert();    // $BERTH_LXD_CLIENT_CERT
 [[nodiscard]] std::string lxd_client_key();     // $BERTH_LXD_CLIENT_KEY
+[[nodiscard]] std::string lxd_flavor();         // $BERTH_LXD_FLAVOR: lxd, or incus (test-incus.sh)
 [[nodiscard]] std::string lxd_server_cert();    // $BERTH_LXD_SERVER_CERT
 
 // Sets an environment variable for a scope (plugins read theirs when they run), and puts back

@@ -135,10 +135,13 @@ TEST_F(LxdCluster, HealthNamesTheFlavorAndEveryMembersStatus) {
     ::setenv("BERTH_LXD_REMOTE", ("unix:" + lxd_socket()).c_str(), 1);
     const auto health = host_->find("lxd")->check_health(15s);
     EXPECT_EQ(health.state, registry::health_state::healthy) << health.detail;
-    for (const char* want : {"LXD 5.0.2", "node1 Online", "node2 Online"})
+    const std::string server = lxd_flavor() == "incus" ? "Incus 6.0.4" : "LXD 5.0.2";
+    for (const std::string want :
+         {server, std::string("node1 Online"), std::string("node2 Online")})
         EXPECT_NE(health.detail.find(want), std::string::npos) << health.detail;
     bool flavor = false;
-    for (const auto& [k, v] : health.attributes) flavor = flavor || (k == "flavor" && v == "lxd");
+    for (const auto& [k, v] : health.attributes)
+        flavor = flavor || (k == "flavor" && v == lxd_flavor());
     EXPECT_TRUE(flavor);
 }
 

@@ -28,8 +28,9 @@ using namespace std::chrono_literals;
 class member_restart_guard {
 public:
     ~member_restart_guard() {
-        const auto r =
-            run_argv({std::string(BERTH_SCRIPTS_DIR) + "/setup-lxd.sh", "--no-smoke"}, {}, 180s);
+        const auto r = run_argv(
+            {std::string(BERTH_SCRIPTS_DIR) + "/setup-lxd.sh", "--no-smoke", "--" + lxd_flavor()},
+            {}, 180s);
         EXPECT_EQ(r.status, 0) << "could not start member 2 again: " << r.out << r.err;
     }
 };
