@@ -59,7 +59,7 @@ std::string url_encode(const std::string& text) {
 std::string project_query(const std::string& project) { return "?project=" + url_encode(project); }
 
 reply lxd_api::call(verb method, const std::string& target, const json& body) const {
-    return request(endpoint_, method, target, body, timeout_);
+    return request(endpoint_, tls_.get(), method, target, body, timeout_);
 }
 
 json lxd_api::server() const {
@@ -102,7 +102,7 @@ std::string lxd_api::member_problem(const std::string& name) const {
 
 operation_end lxd_api::wait(const std::string& operation, std::chrono::milliseconds timeout) const {
     const auto seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
-    const auto r = request(endpoint_, verb::get,
+    const auto r = request(endpoint_, tls_.get(), verb::get,
                            "/1.0/operations/" + url_encode(operation) + "/wait" +
                                project_query(project_) + "&timeout=" + std::to_string(seconds),
                            nullptr, timeout + std::chrono::seconds(5));
@@ -113,8 +113,10 @@ operation_end lxd_api::wait(const std::string& operation, std::chrono::milliseco
         end.error = r.error();
         return end;
     }
-    end.status = m.value("status", "");
-    end.error = m.value("err", "");
+    const json& status = field(m, "status");
+    const json& error = field(m, "err");
+    end.status = status.is_string() ? status.get<std::string>() : "Unknown";
+    end.error = error.is_string() ? error.get<std::string>() : "";
     if (const json& ret = field(field(m, "metadata"), "return"); ret.is_number_integer())
         end.exec_return = ret.get<int>();
     return end;
@@ -152,8 +154,11 @@ void lxd_api::launch(const std::string& name, const lxd_options& o, const std::s
             if (!o.target.empty())
                 if (const std::string why = member_problem(o.target); !why.empty())
                     fail(BERTH_ERR_INVALID_ARGUMENT,
-                         "option 'target': cannot place an instance on member '" + o.target +
-                             "' of " + endpoint_.describe() + ": " + why + " (LXD: " + e + ")");
+                         "option 'target'" +
+                             (o.target_source == "target" ? std::string()
+                                                          : " ($" + o.target_source + ")") +
+                             ": cannot place an instance on member '" + o.target + "' of " +
+                             endpoint_.describe() + ": " + why + " (LXD: " + e + ")");
             fail(BERTH_ERR_RUNTIME, "cannot create an instance from option 'image' (" + o.image +
                                         ")" + where + ": " + e);
         }
@@ -199,8 +204,11 @@ std::string lxd_api::remove(const std::string& name) const {
         finish(deleted, "deleting " + name, timeout_);
         return {};
     } catch (const sdk::error& e) {
-        const reply again = call(verb::get, path + project_query(project_));
-        if (again.status == 404) return {};
+        try {
+            if (call(verb::get, path + project_query(project_)).status == 404) return {};
+        } catch (const sdk::error&) {
+            // Unreachable now too: the first error says what went wrong.
+        }
         return e.what();
     }
 }

@@ -41,8 +41,12 @@ struct operation_end {
 
 class lxd_api {
 public:
+    // Throws like tls_context for an HTTPS endpoint whose files cannot be used.
     lxd_api(endpoint e, std::string project, std::chrono::milliseconds timeout)
-        : endpoint_(std::move(e)), project_(std::move(project)), timeout_(timeout) {}
+        : endpoint_(std::move(e)),
+          project_(std::move(project)),
+          timeout_(timeout),
+          tls_(endpoint_.https() ? tls_context(endpoint_) : nullptr) {}
 
     [[nodiscard]] const endpoint& remote() const noexcept { return endpoint_; }
     [[nodiscard]] const std::string& project() const noexcept { return project_; }
@@ -88,6 +92,7 @@ private:
     endpoint endpoint_;
     std::string project_;
     std::chrono::milliseconds timeout_;
+    std::shared_ptr<boost::asio::ssl::context> tls_;  // built once: each call reuses it
 };
 
 }  // namespace berth::plugins::lxd

@@ -28,6 +28,9 @@ class ws_channel final : public channel {
 public:
     explicit ws_channel(std::unique_ptr<Stream> s) : ws_(std::move(*s)), idle_(ws_.get_executor()) {
         ws_.read_message_max(k_message_max);
+        // The websocket's own timeouts from here on; the stream's connect deadline is over.
+        beast::get_lowest_layer(ws_).expires_never();
+        idle_.expires_at(asio::steady_timer::time_point::max());
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
     }
 
@@ -77,7 +80,8 @@ private:
     // One write (or close) at a time: the others wait on a timer that give_turn cancels.
     asio::awaitable<void> take_turn() {
         while (busy_) {
-            idle_.expires_at(asio::steady_timer::time_point::max());
+            // Woken by give_turn's cancel; the expiry stays at "never" (set once: setting it
+            // here would cancel the other waiters and make them spin).
             boost::system::error_code ec;
             co_await idle_.async_wait(asio::redirect_error(use_awaitable, ec));
         }

@@ -26,6 +26,10 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using asio::use_awaitable;
 
+// Connecting, and for HTTPS the handshake, to a server that does not answer (a dropped SYN, a
+// peer that accepts but never speaks TLS).
+constexpr std::chrono::seconds k_connect_bound{10};
+
 // Bodies LXD sends for a list of a thousand instances are well under this.
 constexpr std::uint64_t k_body_limit = std::uint64_t{64} << 20;
 
@@ -35,7 +39,8 @@ constexpr std::uint64_t k_body_limit = std::uint64_t{64} << 20;
 
 [[noreturn]] void unreachable(const endpoint& e, const std::string& what) {
     throw sdk::error(BERTH_ERR_UNAVAILABLE, "cannot reach the LXD server at " + e.describe() +
-                                                " (option '" + e.remote_source + "'): " + what);
+                                                " (" + source_label(e.remote_source) +
+                                                "): " + what);
 }
 
 struct x509_free {
@@ -54,6 +59,7 @@ x509_ptr read_certificate(const std::string& path) {
 template <typename Stream>
 asio::awaitable<reply> exchange(Stream& stream, const endpoint& e, http::verb method,
                                 const std::string& target, const nlohmann::json& body) {
+    beast::get_lowest_layer(stream).expires_never();  // request() bounds the whole call
     http::request<http::string_body> req{method, target, 11};
     req.set(http::field::host, e.host_header());
     req.set(http::field::user_agent, "berth-lxd");
@@ -77,6 +83,10 @@ asio::awaitable<reply> exchange(Stream& stream, const endpoint& e, http::verb me
 
 }  // namespace
 
+std::string source_label(const std::string& source) {
+    return source.starts_with("BERTH_") ? "$" + source : "option '" + source + "'";
+}
+
 std::string endpoint::describe() const {
     return https() ? "https://" + host + ":" + port : "unix:" + socket;
 }
@@ -98,21 +108,29 @@ std::shared_ptr<asio::ssl::context> tls_context(const endpoint& e) {
     boost::system::error_code ec;
     if (!e.client_cert.empty()) {
         if (ctx->use_certificate_chain_file(e.client_cert, ec))
-            invalid("option 'client_cert': cannot use " + e.client_cert + ": " + ec.message());
+            invalid(source_label(e.cert_source) + ": cannot use " + e.client_cert + ": " +
+                    ec.message());
         if (ctx->use_private_key_file(e.client_key, asio::ssl::context::pem, ec))
-            invalid("option 'client_key': cannot use " + e.client_key + ": " + ec.message());
+            invalid(source_label(e.key_source) + ": cannot use " + e.client_key + ": " +
+                    ec.message());
         if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
-            invalid("options 'client_cert' and 'client_key': the key " + e.client_key +
-                    " does not belong to the certificate " + e.client_cert);
+            invalid(source_label(e.cert_source) + " and " + source_label(e.key_source) +
+                    ": the key " + e.client_key + " does not belong to the certificate " +
+                    e.client_cert);
     }
     if (!e.server_cert.empty()) {
         // Pinned: the server must present exactly this certificate (check_pin, after the
         // handshake); a self-signed LXD certificate has no chain to verify.
         if (!read_certificate(e.server_cert))
-            invalid("option 'server_cert': " + e.server_cert + " is not a PEM certificate");
+            invalid(source_label(e.server_source) + ": " + e.server_cert +
+                    " is not a PEM certificate");
         ctx->set_verify_mode(asio::ssl::verify_none);
     } else {
-        ctx->set_default_verify_paths(ec);
+        if (ctx->set_default_verify_paths(ec))
+            throw sdk::error(BERTH_ERR_UNAVAILABLE,
+                             "cannot load the system's trust store to verify " + e.describe() +
+                                 " (" + ec.message() + "): give " + source_label(e.server_source) +
+                                 ", the server's certificate");
         ctx->set_verify_mode(asio::ssl::verify_peer);
         ctx->set_verify_callback(asio::ssl::host_name_verification(e.host));
     }
@@ -132,6 +150,7 @@ std::string check_pin(const endpoint& e, const void* ssl_handle) {
 
 asio::awaitable<std::unique_ptr<unix_stream>> connect_unix(const endpoint& e) {
     auto stream = std::make_unique<unix_stream>(co_await asio::this_coro::executor);
+    stream->expires_after(k_connect_bound);
     try {
         co_await stream->async_connect(asio::local::stream_protocol::endpoint(e.socket),
                                        use_awaitable);
@@ -147,6 +166,7 @@ asio::awaitable<std::unique_ptr<tls_stream>> connect_tls(const endpoint& e,
                                                          asio::ssl::context& tls) {
     const auto executor = co_await asio::this_coro::executor;
     auto stream = std::make_unique<tls_stream>(executor, tls);
+    beast::get_lowest_layer(*stream).expires_after(k_connect_bound);  // connect and handshake
     try {
         asio::ip::tcp::resolver resolver(executor);
         const auto found = co_await resolver.async_resolve(e.host, e.port, use_awaitable);
@@ -159,8 +179,9 @@ asio::awaitable<std::unique_ptr<tls_stream>> connect_tls(const endpoint& e,
     try {
         co_await stream->async_handshake(asio::ssl::stream_base::client, use_awaitable);
     } catch (const boost::system::system_error& x) {
-        unreachable(e, "TLS handshake failed: " + x.code().message() +
-                           " (check options 'client_cert', 'client_key' and 'server_cert')");
+        unreachable(e, "TLS handshake failed: " + x.code().message() + " (check " +
+                           source_label(e.cert_source) + ", " + source_label(e.key_source) +
+                           " and " + source_label(e.server_source) + ")");
     }
     if (const auto problem = check_pin(e, stream->native_handle()); !problem.empty())
         unreachable(e, problem);
@@ -169,9 +190,16 @@ asio::awaitable<std::unique_ptr<tls_stream>> connect_tls(const endpoint& e,
 
 reply request(const endpoint& e, http::verb method, const std::string& target,
               const nlohmann::json& body, std::chrono::milliseconds timeout) {
+    return request(e, nullptr, method, target, body, timeout);
+}
+
+reply request(const endpoint& e, asio::ssl::context* given_tls, http::verb method,
+              const std::string& target, const nlohmann::json& body,
+              std::chrono::milliseconds timeout) {
     std::optional<reply> result;
     std::exception_ptr failure;
-    const auto tls = e.https() ? tls_context(e) : nullptr;
+    const auto own_tls = e.https() && given_tls == nullptr ? tls_context(e) : nullptr;
+    asio::ssl::context* tls = given_tls != nullptr ? given_tls : own_tls.get();
     auto call = [&]() -> asio::awaitable<reply> {
         if (e.https()) {
             auto s = co_await connect_tls(e, *tls);

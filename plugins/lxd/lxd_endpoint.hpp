@@ -28,6 +28,9 @@ struct endpoint {
     std::string server_cert;
     // Which option (or variable) each came from, for messages: "remote", "BERTH_LXD_REMOTE".
     std::string remote_source = "remote";
+    std::string cert_source = "client_cert";
+    std::string key_source = "client_key";
+    std::string server_source = "server_cert";
 
     [[nodiscard]] bool https() const noexcept { return socket.empty(); }
     // "unix:/var/lib/lxd/unix.socket" or "https://127.0.0.1:8443".
@@ -35,6 +38,9 @@ struct endpoint {
     // The value a session's `Host:` header carries.
     [[nodiscard]] std::string host_header() const { return https() ? host : "lxd"; }
 };
+
+// "option 'client_cert'" for an option, "$BERTH_LXD_CLIENT_CERT" for a variable.
+[[nodiscard]] std::string source_label(const std::string& source);
 
 // The TLS context for an HTTPS endpoint: client certificate and key loaded, the server's
 // verified by pin or trust store. Throws sdk::error(BERTH_ERR_INVALID_ARGUMENT) naming the
@@ -60,5 +66,9 @@ struct reply {
 [[nodiscard]] reply request(const endpoint& e, boost::beast::http::verb method,
                             const std::string& target, const nlohmann::json& body,
                             std::chrono::milliseconds timeout);
+// The same with a TLS context made once by tls_context (null: make one for this call).
+[[nodiscard]] reply request(const endpoint& e, boost::asio::ssl::context* tls,
+                            boost::beast::http::verb method, const std::string& target,
+                            const nlohmann::json& body, std::chrono::milliseconds timeout);
 
 }  // namespace berth::plugins::lxd

@@ -45,12 +45,12 @@ std::string env_or(std::string_view name, std::string fallback = {}) {
 
 // A PEM file berth can read now, made absolute; `source` names the option or variable.
 std::string readable_file(const std::string& source, const std::string& value) {
-    if (value.empty()) invalid("option '" + source + "' must not be empty");
+    if (value.empty()) invalid(source_label(source) + " must not be empty");
     std::error_code ec;
     const auto path = std::filesystem::absolute(value, ec).lexically_normal();
     errno = 0;
     if (ec || ::access(path.c_str(), R_OK) != 0)
-        invalid("option '" + source + "': cannot read " + sdk::quoted_value(value) +
+        invalid(source_label(source) + ": cannot read " + sdk::quoted_value(value) +
                 (errno != 0 ? std::string(": ") + std::strerror(errno) : std::string()));
     return path.string();
 }
@@ -133,7 +133,12 @@ endpoint parse_endpoint(const sdk::session_options* o) {
                 "config trust add)");
     e.client_cert = readable_file(cert.first, cert.second);
     e.client_key = readable_file(key.first, key.second);
-    if (!server.second.empty()) e.server_cert = readable_file(server.first, server.second);
+    e.cert_source = cert.first;
+    e.key_source = key.first;
+    if (!server.second.empty()) {
+        e.server_cert = readable_file(server.first, server.second);
+        e.server_source = server.first;
+    }
     return e;
 }
 
@@ -205,8 +210,8 @@ lxd_options parse_options(std::string_view options_json) {
         if (o.has("target")) {
             r.target = *o.string("target");
             sdk::check_not_empty("target", r.target);
-        } else {
-            r.target = default_target();
+        } else if (r.target = default_target(); !r.target.empty()) {
+            r.target_source = std::string(k_env_target);
         }
         if (o.has("profiles")) r.profiles = o.strings("profiles");
         r.config = o.string_map("config");

@@ -29,9 +29,10 @@ struct lxd_options {
     endpoint remote;
     std::string project = "default";
     session_mode mode = session_mode::exec;
-    std::string instance;  // exec: the instance to enter
-    std::string image;     // launch: an image alias or fingerprint on the server
-    std::string target;    // launch: the cluster member to place the instance on
+    std::string instance;                  // exec: the instance to enter
+    std::string image;                     // launch: an image alias or fingerprint on the server
+    std::string target;                    // launch: the cluster member to place the instance on
+    std::string target_source = "target";  // or BERTH_LXD_TARGET, for messages
     std::vector<std::string> profiles{"default"};
     std::map<std::string, std::string> config;  // launch: instance config (security.privileged)
 

@@ -30,7 +30,11 @@ private:
     sdk::host_services host_;
     boost::asio::io_context io_;  // outlives the workers, whose jobs may post to it
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-    sdk::worker_pool workers_;
+    // Threads start on demand and end when idle. More than the SDK's default: one session's end
+    // against a member that went away can block a worker for its REST bounds (about 100 s),
+    // and the others' ends should not queue behind it.
+    static constexpr std::size_t k_workers = 16;
+    sdk::worker_pool workers_{k_workers};
     std::thread thread_;
 };
 

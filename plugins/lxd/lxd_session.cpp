@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <vector>
 
@@ -83,6 +84,7 @@ struct exec_state : std::enable_shared_from_this<exec_state> {
     bool command_ended = false;  // every socket is done: the end is being read
     bool done = false;           // on_exit delivered, or dropped for a detached handle
     bool detached = false;
+    bool delivering = false;  // on_exit is being called
     bool stdin_closed = false;
     std::vector<int> signals_sent;
 
@@ -111,21 +113,38 @@ struct exec_state : std::enable_shared_from_this<exec_state> {
 
 namespace {
 
-// Runs `task` on the I/O thread and waits for it, bounded. Rethrows what it threw.
+// `task` (a channel's coroutine) with the state it belongs to kept alive until it is done: a
+// handle destroyed meanwhile must not free the channel under it.
 template <typename T>
-T on_io(exec_state& s, asio::awaitable<T> task, milliseconds bound, const std::string& what) {
+asio::awaitable<T> owned(std::shared_ptr<exec_state> self, asio::awaitable<T> task) {
+    (void)self;
+    co_return co_await std::move(task);
+}
+
+// Runs `task` on the I/O thread, owned, without waiting for it.
+void spawn_owned(const std::shared_ptr<exec_state>& s, asio::awaitable<void> task);
+
+// Runs `task` on the I/O thread, owned, and waits for it, bounded. Rethrows what it threw.
+template <typename T>
+T on_io(const std::shared_ptr<exec_state>& s, asio::awaitable<T> task, milliseconds bound,
+        const std::string& what) {
     auto promise = std::make_shared<std::promise<T>>();
     auto future = promise->get_future();
-    asio::co_spawn(s.rt.io(), std::move(task), [promise](std::exception_ptr e, auto... v) {
-        if (e)
-            promise->set_exception(e);
-        else
-            promise->set_value(v...);
-    });
+    asio::co_spawn(s->rt.io(), owned(s, std::move(task)),
+                   [promise](std::exception_ptr e, auto... v) {
+                       if (e)
+                           promise->set_exception(e);
+                       else
+                           promise->set_value(v...);
+                   });
     if (future.wait_for(bound) != std::future_status::ready)
         throw sdk::error(BERTH_ERR_TIMEOUT,
                          what + ": no answer within " + std::to_string(bound.count()) + " ms");
     return future.get();
+}
+
+void spawn_owned(const std::shared_ptr<exec_state>& s, asio::awaitable<void> task) {
+    asio::co_spawn(s->rt.io(), owned(s, std::move(task)), [](std::exception_ptr) {});
 }
 
 std::span<const std::uint8_t> bytes(const std::string& s) {
@@ -157,34 +176,41 @@ asio::awaitable<void> exec_state::connect_all() {
 
 asio::awaitable<void> exec_state::pump(channel* ch, berth_stream stream) {
     auto self = shared_from_this();
-    std::string message;
-    while (co_await ch->read(message)) {
-        last_output = clock::now();
-        if (!message.empty()) sink.output(stream, bytes(message));
+    try {
+        std::string message;
+        while (co_await ch->read(message)) {
+            last_output = clock::now();
+            if (!message.empty()) sink.output(stream, bytes(message));
+        }
+    } catch (const std::exception& e) {
+        rt.host().log(BERTH_LOG_ERROR, std::string("lxd: reading a session's output: ") + e.what());
+        ch->abort();
     }
     reader_done();
 }
 
 asio::awaitable<void> exec_state::watch_control() {
     auto self = shared_from_this();
-    std::string message;
-    while (co_await control->read(message)) {
+    try {
+        std::string message;
+        while (co_await control->read(message)) {
+        }
+        // LXD closes the control socket when the command has ended (or when it gave up on
+        // it). Input is over; output still in flight gets k_drain_idle of quiet to arrive,
+        // counted from now.
+        control_done = true;
+        last_output = clock::now();
+        if (!options.tty) spawn_owned(self, data->close());
+        while (readers > 1 && clock::now() - last_output < k_drain_idle) {
+            drain.expires_after(k_drain_poll);
+            boost::system::error_code ec;
+            co_await drain.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+    } catch (const std::exception& e) {
+        rt.host().log(BERTH_LOG_ERROR, std::string("lxd: a session's control socket: ") + e.what());
     }
-    // LXD closes the control socket when the command has ended (or when it gave up on it).
-    // Input is over; output still in flight gets k_drain_idle of quiet to arrive.
-    control_done = true;
-    if (!options.tty) asio::co_spawn(drain.get_executor(), data->close(), asio::detached);
-    while (readers > 1 && clock::now() - last_output < k_drain_idle) {
-        drain.expires_after(k_drain_poll);
-        boost::system::error_code ec;
-        co_await drain.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    }
-    if (readers > 1) {
-        if (options.tty) co_await data->close();
-        if (out) out->abort();
-        if (err) err->abort();
-        if (data) data->abort();
-    }
+    // The command has ended: no close handshake is owed on what is left.
+    if (readers > 1) abort_all();
     reader_done();
 }
 
@@ -230,7 +256,13 @@ void exec_state::finish() {
         status.reason = std::string("cannot read the command's exit from LXD: ") + e.what();
     }
     if (launched) {
-        if (const auto problem = api.remove(instance); !problem.empty()) {
+        std::string problem;
+        try {
+            problem = api.remove(instance);
+        } catch (const std::exception& e) {
+            problem = e.what();
+        }
+        if (!problem.empty()) {
             rt.host().log(BERTH_LOG_WARN, "could not delete instance " + instance + ": " + problem);
             rt.host().add_counter("cleanup_failures_total", 1);
             status.reason += (status.reason.empty() ? "" : "; ") + std::string("instance ") +
@@ -241,14 +273,20 @@ void exec_state::finish() {
     {
         std::lock_guard lock(mutex);
         deliver = !detached;
+        delivering = deliver;  // the destructor waits for it to be over
     }
     if (deliver) {
         t_delivering = this;
-        sink.exit(status);
+        try {
+            sink.exit(status);
+        } catch (...) {
+            // The host's callback must not throw; if it does, the session still ends.
+        }
         t_delivering = nullptr;
     }
     {
         std::lock_guard lock(mutex);
+        delivering = false;
         done = true;
     }
     changed.notify_all();
@@ -269,7 +307,7 @@ std::unique_ptr<exec_session> exec_session::open(lxd_runtime& rt, lxd_options op
     }
     try {
         s->op = s->api.exec(s->instance, s->options);
-        on_io(*s, s->connect_all(), k_connect_bound,
+        on_io(s, s->connect_all(), k_connect_bound,
               "connecting to the exec WebSockets on " + s->options.remote.describe());
     } catch (...) {
         {
@@ -300,8 +338,12 @@ exec_session::~exec_session() {
     } catch (const std::exception& e) {
         state_->rt.host().log(BERTH_LOG_WARN, std::string("closing an lxd session: ") + e.what());
     }
-    std::lock_guard lock(state_->mutex);
+    std::unique_lock lock(state_->mutex);
     state_->detached = true;
+    // An on_exit already under way finishes before the handle is gone (unless it is the one
+    // destroying it). Bounded: the host's callback does not block.
+    if (t_delivering != state_.get())
+        (void)state_->changed.wait_for(lock, k_kill_wait, [&] { return !state_->delivering; });
 }
 
 void exec_session::write(std::span<const std::uint8_t> data) {
@@ -312,11 +354,14 @@ void exec_session::write(std::span<const std::uint8_t> data) {
         if (s.stdin_closed) throw sdk::error(BERTH_ERR_STATE, "the session's input is closed");
     }
     std::string text(reinterpret_cast<const char*>(data.data()), data.size());
-    if (!on_io(s, s.data->write(std::move(text), false), k_call_bound, "writing to the session"))
+    if (!on_io(state_, s.data->write(std::move(text), false), k_call_bound,
+               "writing to the session"))
         throw sdk::error(BERTH_ERR_STATE, "the session has ended");
 }
 
-void exec_session::close_stdin() {
+void exec_session::close_stdin() { end_input(true); }
+
+void exec_session::end_input(bool wait) {
     exec_state& s = *state_;
     {
         std::lock_guard lock(s.mutex);
@@ -325,13 +370,17 @@ void exec_session::close_stdin() {
         s.stdin_closed = true;
     }
     // On a terminal, end of input is the terminal's EOF character, read by the line discipline
-    // in the instance; on pipes, closing the input socket closes the command's stdin.
-    if (s.options.tty) {
-        (void)on_io(s, s.data->write("\x04", false), k_call_bound, "closing the session's input");
-        return;
-    }
-    // Not waited for: LXD answers the close frame only once the command has ended.
-    asio::co_spawn(s.rt.io(), s.data->close(), asio::detached);
+    // in the instance; on pipes, closing the input socket closes the command's stdin (never
+    // waited for: LXD answers the close frame only once the command has ended).
+    if (!s.options.tty)
+        spawn_owned(state_, s.data->close());
+    else if (wait)
+        (void)on_io(state_, s.data->write("\x04", false), k_call_bound,
+                    "closing the session's input");
+    else
+        spawn_owned(state_, [](channel* c) -> asio::awaitable<void> {
+            (void)co_await c->write("\x04", false);
+        }(s.data.get()));
 }
 
 void exec_session::resize(std::uint16_t rows, std::uint16_t cols) {
@@ -345,11 +394,13 @@ void exec_session::resize(std::uint16_t rows, std::uint16_t cols) {
     const nlohmann::json frame = {
         {"command", "window-resize"},
         {"args", {{"width", std::to_string(cols)}, {"height", std::to_string(rows)}}}};
-    if (!on_io(s, s.control->write(frame.dump(), true), k_call_bound, "resizing the terminal"))
+    if (!on_io(state_, s.control->write(frame.dump(), true), k_call_bound, "resizing the terminal"))
         throw sdk::error(BERTH_ERR_STATE, "the session has ended");
 }
 
-void exec_session::signal(int signo) {
+void exec_session::signal(int signo) { send_signal(signo, true); }
+
+void exec_session::send_signal(int signo, bool wait) {
     exec_state& s = *state_;
     if (signo < 1 || signo > 64)
         throw sdk::error(BERTH_ERR_INVALID_ARGUMENT,
@@ -357,11 +408,32 @@ void exec_session::signal(int signo) {
     {
         std::lock_guard lock(s.mutex);
         if (s.command_ended || s.done) return;
+        // Before it goes out: the exit may be read before this call returns.
         s.signals_sent.push_back(signo);
     }
-    const nlohmann::json frame = {{"command", "signal"}, {"signal", signo}};
-    (void)on_io(s, s.control->write(frame.dump(), true), k_call_bound,
-                "sending " + signal_name(signo));
+    const std::string frame = nlohmann::json{{"command", "signal"}, {"signal", signo}}.dump();
+    if (!wait) {
+        spawn_owned(state_, [](channel* c, std::string f) -> asio::awaitable<void> {
+            (void)co_await c->write(std::move(f), true);
+        }(s.control.get(), frame));
+        return;
+    }
+    bool sent = false;
+    try {
+        sent = on_io(state_, s.control->write(frame, true), k_call_bound,
+                     "sending " + signal_name(signo));
+    } catch (...) {
+        forget_signal(signo);
+        throw;
+    }
+    if (!sent) forget_signal(signo);  // the command has ended: nothing to signal
+}
+
+void exec_session::forget_signal(int signo) {
+    std::lock_guard lock(state_->mutex);
+    auto& sent = state_->signals_sent;
+    if (const auto it = std::find(sent.rbegin(), sent.rend(), signo); it != sent.rend())
+        sent.erase(std::next(it).base());
 }
 
 void exec_session::close(milliseconds grace) {
@@ -381,17 +453,18 @@ void exec_session::close(milliseconds grace) {
         }
     };
     if (!s.wait_ended(milliseconds(0)) && grace.count() > 0) {
-        attempt([&] { close_stdin(); });
+        attempt([&] { end_input(false); });
         (void)s.wait_ended(std::min(grace / 2, k_eof_wait));
     }
     if (!s.wait_ended(milliseconds(0)) && grace.count() > 0) {
-        attempt([&] { signal(SIGTERM); });
+        // Not waited for: a stalled control socket must not stretch the grace period.
+        attempt([&] { send_signal(SIGTERM, false); });
         // An interactive shell ignores SIGTERM but leaves on a hang-up.
-        if (s.options.tty) attempt([&] { signal(SIGHUP); });
+        if (s.options.tty) attempt([&] { send_signal(SIGHUP, false); });
         (void)s.wait_ended(left());
     }
     if (!s.wait_ended(milliseconds(0))) {
-        attempt([&] { signal(SIGKILL); });
+        attempt([&] { send_signal(SIGKILL, false); });
         if (!s.wait_ended(k_kill_wait)) {
             // Dropping the control socket makes LXD kill the command itself.
             asio::post(s.rt.io(), [st = state_] { st->abort_all(); });

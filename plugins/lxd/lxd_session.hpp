@@ -49,6 +49,10 @@ public:
 
 private:
     explicit exec_session(std::shared_ptr<exec_state> s) : state_(std::move(s)) {}
+    // `wait`: for the I/O thread to have sent it (bounded); close() does not wait.
+    void end_input(bool wait);
+    void send_signal(int signo, bool wait);
+    void forget_signal(int signo);
     std::shared_ptr<exec_state> state_;
 };
 
