@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what is missing, sets up the real runtimes, builds, and runs every test: the normal
-# build, an ASan+UBSan build, a ThreadSanitizer build of the registry, host and daemon tests,
-# and a short pass of each fuzz target. Under CI=true a missing runtime fails its tests. Each
+# Installs what is missing, sets up the real runtimes (podman, containerd, LXC, the LXD and
+# Incus test clusters), builds, and runs every test: the normal build (then the lxd plugin's
+# tests once more against Incus), an ASan+UBSan build, a ThreadSanitizer build of the registry,
+# host and daemon tests, and a short pass of each fuzz target. Under CI=true a missing runtime fails its tests. Each
 # stage's time is printed at the end (the whole must stay under 35 minutes on a warm ccache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
