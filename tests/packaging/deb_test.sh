@@ -1,0 +1,354 @@
+#!/usr/bin/env bash
+# The Debian packages from outside (issue 16), as a user and CI get them: installs every .deb
+# that scripts/package.sh made, then
+#   - the packages are installed, the group berth exists, berthd's conffile and units and its
+#     dpkg trigger on the plugin directory are in place;
+#   - `berth plugin ls` lists each plugin from /usr/lib/<multiarch>/berth/plugins;
+#   - `berth run local -- sh -c 'exit 3'` exits 3;
+#   - berthd started the way berthd.service starts it (its ExecStart, socket activation with
+#     systemd-socket-activate when there is one, else LISTEN_FDS/LISTEN_PID set by hand, and a
+#     NOTIFY_SOCKET that must get READY=1) serves a session, to root and to a member of the
+#     group berth, and not to a user outside it;
+#   - removing berth-plugin-podman and sending SIGHUP (what the package's trigger has systemd
+#     do) retires the podman plugin while the open sessions go on;
+#   - the plugin template (/usr/share/berth/plugin-template) builds out of tree against
+#     berth-sdk-dev alone and passes berth-conformance and `berth plugin validate`, and a C
+#     program builds against libberth-host-dev with pkg-config and runs a session;
+#   - purging every package leaves none of their files behind.
+#
+# Usage: tests/packaging/deb_test.sh DEB_DIR      (DEB_DIR: where scripts/package.sh put them)
+# As root, on a machine where nothing else uses berth's packages: it installs and purges them
+# system-wide (apt-get; the runtimes podman, containerd and lxc come in as dependencies when
+# missing). BERTH_DEB_TEST_KEEP=1 leaves them installed after a failure, to look around.
+#
+# DRAFT: written without being run (the packages had not been built yet). Not registered in
+# ctest; scripts/test.sh does not run it yet.
+set -euo pipefail
+
+[[ $# -eq 1 && -d $1 ]] || {
+    echo "usage: $0 DEB_DIR" >&2
+    exit 2
+}
+debs=$(cd "$1" && pwd)
+src=$(cd "$(dirname "$0")/../.." && pwd)
+packages=(berth berthd berth-plugin-local berth-plugin-podman berth-plugin-containerd
+    berth-plugin-lxc berth-plugin-lxd libberth-host1 libberth-host-dev berth-sdk-dev)
+runtimes=(local podman containerd lxc lxd)
+
+tmp=$(mktemp -d)
+chmod 0755 "$tmp" # a user outside root (the group check below) reaches the socket in it
+berthd_pid=""
+notify_pid=""
+purged=0
+
+step() { echo "deb_test: $*"; }
+fail() {
+    echo "deb_test: FAIL: $*" >&2
+    if [[ -s $tmp/berthd.log ]]; then
+        echo "deb_test: berthd's log (last lines):" >&2
+        tail -n 30 "$tmp/berthd.log" | sed 's/^/    /' >&2
+    fi
+    exit 1
+}
+installed() { [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == i* ]]; }
+purge_all() {
+    local -a present=()
+    local p
+    for p in "${packages[@]}"; do installed "$p" && present+=("$p"); done
+    ((${#present[@]} == 0)) && return 0
+    apt-get -o DPkg::Lock::Timeout=120 purge -y "${present[@]}" >>"$tmp/apt.log" 2>&1
+}
+stop_pid() { # pid: SIGTERM, then wait for it (our child, so no zombie is left)
+    [[ -n $1 ]] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() {
+    local status=$?
+    stop_pid "$berthd_pid"
+    stop_pid "$notify_pid"
+    if ((!purged)) && [[ ${BERTH_DEB_TEST_KEEP:-} != 1 || $status == 0 ]]; then
+        purge_all || echo "deb_test: could not purge berth's packages; see $tmp/apt.log" >&2
+    fi
+    [[ $status == 0 ]] || { [[ -f $tmp/apt.log ]] && cp "$tmp/apt.log" /tmp/berth-deb-test-apt.log; }
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, polling every 0.1 s.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+[[ $EUID == 0 ]] || fail "run as root: this installs and purges berth's packages"
+for p in "${packages[@]}"; do
+    installed "$p" && fail "$p is already installed; purge berth's packages first (apt-get purge ${packages[*]})"
+done
+shopt -s nullglob
+deb_files=("$debs"/*.deb)
+shopt -u nullglob
+((${#deb_files[@]} > 0)) || fail "no .deb in $debs (make them with scripts/package.sh)"
+for p in "${packages[@]}"; do
+    compgen -G "$debs/${p}_*.deb" >/dev/null || fail "$debs has no ${p}_*.deb"
+done
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
+plugdir=/usr/lib/$multiarch/berth/plugins
+unset BERTH_PLUGIN_PATH BERTH_PLUGIN_SYSTEM_PATH BERTH_SOCKET
+
+# ---- install -------------------------------------------------------------------------------
+step "apt-get install ${deb_files[*]##*/}"
+export DEBIAN_FRONTEND=noninteractive
+apt=(apt-get -o DPkg::Lock::Timeout=120 -o Dpkg::Use-Pty=0)
+if ! "${apt[@]}" install -y --no-install-recommends "${deb_files[@]}" >"$tmp/apt.log" 2>&1; then
+    # A dependency (a runtime) missing and the package lists old: once more after an update.
+    "${apt[@]}" update >>"$tmp/apt.log" 2>&1 || true
+    "${apt[@]}" install -y --no-install-recommends "${deb_files[@]}" >>"$tmp/apt.log" 2>&1 ||
+        fail "apt-get install failed: $(tail -n 20 "$tmp/apt.log")"
+fi
+for p in "${packages[@]}"; do
+    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p") == "ii " ]] ||
+        fail "$p is not fully installed: $(dpkg-query -W -f='${db:Status-Abbrev}' "$p")"
+done
+getent group berth >/dev/null || fail "the group berth was not created (sysusers.d)"
+dpkg-query -W -f='${Conffiles}\n' berthd | grep -q '^ /etc/berth/berthd.json ' ||
+    fail "/etc/berth/berthd.json is not a conffile of berthd"
+unit_dir=""
+for d in /lib/systemd/system /usr/lib/systemd/system; do
+    [[ -f $d/berthd.service ]] && unit_dir=$d && break
+done
+[[ -n $unit_dir && -f $unit_dir/berthd.socket ]] || fail "berthd.service or berthd.socket not installed"
+grep -qx 'Type=notify' "$unit_dir/berthd.service" || fail "berthd.service is not Type=notify"
+{ grep -qx 'SocketGroup=berth' "$unit_dir/berthd.socket" && grep -qx 'SocketMode=0660' "$unit_dir/berthd.socket"; } ||
+    fail "berthd.socket is not 0660 group berth"
+[[ -f /usr/lib/sysusers.d/berthd.conf ]] || fail "/usr/lib/sysusers.d/berthd.conf not installed"
+grep -Eq "^$plugdir berthd([:/ ]|$)" /var/lib/dpkg/triggers/File ||  # "berthd/noawait"
+    fail "berthd has no dpkg trigger on $plugdir: $(cat /var/lib/dpkg/triggers/File)"
+for rt in "${runtimes[@]}"; do
+    [[ $(dpkg -S "$plugdir/$rt.so" 2>/dev/null) == "berth-plugin-$rt: $plugdir/$rt.so" ]] ||
+        fail "$plugdir/$rt.so is not installed by berth-plugin-$rt"
+done
+[[ -x /usr/lib/berth/berth-plugin-probe ]] || fail "/usr/lib/berth/berth-plugin-probe not installed"
+for f in /usr/share/man/man1/berth.1.gz /usr/share/man/man8/berthd.8.gz \
+    /usr/share/bash-completion/completions/berth; do
+    [[ -f $f ]] || fail "not installed: $f"
+done
+step "installed: ${packages[*]}"
+
+# ---- berth, with no variables set ----------------------------------------------------------
+listing=$(berth plugin ls) || fail "berth plugin ls failed: $listing"
+for rt in "${runtimes[@]}"; do
+    awk -v rt="$rt" -v path="$plugdir/$rt.so" '$1 == rt && $NF == path { found = 1 } END { exit !found }' \
+        <<<"$listing" || fail "berth plugin ls does not list $rt from $plugdir/$rt.so:
+$listing"
+done
+if grep -q "^  $plugdir/" <<<"$listing"; then
+    fail "a packaged plugin was not loaded:
+$listing"
+fi
+status=0
+out=$(berth run local -- sh -c 'echo from-the-package; exit 3') || status=$?
+[[ $out == from-the-package && $status == 3 ]] ||
+    fail "berth run local: got '$out', exit $status (expected from-the-package, exit 3)"
+step "berth plugin ls lists ${runtimes[*]} from $plugdir; berth run local exits 3"
+
+# ---- berthd, as its unit starts it -----------------------------------------------------------
+# ExecStart from the installed unit; its state directory moved to $tmp (a berthd the machine may
+# run keeps /var/lib/berth/berthd), $BERTHD_OPTS empty (no /etc/default/berthd).
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit_dir/berthd.service")
+read -r -a words <<<"$exec_start"
+berthd_cmd=()
+for ((i = 0; i < ${#words[@]}; i++)); do
+    case ${words[i]} in
+    "\$BERTHD_OPTS") ;; # the unit's own word, not expanded here
+    --state-dir)
+        berthd_cmd+=(--state-dir "$tmp/state")
+        i=$((i + 1))
+        ;;
+    *) berthd_cmd+=("${words[i]}") ;;
+    esac
+done
+[[ ${berthd_cmd[0]} == /usr/bin/berthd && " ${berthd_cmd[*]} " == *" --config /etc/berth/berthd.json "* ]] ||
+    fail "unexpected ExecStart in berthd.service: $exec_start"
+
+mkdir -m 0755 "$tmp/run"
+sock=$tmp/run/berthd.sock
+# systemd's environment for a service: its PATH, and NOTIFY_SOCKET for Type=notify.
+unit_env=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
+notify_log=$tmp/notify.log
+if command -v python3 >/dev/null; then
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(4096).decode(errors="replace") + "\n")
+' "$tmp/notify.sock" "$notify_log" &
+    notify_pid=$!
+    wait_for 10 test -S "$tmp/notify.sock" || fail "the NOTIFY_SOCKET stand-in did not start"
+    unit_env+=(NOTIFY_SOCKET="$tmp/notify.sock")
+fi
+
+if command -v systemd-socket-activate >/dev/null; then
+    how="systemd-socket-activate"
+    # It listens, and on the first connection execs berthd in its own process (LISTEN_PID) with
+    # the socket as fd 3 and only the environment given with -E, as systemd does.
+    env -i "${unit_env[@]}" systemd-socket-activate -l "$sock" \
+        "${unit_env[@]/#/-E}" "${berthd_cmd[@]}" 2>"$tmp/berthd.log" &
+    berthd_pid=$!
+    wait_for 10 test -S "$sock" || fail "systemd-socket-activate did not create $sock"
+    # What berthd.socket sets (SocketGroup=berth, SocketMode=0660).
+    chgrp berth "$sock"
+    chmod 0660 "$sock"
+else
+    command -v python3 >/dev/null || fail "neither systemd-socket-activate nor python3: cannot pass berthd a socket"
+    how="LISTEN_FDS by hand"
+    env -i "${unit_env[@]}" python3 -c '
+import grp, os, socket, sys
+path, argv = sys.argv[1], sys.argv[2:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+os.chown(path, 0, grp.getgrnam("berth").gr_gid)  # SocketGroup=berth
+os.chmod(path, 0o660)                            # SocketMode=0660
+s.listen(128)
+if s.fileno() != 3:
+    os.dup2(s.fileno(), 3)  # SD_LISTEN_FDS_START; inheritable
+    s.close()
+else:
+    os.set_inheritable(3, True)
+os.environ["LISTEN_FDS"] = "1"
+os.environ["LISTEN_PID"] = str(os.getpid())  # execv keeps the pid
+os.execv(argv[0], argv)
+' "$sock" "${berthd_cmd[@]}" 2>"$tmp/berthd.log" &
+    berthd_pid=$!
+    wait_for 10 test -S "$sock" || fail "the LISTEN_FDS stand-in did not create $sock"
+fi
+export BERTH_SOCKET=$sock
+# The first connection starts berthd (systemd-socket-activate) and waits in the backlog until
+# it accepts: berthd probes every plugin first.
+wait_for 60 berth session ls >/dev/null 2>&1 || fail "berthd ($how) did not answer on $sock"
+[[ -z $notify_pid ]] || wait_for 5 grep -qx 'READY=1' "$notify_log" ||
+    fail "berthd did not send READY=1 to NOTIFY_SOCKET: $(cat "$notify_log")"
+grep -q 'listening on the socket systemd passed' "$tmp/berthd.log" ||
+    fail "berthd did not take the passed socket (LISTEN_FDS)"
+step "berthd started by $how from berthd.service's ExecStart; READY=1 ${notify_pid:+sent}"
+
+# Who may connect: the group berth (the socket's mode and berthd.json's socket_group together).
+gid=$(getent group berth | cut -d: -f3)
+setpriv --reuid=65534 --regid=65534 --groups="$gid" env BERTH_SOCKET="$sock" berth session ls >/dev/null 2>"$tmp/peer.log" ||
+    fail "a member of the group berth cannot use berthd: $(cat "$tmp/peer.log")"
+if setpriv --reuid=65534 --regid=65534 --clear-groups env BERTH_SOCKET="$sock" berth session ls >/dev/null 2>&1; then
+    fail "a user outside the group berth can use berthd"
+fi
+step "a member of the group berth may use berthd; another user may not"
+
+# send_and_wait ID N: sends `echo mark-$((N+N))` and waits for mark-<2N> (the sum, so the
+# pattern cannot match the input itself).
+send_and_wait() {
+    berth session send "$1" "echo mark-\$(($2+$2))" || fail "session send $1 failed"
+    berth session wait "$1" "mark-$(($2 + $2))" --timeout 15000 >/dev/null ||
+        fail "session $1 did not print mark-$(($2 + $2)): $(berth session read "$1" 2>&1 | tail -n 5)"
+}
+local_id=$(berth session open local -- sh) || fail "berth session open local failed: $local_id"
+send_and_wait "$local_id" 1
+podman_id=""
+if podman image exists localhost/berth-busybox:latest 2>/dev/null; then
+    podman_id=$(berth session open podman --image localhost/berth-busybox:latest -- sh) ||
+        fail "berth session open podman failed: $podman_id"
+    send_and_wait "$podman_id" 2
+else
+    step "no localhost/berth-busybox:latest image (scripts/setup-runtimes.sh): no podman session"
+fi
+plugin_up() { # runtime, 0|1: berth_plugin_up of that runtime in berthd's metrics
+    berth metrics 2>/dev/null | grep -Eq "^berth_plugin_up\{[^}]*runtime=\"$1\"[^}]*\} $2\$"
+}
+plugin_up podman 1 || fail "berthd's metrics do not show podman up: $(berth metrics | grep berth_plugin_up)"
+step "berthd serves sessions (local${podman_id:+, podman})"
+
+# ---- a plugin package removed while berthd runs ----------------------------------------------
+step "apt-get remove berth-plugin-podman"
+"${apt[@]}" remove -y berth-plugin-podman >>"$tmp/apt.log" 2>&1 || fail "apt-get remove berth-plugin-podman failed"
+[[ ! -e $plugdir/podman.so ]] || fail "$plugdir/podman.so is still there"
+[[ $(dpkg-query -W -f='${db:Status-Abbrev}' berthd) == "ii " ]] ||
+    fail "berthd's trigger was not processed: $(dpkg-query -W -f='${db:Status-Abbrev}' berthd)"
+# What `systemctl reload berthd` does; the trigger asks systemd for it only under systemd.
+kill -HUP "$berthd_pid"
+wait_for 15 grep -q 'SIGHUP: plugins rescanned' "$tmp/berthd.log" || fail "berthd did not rescan on SIGHUP"
+grep -q "(podman) is gone" "$tmp/berthd.log" || fail "berthd did not retire podman on SIGHUP"
+wait_for 5 plugin_up podman 0 || fail "podman still up after SIGHUP: $(berth metrics | grep berth_plugin_up)"
+plugin_up local 1 || fail "local is not up after SIGHUP"
+if berth session open podman --image localhost/berth-busybox:latest -- true >/dev/null 2>&1; then
+    fail "berthd opened a podman session after the podman plugin was removed"
+fi
+send_and_wait "$local_id" 3
+[[ -z $podman_id ]] || send_and_wait "$podman_id" 4
+berth session close "$local_id" >/dev/null || fail "session close $local_id failed"
+[[ -z $podman_id ]] || berth session close "$podman_id" >/dev/null || fail "session close $podman_id failed"
+step "SIGHUP retired podman; the open sessions went on"
+
+kill -TERM "$berthd_pid"
+status=0
+wait "$berthd_pid" || status=$?
+berthd_pid=""
+[[ $status == 0 ]] || fail "berthd exited $status on SIGTERM"
+[[ -z $notify_pid ]] || grep -qx 'STOPPING=1' "$notify_log" || fail "berthd did not send STOPPING=1"
+unset BERTH_SOCKET
+step "berthd stopped on SIGTERM (exit 0)"
+
+# ---- building against the -dev packages alone -----------------------------------------------
+template=/usr/share/berth/plugin-template
+[[ -f $template/CMakeLists.txt ]] || fail "$template not installed"
+cp -r "$template" "$tmp/template-src"
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S "$tmp/template-src" -B "$tmp/template" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$tmp/template.log" 2>&1 ||
+    fail "the plugin template does not configure: $(cat "$tmp/template.log")"
+grep -qx "berth-sdk_DIR:PATH=/usr/lib/$multiarch/cmake/berth-sdk" "$tmp/template/CMakeCache.txt" ||
+    fail "berth-sdk found elsewhere than berth-sdk-dev: $(grep '^berth-sdk_DIR' "$tmp/template/CMakeCache.txt")"
+cmake --build "$tmp/template" >"$tmp/template.log" 2>&1 ||
+    fail "the plugin template does not build: $(cat "$tmp/template.log")"
+exported=$(nm -D --defined-only "$tmp/template/unshare.so" | awk '{print $NF}')
+[[ $exported == berth_plugin_entry_v1 ]] || fail "the template exports more than its entry symbol: $exported"
+ctest --test-dir "$tmp/template" --output-on-failure >"$tmp/template.log" 2>&1 ||
+    fail "the template's tests (berth-conformance, berth plugin validate) failed: $(cat "$tmp/template.log")"
+for t in unshare.conformance unshare.validate; do
+    grep -q "$t .*Passed" "$tmp/template.log" || fail "the template's test $t did not run: $(cat "$tmp/template.log")"
+done
+[[ $(pkg-config --variable=pluginsdir berth-sdk) -ef $plugdir ]] ||
+    fail "pkg-config --variable=pluginsdir berth-sdk is $(pkg-config --variable=pluginsdir berth-sdk), not $plugdir"
+step "the plugin template builds against berth-sdk-dev and passes berth-conformance and validate"
+
+# shellcheck disable=SC2046 # the flags are words
+cc -o "$tmp/c_embedder" "$src/tests/embedding/c_embedder/main.c" $(pkg-config --cflags --libs berth-host) ||
+    fail "a C program does not build against libberth-host-dev with pkg-config"
+out=$("$tmp/c_embedder" 2>&1) || fail "the C embedder failed: $out"
+grep -qx 'c_embedder: ok' <<<"$out" || fail "the C embedder did not say ok: $out"
+step "a C program builds against libberth-host-dev (pkg-config) and runs a local session"
+
+# ---- purge -----------------------------------------------------------------------------------
+step "apt-get purge ${packages[*]}"
+purge_all || fail "apt-get purge failed: $(tail -n 20 "$tmp/apt.log")"
+purged=1
+for p in "${packages[@]}"; do
+    [[ -z $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | tr -d ' ') ||
+        $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) == "un " ]] ||
+        fail "$p is still known to dpkg after purge: $(dpkg-query -W -f='${db:Status-Abbrev}' "$p")"
+done
+# /etc/berth and /var/lib/berth themselves may hold what scripts/setup-runtimes.sh put there.
+for f in /usr/bin/berth /usr/bin/berthd /usr/bin/berth-conformance /usr/lib/berth \
+    "/usr/lib/$multiarch/berth" /etc/berth/berthd.json /var/lib/berth/berthd \
+    /usr/lib/sysusers.d/berthd.conf "$unit_dir/berthd.service" "$unit_dir/berthd.socket" \
+    /usr/include/berth /usr/share/berth "/usr/lib/$multiarch/libberth-host.so.1"; do
+    [[ ! -e $f ]] || fail "$f is still there after purge"
+done
+if grep -q berthd /var/lib/dpkg/triggers/File; then
+    fail "berthd's trigger interest is still registered after purge"
+fi
+step "purged: nothing left"
+echo "deb_test: all checks passed"
