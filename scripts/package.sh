@@ -65,11 +65,15 @@ if ! unmet=$(dpkg-checkbuilddeps 2>&1); then
 fi
 
 version=$(dpkg-parsechangelog -S Version)
-# A fixed place (ignored by git, /build*/): dpkg-buildflags map the source path away with
-# -ffile-prefix-map=PATH=., so a new path each run would miss ccache every time.
-work=$PWD/build-deb/work
+# One fixed place for every checkout: Debian's build flags name the source folder
+# (-ffile-prefix-map=FOLDER=.), and ccache hashes them, so a clone at a new path (CI's) would
+# otherwise recompile everything. The lock keeps two package builds out of each other's way.
+work=${BERTH_DEB_WORK:-/var/tmp/berth-deb}
 src=$work/berth-$version
-rm -rf "$work"
+mkdir -p "$work"
+exec 9>"$work.lock"
+flock -w 3600 9 || fail "another package build holds $work.lock"
+rm -rf "${work:?}"/*
 mkdir -p "$src"
 git archive --format=tar HEAD | tar -x -C "$src"
 note "building berth $version in $src (HEAD $(git rev-parse --short HEAD))"
