@@ -8,18 +8,11 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "log_level.hpp"
 #include "mcp_command.hpp"
 #include "session_commands.hpp"
 
 namespace {
-
-bool set_log_level(const std::string& name) {
-    const auto level = spdlog::level::from_str(name);
-    // from_str maps anything unknown to "off"; only accept "off" when it was asked for.
-    if (level == spdlog::level::off && name != "off") return false;
-    spdlog::set_level(level);
-    return true;
-}
 
 berth::cli::output_format parse_format(const std::string& f) {
     return f == "json" ? berth::cli::output_format::json : berth::cli::output_format::table;
@@ -29,11 +22,7 @@ int real_main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("berth"));
     spdlog::set_pattern("berth: %^%l%$: [%n] %v");
     spdlog::set_level(spdlog::level::warn);
-    if (const char* env = std::getenv("BERTH_LOG_LEVEL"); env != nullptr && !set_log_level(env))
-        spdlog::warn(
-            "BERTH_LOG_LEVEL='{}' is not a level (trace, debug, info, warn, error, "
-            "critical, off); using warn",
-            env);
+    berth::wire::apply_log_level_env();
 
     CLI::App app{"berth: interactive console sessions inside containers"};
     app.require_subcommand(1);
@@ -41,8 +30,8 @@ int real_main(int argc, char** argv) {
                                           std::to_string(BERTH_ABI_VERSION_MAJOR) + "." +
                                           std::to_string(BERTH_ABI_VERSION_MINOR) + ")");
     std::string log_level;
-    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--log-level", log_level, berth::wire::log_level_choices())
+        ->check(CLI::IsMember(berth::wire::log_level_names()));
 
     std::string format = "table";
     const auto add_format = [&format](CLI::App* cmd) {
@@ -186,7 +175,7 @@ int real_main(int argc, char** argv) {
         (void)app.exit(e);
         return berth::cli::k_exit_usage;  // not CLI11's own 100+ codes
     }
-    if (!log_level.empty()) set_log_level(log_level);
+    if (!log_level.empty()) berth::wire::set_log_level(log_level);
 
     if (s_open->parsed()) return berth::cli::session_open(socket, req);
     if (s_ls->parsed()) return berth::cli::session_ls(socket, parse_format(format));

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "daemon_config.hpp"
+#include "log_level.hpp"
 #include "server.hpp"
 #include "start_fds.hpp"
 #include "state_store.hpp"
@@ -38,8 +39,7 @@ int real_main(int argc, char** argv) {
     spdlog::set_default_logger(spdlog::stderr_color_mt("berthd"));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
     spdlog::set_level(spdlog::level::info);
-    if (const char* env = std::getenv("BERTH_LOG_LEVEL"); env != nullptr)
-        spdlog::set_level(spdlog::level::from_str(env));
+    berth::wire::apply_log_level_env();
 
     CLI::App app{"berthd: persistent berth sessions over a local socket"};
     app.set_version_flag("--version", std::string("berthd ") + BERTH_VERSION + " (plugin ABI " +
@@ -49,8 +49,8 @@ int real_main(int argc, char** argv) {
     app.add_option("--socket", socket, "socket path (default: /run/berth/berthd.sock for root)");
     app.add_option("--config", config_file, "JSON config file (keys: docs/api.md, Configuration)");
     app.add_option("--state-dir", state_dir, "where session metadata is kept across restarts");
-    app.add_option("--log-level", log_level, "trace|debug|info|warn|error|critical|off")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    app.add_option("--log-level", log_level, berth::wire::log_level_choices())
+        ->check(CLI::IsMember(berth::wire::log_level_names()));
     std::int64_t exit_when_idle = 0;
     const auto* idle_flag =
         app.add_option("--exit-when-idle", exit_when_idle,
@@ -76,7 +76,7 @@ int real_main(int argc, char** argv) {
         (void)app.exit(e);
         return 2;
     }
-    if (!log_level.empty()) spdlog::set_level(spdlog::level::from_str(log_level));
+    if (!log_level.empty()) berth::wire::set_log_level(log_level);
 
     berth::daemon::daemon_config config;
     if (!config_file.empty()) {

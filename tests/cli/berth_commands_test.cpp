@@ -85,5 +85,15 @@ TEST(BerthCommands, LogLevelMustBeKnown) {
     EXPECT_EQ(run_berth({"--log-level", "loud", "plugin", "ls"}).status, 2);
 }
 
+// spdlog reads an unknown level name as "off": the variable must warn, not silence the program.
+TEST(BerthCommands, AnUnknownLogLevelInTheEnvironmentIsNamedAndTheCommandRuns) {
+    auto env = k_env;
+    env["BERTH_LOG_LEVEL"] = "loud";
+    const auto r = run_berth({"plugin", "ls"}, {}, std::chrono::seconds(30), env);
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find("BERTH_LOG_LEVEL='loud' is not a level (trace|debug|"), std::string::npos)
+        << r.err;
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -349,6 +349,15 @@ TEST(Berthd, RuntimesThatAreNotInstalledHaveNothingToReclaimAndSayNothing) {
     EXPECT_EQ(d.log().find("could not remove everything"), std::string::npos) << d.log();
 }
 
+TEST(Berthd, AnUnknownLogLevelInTheEnvironmentIsNamedAndBerthdStillLogs) {
+    daemon_process d("{}", {{"BERTH_LOG_LEVEL", "loud"}});
+    const auto log = d.log();
+    EXPECT_NE(log.find(" warning [berthd] BERTH_LOG_LEVEL='loud' is not a level"),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find(" info "), std::string::npos) << "no info line after the warning:\n" << log;
+}
+
 TEST(Berthd, ConfigErrorsNameTheKey) {
     const auto r =
         run_argv({(build_dir() / "bin" / "berthd").string(), "--config", "/nonexistent.json"});
