@@ -2,8 +2,10 @@
 # Installs what is missing, sets up the real runtimes (podman, containerd, LXC, the LXD and
 # Incus test clusters), builds, and runs every test: the normal build (then the lxd plugin's
 # tests once more against Incus), an ASan+UBSan build, a ThreadSanitizer build of the registry,
-# host and daemon tests, and a short pass of each fuzz target. Under CI=true a missing runtime fails its tests. Each
-# stage's time is printed at the end (the whole must stay under 35 minutes on a warm ccache).
+# host and daemon tests, a short pass of each fuzz target and benchmark, and the Debian packages
+# (built, checked with lintian, installed, tested, purged). Under CI=true a missing runtime fails
+# its tests. Each stage's time is printed at the end (the whole must stay under 35 minutes on a
+# warm ccache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -100,6 +102,14 @@ BENCH_BYTES=$((64 << 20)) BENCH_RUNS=1 BENCH_WAIT_BYTES=$((16 << 20)) BENCH_RSS_
     BENCH_RSS_BYTES=$((16 << 20)) bench/session_output.sh build
 # berth mcp through the official TypeScript SDK client (a few seconds): exact bytes or it fails.
 BENCH_QUICK=1 bench/mcp.sh build
+
+# The Debian packages (debian/), built from HEAD with Debian's flags in their own ccache'd
+# folder, lintian without errors, then installed system-wide, used with only the installed
+# files, and purged (tests/packaging/deb_test.sh; about 2 minutes warm).
+stage "Debian packages (build, lintian)"
+./scripts/package.sh build-deb/debs
+stage "Debian packages (install, test, purge)"
+tests/packaging/deb_test.sh build-deb/debs
 
 finish_stage
 echo "== all tests passed in $((SECONDS - start)) s"
