@@ -9,6 +9,7 @@
 #     systemd-socket-activate when there is one, else LISTEN_FDS/LISTEN_PID set by hand, and a
 #     NOTIFY_SOCKET that must get READY=1) serves a session, to root and to a member of the
 #     group berth, and not to a user outside it;
+#   - berth mcp answers an MCP client's initialize and runs a command through that berthd;
 #   - removing berth-plugin-podman and sending SIGHUP (what the package's trigger has systemd
 #     do) retires the podman plugin while the open sessions go on;
 #   - the plugin template (/usr/share/berth/plugin-template) builds out of tree against
@@ -278,6 +279,19 @@ plugin_up() { # runtime, 0|1: berth_plugin_up of that runtime in berthd's metric
 }
 plugin_up podman 1 || fail "berthd's metrics do not show podman up: $(berth metrics | grep berth_plugin_up)"
 step "berthd serves sessions (local${podman_id:+, podman})"
+
+# berth mcp, the packaged MCP server, in front of this berthd: initialize, then one command.
+# shellcheck disable=SC2016 # $((20+22)) is for the session's shell: the output shows mcp-42, the input not
+mcp_requests=(
+    '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"deb_test","version":"1"}}}'
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"console_execute_command","arguments":{"runtime":"local","command":"echo mcp-$((20+22))"}}}'
+)
+mcp_out=$(printf '%s\n' "${mcp_requests[@]}" | timeout 60 berth mcp --no-autostart 2>"$tmp/mcp.log") ||
+    fail "berth mcp failed: $(cat "$tmp/mcp.log")"
+grep -q '"serverInfo":{"name":"berth"' <<<"$mcp_out" || fail "berth mcp did not answer initialize: $mcp_out"
+grep -q 'mcp-42' <<<"$mcp_out" || fail "berth mcp's console_execute_command did not print mcp-42: $mcp_out"
+step "berth mcp answers initialize and runs a command through berthd"
 
 # ---- a plugin package removed while berthd runs ----------------------------------------------
 step "apt-get remove berth-plugin-podman"
