@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "daemon_config.hpp"
+#include "early_hangup.hpp"
 #include "log_level.hpp"
 #include "server.hpp"
 #include "start_fds.hpp"
@@ -36,6 +37,7 @@ void reclaim_leftovers(berth::host::host& host, const berth::daemon::state_store
 
 int real_main(int argc, char** argv) {
     berth::daemon::fill_closed_stdio();
+    berth::daemon::note_hangups_until_serving();
     spdlog::set_default_logger(spdlog::stderr_color_mt("berthd"));
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
     spdlog::set_level(spdlog::level::info);

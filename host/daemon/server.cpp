@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 
 #include "daemon_state.hpp"
+#include "early_hangup.hpp"
 #include "health_monitor.hpp"
 #include "session_reaper.hpp"
 #include "systemd.hpp"
@@ -51,15 +52,19 @@ void on_tick(daemon_state& d) {
     });
 }
 
+void rescan_plugins(daemon_state& d) {
+    d.calls.run_quick([&d] {
+        const auto s = d.host.rescan();
+        spdlog::info("SIGHUP: plugins rescanned ({} added, {} removed, {} reloaded)",
+                     s.added.size(), s.removed.size(), s.reloaded.size());
+    });
+}
+
 void on_signal(daemon_state& d) {
     d.signals.async_wait([&d](const boost::system::error_code& ec, int signo) {
         if (ec) return;
         if (signo == SIGHUP) {
-            d.calls.run_quick([&d] {
-                const auto s = d.host.rescan();
-                spdlog::info("SIGHUP: plugins rescanned ({} added, {} removed, {} reloaded)",
-                             s.added.size(), s.removed.size(), s.reloaded.size());
-            });
+            rescan_plugins(d);
             on_signal(d);
             return;
         }
@@ -99,6 +104,8 @@ int run_daemon(host::host& h, const daemon_config& config, state_store& store,
     health_monitor monitor(h, config.health_interval, config.health_timeout);
     accept_next(d);
     on_signal(d);
+    // A SIGHUP while the plugins were being loaded: the scan may have missed what it announced.
+    if (take_noted_hangup()) rescan_plugins(d);
     on_tick(d);
     d.persistence.save_if_changed();
     systemd_notify("READY=1");

@@ -25,8 +25,9 @@ bool process_alive(std::int64_t pid) {
 }
 
 daemon_process::daemon_process(const std::string& config_json,
-                               std::map<std::string, std::string> extra_env)
-    : extra_env_(std::move(extra_env)) {
+                               std::map<std::string, std::string> extra_env,
+                               std::function<void(std::int64_t pid)> while_starting)
+    : extra_env_(std::move(extra_env)), while_starting_(std::move(while_starting)) {
     std::random_device rd;
     dir_ = fs::temp_directory_path() /
            ("berthd-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
@@ -63,7 +64,8 @@ void daemon_process::start() {
         exit_status_ = e.term_signal > 0 ? 128 + e.term_signal : e.exit_code;
     };
     process_ = sdk::process_session::start(loop_, spec, callbacks);
-    for (int i = 0; i < 200; ++i) {  // up to 10 s
+    if (while_starting_) while_starting_(process_->pid());
+    for (int i = 0; i < 600; ++i) {  // up to 30 s: a plugin may hang its probe for 10 s
         if (cli::daemon_client::connect(socket_)) return;
         if (process_->finished()) break;
         std::this_thread::sleep_for(50ms);

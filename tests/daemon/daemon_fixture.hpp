@@ -6,6 +6,7 @@
 #include <berth/sdk/process_session.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -18,9 +19,11 @@ namespace berth::test {
 class daemon_process {
 public:
     // Starts build/bin/berthd with a config file holding config_json; waits until it answers.
-    // extra_env is added to berthd's environment (e.g. BERTH_PLUGIN_PATH).
+    // extra_env is added to berthd's environment (e.g. BERTH_PLUGIN_PATH). while_starting, when
+    // given, runs with berthd's pid right after it was started, before the wait.
     explicit daemon_process(const std::string& config_json = "{}",
-                            std::map<std::string, std::string> extra_env = {});
+                            std::map<std::string, std::string> extra_env = {},
+                            std::function<void(std::int64_t pid)> while_starting = {});
     ~daemon_process();  // SIGTERM, bounded wait
     daemon_process(const daemon_process&) = delete;
     daemon_process& operator=(const daemon_process&) = delete;
@@ -44,6 +47,7 @@ private:
     std::filesystem::path dir_;
     std::filesystem::path socket_;
     std::map<std::string, std::string> extra_env_;
+    std::function<void(std::int64_t)> while_starting_;
     sdk::event_loop loop_;
     std::unique_ptr<sdk::process_session> process_;
     mutable std::mutex log_mutex_;

@@ -285,6 +285,32 @@ TEST(Berthd, SighupPicksUpNewPluginsAndRetiresRemovedOnes) {
     std::filesystem::remove_all(dir);
 }
 
+// A plugin package's dpkg trigger signals every running berthd, and one may still be loading its
+// plugins (here one hangs until the probe gives up, 10 s). SIGHUP's default action would end it:
+// berthd notes the signal instead, and rescans once it serves, finding what the signal announced.
+TEST(Berthd, ASighupWhileThePluginsAreStillLoadingIsNotFatalAndIsActedOnOnceServing) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("berthd-early-hup-" + std::to_string(::getpid()) +
+                                                  "-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+    std::filesystem::copy_file(std::string(BERTH_FAKE_PLUGIN_ROOT) + "/hangs/fake_hangs.so",
+                               dir / "fake_hangs.so");
+    daemon_process d("{}", {{"BERTH_PLUGIN_PATH", dir.string()}}, [&dir](std::int64_t pid) {
+        std::this_thread::sleep_for(500ms);  // berthd is in its first scan, probing fake_hangs
+        std::filesystem::copy_file(BERTH_LOCAL2_PLUGIN, dir / "local2.so");
+        ::kill(static_cast<pid_t>(pid), SIGHUP);
+    });
+    ASSERT_TRUE(process_alive(d.pid())) << d.log();
+    bool loaded = false;
+    for (int i = 0; i < 300 && !loaded; ++i) {  // up to 15 s: the rescan probes fake_hangs again
+        loaded = plugin_status(d, "local2") == "loaded";
+        if (!loaded) std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_TRUE(loaded) << d.log();
+    EXPECT_EQ(d.stop(), 0);
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Berthd, APluginThatCrashesWhileLoadingIsRejectedAndBerthdServes) {
     daemon_process d("{}",
                      {{"BERTH_PLUGIN_PATH", std::string(BERTH_FAKE_PLUGIN_ROOT) + "/aborts"}});
