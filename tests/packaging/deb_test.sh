@@ -10,8 +10,9 @@
 #     NOTIFY_SOCKET that must get READY=1) serves a session, to root and to a member of the
 #     group berth, and not to a user outside it;
 #   - berth mcp answers an MCP client's initialize and runs a command through that berthd;
-#   - removing berth-plugin-podman and sending SIGHUP (what the package's trigger has systemd
-#     do) retires the podman plugin while the open sessions go on;
+#   - removing berth-plugin-podman makes berthd's dpkg trigger send the running berthd SIGHUP,
+#     which retires the podman plugin while the open sessions go on; installing it again brings
+#     podman back the same way;
 #   - the plugin template (/usr/share/berth/plugin-template) builds out of tree against
 #     berth-sdk-dev alone and passes berth-conformance and `berth plugin validate`, and a C
 #     program builds against libberth-host-dev with pkg-config and runs a session;
@@ -123,7 +124,7 @@ for p in "${packages[@]}"; do
         fail "$p is not fully installed: $(dpkg-query -W -f='${db:Status-Abbrev}' "$p")"
 done
 getent group berth >/dev/null || fail "the group berth was not created (sysusers.d)"
-dpkg-query -W -f='${Conffiles}\n' berthd | grep -q '^ /etc/berth/berthd.json ' ||
+grep -q '^ /etc/berth/berthd.json ' <<<"$(dpkg-query -W -f='${Conffiles}\n' berthd)" ||
     fail "/etc/berth/berthd.json is not a conffile of berthd"
 unit_dir=""
 for d in /lib/systemd/system /usr/lib/systemd/system; do
@@ -275,7 +276,11 @@ else
     step "no localhost/berth-busybox:latest image (scripts/setup-runtimes.sh): no podman session"
 fi
 plugin_up() { # runtime, 0|1: berth_plugin_up of that runtime in berthd's metrics
-    berth metrics 2>/dev/null | grep -Eq "^berth_plugin_up\{[^}]*runtime=\"$1\"[^}]*\} $2\$"
+    # Read whole first: `berth metrics | grep -q` fails under pipefail when grep stops reading
+    # at an early match and berth gets EPIPE on the rest.
+    local metrics
+    metrics=$(berth metrics 2>/dev/null) || return 1
+    grep -Eq "^berth_plugin_up\{[^}]*runtime=\"$1\"[^}]*\} $2\$" <<<"$metrics"
 }
 plugin_up podman 1 || fail "berthd's metrics do not show podman up: $(berth metrics | grep berth_plugin_up)"
 step "berthd serves sessions (local${podman_id:+, podman})"
@@ -293,31 +298,54 @@ grep -q '"serverInfo":{"name":"berth"' <<<"$mcp_out" || fail "berth mcp did not 
 grep -q 'mcp-42' <<<"$mcp_out" || fail "berth mcp's console_execute_command did not print mcp-42: $mcp_out"
 step "berth mcp answers initialize and runs a command through berthd"
 
-# ---- a plugin package removed while berthd runs ----------------------------------------------
-step "apt-get remove berth-plugin-podman"
-trigger_runs() { grep -c ' trigproc berthd:' /var/log/dpkg.log || true; }
-trigger_runs_before=$(trigger_runs)
-"${apt[@]}" remove -y berth-plugin-podman >>"$tmp/apt.log" 2>&1 || fail "apt-get remove berth-plugin-podman failed"
-[[ ! -e $plugdir/podman.so ]] || fail "$plugdir/podman.so is still there"
-[[ $(dpkg-query -W -f='${db:Status-Abbrev}' berthd) == "ii " ]] ||
-    fail "berthd's trigger was not processed: $(dpkg-query -W -f='${db:Status-Abbrev}' berthd)"
+# ---- a plugin package removed, then installed, while berthd runs ------------------------------
+# berthd's trigger (its postinst, "triggered") sends every running /usr/bin/berthd SIGHUP: a
+# plugin rescan. Nothing here signals berthd: the rescans must come from dpkg.
+rescans() { grep -c 'SIGHUP: plugins rescanned' "$tmp/berthd.log" || true; }
+rescanned_since() { (($(rescans) > $1)); } # COUNT: more rescans in berthd's log than COUNT
 # dpkg logs each run of berthd's postinst for its trigger ("trigproc berthd:ARCH ...").
-(($(trigger_runs) > trigger_runs_before)) ||
-    fail "removing berth-plugin-podman did not fire berthd's trigger (no trigproc in /var/log/dpkg.log)"
-# What `systemctl reload berthd` does; the trigger asks systemd for it only under systemd.
-kill -HUP "$berthd_pid"
-wait_for 15 grep -q 'SIGHUP: plugins rescanned' "$tmp/berthd.log" || fail "berthd did not rescan on SIGHUP"
-grep -q "(podman) is gone" "$tmp/berthd.log" || fail "berthd did not retire podman on SIGHUP"
-wait_for 5 plugin_up podman 0 || fail "podman still up after SIGHUP: $(berth metrics | grep berth_plugin_up)"
-plugin_up local 1 || fail "local is not up after SIGHUP"
+trigger_runs() { grep -c ' trigproc berthd:' /var/log/dpkg.log 2>/dev/null || true; }
+# change_plugin_package WHAT APT-ARGS...: runs apt-get, then waits for the trigger's rescan.
+change_plugin_package() {
+    local what=$1 rescans_before triggers_before
+    shift
+    rescans_before=$(rescans)
+    triggers_before=$(trigger_runs)
+    step "apt-get $*"
+    "${apt[@]}" "$@" >>"$tmp/apt.log" 2>&1 || fail "apt-get $* failed: $(tail -n 20 "$tmp/apt.log")"
+    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' berthd) == "ii " ]] ||
+        fail "berthd's trigger was left pending: $(dpkg-query -W -f='${db:Status-Abbrev}' berthd)"
+    ((${triggers_before:-0} < $(trigger_runs))) ||
+        fail "$what did not fire berthd's trigger (no new trigproc in /var/log/dpkg.log)"
+    wait_for 15 rescanned_since "$rescans_before" ||
+        fail "$what: the trigger did not make the running berthd rescan its plugins"
+}
+
+change_plugin_package "removing berth-plugin-podman" remove -y berth-plugin-podman
+[[ ! -e $plugdir/podman.so ]] || fail "$plugdir/podman.so is still there"
+grep -q "(podman) is gone" "$tmp/berthd.log" || fail "berthd did not retire podman on the rescan"
+wait_for 5 plugin_up podman 0 || fail "podman still up after the rescan: $(berth metrics | grep berth_plugin_up)"
+plugin_up local 1 || fail "local is not up after the rescan: $(berth metrics 2>&1 | grep -v "^#")"
 if berth session open podman --image localhost/berth-busybox:latest -- true >/dev/null 2>&1; then
     fail "berthd opened a podman session after the podman plugin was removed"
 fi
 send_and_wait "$local_id" 3
 [[ -z $podman_id ]] || send_and_wait "$podman_id" 4
+step "the trigger's SIGHUP retired podman; the open sessions went on"
+
+change_plugin_package "installing berth-plugin-podman" install -y --no-install-recommends \
+    "$debs"/berth-plugin-podman_*.deb
+wait_for 5 plugin_up podman 1 || fail "podman not up after the rescan: $(berth metrics | grep berth_plugin_up)"
+if [[ -n $podman_id ]]; then
+    again=$(berth session open podman --image localhost/berth-busybox:latest -- sh) ||
+        fail "no podman session after berth-plugin-podman was installed again: $again"
+    send_and_wait "$again" 5
+    berth session close "$again" >/dev/null || fail "session close $again failed"
+fi
+send_and_wait "$local_id" 6
 berth session close "$local_id" >/dev/null || fail "session close $local_id failed"
 [[ -z $podman_id ]] || berth session close "$podman_id" >/dev/null || fail "session close $podman_id failed"
-step "SIGHUP retired podman; the open sessions went on"
+step "installing berth-plugin-podman again: the trigger's SIGHUP brought podman back"
 
 kill -TERM "$berthd_pid"
 status=0
@@ -360,6 +388,10 @@ grep -qx 'c_embedder: ok' <<<"$out" || fail "the C embedder did not say ok: $out
 step "a C program builds against libberth-host-dev (pkg-config) and runs a local session"
 
 # ---- purge -----------------------------------------------------------------------------------
+# What the packaged berthd keeps in its state directory (StateDirectory=berth/berthd): the
+# postrm removes it on purge. The test's berthd used its own, so make one to see it go.
+mkdir -p /var/lib/berth/berthd
+echo '{}' >/var/lib/berth/berthd/sessions.json
 step "apt-get purge ${packages[*]}"
 purge_all || fail "apt-get purge failed: $(tail -n 20 "$tmp/apt.log")"
 purged=1
