@@ -378,6 +378,13 @@ for t in unshare.conformance unshare.validate; do
 done
 [[ $(pkg-config --variable=pluginsdir berth-sdk) -ef $plugdir ]] ||
     fail "pkg-config --variable=pluginsdir berth-sdk is $(pkg-config --variable=pluginsdir berth-sdk), not $plugdir"
+# What a plugin's package depends on (docs/abi.md) is what the host packages provide.
+abi="berth-abi-$(pkg-config --variable=abi_major berth-sdk)"
+abi_version="$(pkg-config --variable=abi_major berth-sdk).$(pkg-config --variable=abi_minor berth-sdk)"
+for p in berth berthd libberth-host1; do
+    [[ $(dpkg-query -W -f='${Provides}' "$p") == *"$abi (= $abi_version)"* ]] ||
+        fail "$p does not provide $abi (= $abi_version), the ABI of berth-sdk-dev's headers: $(dpkg-query -W -f='${Provides}' "$p")"
+done
 step "the plugin template builds against berth-sdk-dev and passes berth-conformance and validate"
 
 # shellcheck disable=SC2046 # the flags are words
