@@ -78,17 +78,47 @@ bool wait_ready(int fd, std::chrono::milliseconds timeout) {
 }  // namespace
 
 host::result<void> berthd_link::ensure_daemon(const autostart_options& autostart) {
+    {
+        std::lock_guard lock(start_mutex_);
+        autostart_ = autostart;
+    }
     auto first = cli::daemon_client::connect(socket_);
     if (first) {
         give_back(std::move(first.value()));
         return {};
     }
-    if (!autostart.enabled) return first.err();
+    std::lock_guard lock(start_mutex_);
+    return start_daemon(first.err());
+}
+
+host::result<cli::daemon_client> berthd_link::connect() {
+    auto first = cli::daemon_client::connect(socket_);
+    if (first) return first;
+    std::lock_guard lock(start_mutex_);
+    // Another call may have started one while this one waited for the lock.
+    if (auto again = cli::daemon_client::connect(socket_); again) return again;
+    if (auto up = start_daemon(first.err()); !up) return up.err();
+    return cli::daemon_client::connect(socket_);
+}
+
+void berthd_link::reap_started() {
+    std::erase_if(started_, [](pid_t pid) {
+        int status = 0;
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        return r == pid || (r < 0 && errno == ECHILD);
+    });
+}
+
+// With start_mutex_ held.
+host::result<void> berthd_link::start_daemon(const host::error& why) {
+    reap_started();
+    if (!autostart_.enabled) return why;
+    const autostart_options& autostart = autostart_;
 
     const fs::path berthd = find_berthd();
     if (berthd.empty())
         return host::error{BERTH_ERR_UNAVAILABLE,
-                           first.err().message +
+                           why.message +
                                "; berth mcp would start one, but finds no berthd beside " +
                                "itself or in PATH"};
     const fs::path state =
@@ -139,10 +169,10 @@ host::result<void> berthd_link::ensure_daemon(const autostart_options& autostart
     }
     const bool up = wait_ready(ready[0], std::chrono::seconds(15));
     ::close(ready[0]);
-    // berthd stays our child until we exit; reap it if it already ended (e.g. lost a race to
-    // another berth mcp that started one on the same socket).
-    int status = 0;
-    (void)::waitpid(pid, &status, WNOHANG);
+    // berthd stays our child until we exit: reaped now if it already ended (e.g. lost a race
+    // to another berth mcp that started one on the same socket), else at the next start.
+    started_.push_back(pid);
+    reap_started();
 
     auto again = cli::daemon_client::connect(socket_);
     if (!again)
@@ -170,7 +200,7 @@ host::result<cli::daemon_client> berthd_link::take(bool& pooled) {
         }
     }
     pooled = false;
-    return cli::daemon_client::connect(socket_);
+    return connect();
 }
 
 void berthd_link::give_back(cli::daemon_client c) {
@@ -180,7 +210,7 @@ void berthd_link::give_back(cli::daemon_client c) {
 
 host::result<cli::stream_client> berthd_link::open_stream(const std::string& session,
                                                           std::uint64_t cursor) {
-    auto c = cli::daemon_client::connect(socket_);
+    auto c = connect();
     if (!c) return c.err();
     return c.value().open_stream(session, cursor, false, false);
 }

@@ -44,6 +44,37 @@ test('berth mcp starts berthd when none answers, and that berthd exits when idle
     }
 });
 
+// berth mcp keeps its connections to the berthd it started, so that berthd does not go idle
+// while the client is there; but it may crash or be killed. The next call then starts another
+// (as tmux starts its server for the next command), and the dead one is reaped, not left a zombie.
+test('a berthd berth mcp started that died is started again by the next call, and reaped', { timeout: 60_000 }, async () => {
+    const dir = tempDir('berth-mcp-reauto-');
+    const socket = path.join(dir, 'b.sock');
+    const started = (stderr) => [...stderr.matchAll(/started \S+ \(pid (\d+),/g)].map((m) => Number(m[1]));
+    try {
+        const mcp = await spawnMcp(['mcp', '--socket', socket, '--state-dir', path.join(dir, 'state'), '--idle-exit', '2']);
+        const [first] = started(mcp.stderr());
+        assert.ok(first, `stderr says berthd was started: ${mcp.stderr()}`);
+        let r = await mcp.client.callTool({ name: 'console_execute_command', arguments: { command: 'echo one' } });
+        assert.ok(!r.isError, resultText(r));
+
+        process.kill(first, 'SIGKILL');
+        r = await mcp.client.callTool({ name: 'console_execute_command', arguments: { command: 'echo two; exit 5' } });
+        assert.ok(!r.isError, resultText(r));
+        assert.equal(r.structuredContent.output, 'two\n');
+        assert.equal(r.structuredContent.exit_code, 5);
+        const pids = started(mcp.stderr());
+        assert.equal(pids.length, 2, `a second berthd was started: ${mcp.stderr()}`);
+        assert.notEqual(pids[1], first);
+        assert.ok(!existsSync(`/proc/${first}`), `the killed berthd (pid ${first}) was reaped, not left a zombie`);
+
+        await mcp.client.close();
+        await eventually(() => !pidAlive(pids[1]), 15_000, 'the second berthd exits when idle');
+    } finally {
+        rmSync(dir, { recursive: true, force: true });
+    }
+});
+
 test('with --no-autostart and nothing on the socket, tools say so', { timeout: 30_000 }, async () => {
     const dir = tempDir('berth-mcp-noauto-');
     try {
