@@ -54,7 +54,8 @@ fail() {
     fi
     exit 1
 }
-installed() { [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null) == i* ]]; }
+status_of() { dpkg-query -W -f='${db:Status-Abbrev}' "$1" 2>/dev/null || true; } # "ii ", "un ", ...
+installed() { [[ $(status_of "$1") == i* ]]; }
 purge_all() {
     local -a present=()
     local p
@@ -120,8 +121,7 @@ if ! "${apt[@]}" install -y --no-install-recommends "${deb_files[@]}" >"$tmp/apt
         fail "apt-get install failed: $(tail -n 20 "$tmp/apt.log")"
 fi
 for p in "${packages[@]}"; do
-    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' "$p") == "ii " ]] ||
-        fail "$p is not fully installed: $(dpkg-query -W -f='${db:Status-Abbrev}' "$p")"
+    [[ $(status_of "$p") == "ii " ]] || fail "$p is not fully installed: $(status_of "$p")"
 done
 getent group berth >/dev/null || fail "the group berth was not created (sysusers.d)"
 grep -q '^ /etc/berth/berthd.json ' <<<"$(dpkg-query -W -f='${Conffiles}\n' berthd)" ||
@@ -313,8 +313,7 @@ change_plugin_package() {
     triggers_before=$(trigger_runs)
     step "apt-get $*"
     "${apt[@]}" "$@" >>"$tmp/apt.log" 2>&1 || fail "apt-get $* failed: $(tail -n 20 "$tmp/apt.log")"
-    [[ $(dpkg-query -W -f='${db:Status-Abbrev}' berthd) == "ii " ]] ||
-        fail "berthd's trigger was left pending: $(dpkg-query -W -f='${db:Status-Abbrev}' berthd)"
+    [[ $(status_of berthd) == "ii " ]] || fail "berthd's trigger was left pending: $(status_of berthd)"
     ((${triggers_before:-0} < $(trigger_runs))) ||
         fail "$what did not fire berthd's trigger (no new trigproc in /var/log/dpkg.log)"
     wait_for 15 rescanned_since "$rescans_before" ||
@@ -403,9 +402,8 @@ step "apt-get purge ${packages[*]}"
 purge_all || fail "apt-get purge failed: $(tail -n 20 "$tmp/apt.log")"
 purged=1
 for p in "${packages[@]}"; do
-    [[ -z $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | tr -d ' ') ||
-        $(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null) == "un " ]] ||
-        fail "$p is still known to dpkg after purge: $(dpkg-query -W -f='${db:Status-Abbrev}' "$p")"
+    [[ -z $(status_of "$p" | tr -d ' ') || $(status_of "$p") == "un " ]] ||
+        fail "$p is still known to dpkg after purge: $(status_of "$p")"
 done
 # /etc/berth and /var/lib/berth themselves may hold what scripts/setup-runtimes.sh put there.
 for f in /usr/bin/berth /usr/bin/berthd /usr/bin/berth-conformance /usr/lib/berth \
